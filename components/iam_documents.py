@@ -1,0 +1,51 @@
+"""IAM policy documents as plain JSON strings, built from small pure helpers.
+
+Documents are written here rather than with `aws.iam.get_policy_document` so they need no provider
+call, can hold Pulumi outputs through `pulumi.Output.json_dumps`, and read the same in tests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+
+def statement(
+    actions: list[str],
+    resources: list[pulumi.Input[str]] | None = None,
+    *,
+    sid: str | None = None,
+    effect: str = "Allow",
+    conditions: dict[str, Any] | None = None,
+    principals: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One IAM statement; `resources` defaults to none (for trust policies that use principals)."""
+    body: dict[str, Any] = {"Effect": effect, "Action": sorted(actions)}
+    if sid:
+        body["Sid"] = sid
+    if resources is not None:
+        body["Resource"] = resources
+    if principals:
+        body["Principal"] = principals
+    if conditions:
+        body["Condition"] = conditions
+    return body
+
+
+def document(*statements: dict[str, Any]) -> pulumi.Output[str]:
+    """A policy document; outputs inside statements are resolved before serialisation."""
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def assume_role_policy(
+    service: str, *, source_account: pulumi.Input[str] | None = None
+) -> pulumi.Output[str]:
+    """Trust policy letting `service` (e.g. `ecs-tasks.amazonaws.com`) assume the role.
+
+    With `source_account`, the `aws:SourceAccount` condition guards against the confused deputy.
+    """
+    conditions = {"StringEquals": {"aws:SourceAccount": source_account}} if source_account else None
+    return document(
+        statement(["sts:AssumeRole"], principals={"Service": service}, conditions=conditions)
+    )
