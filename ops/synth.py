@@ -107,7 +107,12 @@ def run_under_mocks(
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
     runtime_settings.SETTINGS.rpc_manager.clear()
     runtime_settings.SETTINGS.outputs.clear()
-    _sync_await(run_pulumi_func(program))
+    try:
+        _sync_await(run_pulumi_func(program))
+    except BaseException as err:
+        # The exception propagates unchanged; what was registered before it stays inspectable.
+        err.partial_recording = Recording(monitor.records, {}, list(mocks.invokes))  # type: ignore[attr-defined]
+        raise
     return Recording(monitor.records, _stack_outputs(), list(mocks.invokes))
 
 
@@ -118,7 +123,8 @@ def synthesize(
 ) -> Synthesis:
     """Run `program` (default `<project_dir>/__main__.py`) for `stack` under mocks.
 
-    Exceptions raised by the program propagate unchanged, so callers decide how to show them.
+    Exceptions raised by the program propagate unchanged, so callers decide how to show them;
+    each carries `partial_recording`: what was registered before it was raised.
     """
     config = load_stack_config(project_dir, stack)
     main = program or project_dir / "__main__.py"

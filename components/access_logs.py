@@ -1,0 +1,131 @@
+"""AccessLogBucket: a private S3 bucket that Elastic Load Balancing may write access logs into."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from .iam_documents import document, statement
+
+LOG_PREFIX = "alb"
+
+
+@dataclass(frozen=True)
+class AccessLogBucketArgs:
+    retention_days: int = 90
+    """Days before log objects expire."""
+    force_destroy: bool = False
+    """Let `pulumi destroy` empty the bucket (dev only)."""
+
+
+class AccessLogBucket(pulumi.ComponentResource):
+    """Private (all public access blocked, owner-enforced), SSE-S3 encrypted (the only encryption
+    ALB log delivery supports), TLS-only, expiring after `retention_days`; writable by the regional
+    ELB account (regions before August 2022) and the log-delivery service principal (newer ones).
+    """
+
+    bucket_name: pulumi.Output[str]
+    prefix: str
+
+    def __init__(
+        self, name: str, args: AccessLogBucketArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("steadystate:access_logs:AccessLogBucket", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        bucket = aws.s3.Bucket(
+            f"{name}-bucket", aws.s3.BucketArgs(force_destroy=args.force_destroy), opts=child
+        )
+        blocked = aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access",
+            aws.s3.BucketPublicAccessBlockArgs(
+                bucket=bucket.id,
+                block_public_acls=True,
+                block_public_policy=True,
+                ignore_public_acls=True,
+                restrict_public_buckets=True,
+            ),
+            opts=child,
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            aws.s3.BucketOwnershipControlsArgs(
+                bucket=bucket.id,
+                rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            ),
+            opts=child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            aws.s3.BucketServerSideEncryptionConfigurationArgs(
+                bucket=bucket.id,
+                rules=[
+                    aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                        apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                            sse_algorithm="AES256"
+                        )
+                    )
+                ],
+            ),
+            opts=child,
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-expiry",
+            aws.s3.BucketLifecycleConfigurationArgs(
+                bucket=bucket.id,
+                rules=[
+                    aws.s3.BucketLifecycleConfigurationRuleArgs(
+                        id="expire-access-logs",
+                        status="Enabled",
+                        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                        expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                            days=args.retention_days
+                        ),
+                    )
+                ],
+            ),
+            opts=child,
+        )
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        elb_account = aws.elb.get_service_account_output(opts=invoke).arn
+        objects = pulumi.Output.concat(bucket.arn, f"/{LOG_PREFIX}/AWSLogs/", account, "/*")
+        policy = aws.s3.BucketPolicy(
+            f"{name}-policy",
+            aws.s3.BucketPolicyArgs(
+                bucket=bucket.id,
+                policy=document(
+                    statement(
+                        ["s3:PutObject"],
+                        [objects],
+                        sid="ElbAccountWrites",
+                        principals={"AWS": elb_account},
+                    ),
+                    statement(
+                        ["s3:PutObject"],
+                        [objects],
+                        sid="LogDeliveryWrites",
+                        principals={"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+                    ),
+                    statement(
+                        ["s3:*"],
+                        [bucket.arn, pulumi.Output.concat(bucket.arn, "/*")],
+                        sid="DenyInsecureTransport",
+                        effect="Deny",
+                        principals={"AWS": "*"},
+                        conditions={"Bool": {"aws:SecureTransport": "false"}},
+                    ),
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[blocked]),
+        )
+        self.bucket_name = bucket.bucket
+        self.prefix = LOG_PREFIX
+        self._policy = policy
+        self.register_outputs({"bucket_name": self.bucket_name})
+
+    @property
+    def ready(self) -> pulumi.Resource:
+        """Depend on this before enabling access logs: ELB checks write access on creation."""
+        return self._policy

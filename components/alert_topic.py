@@ -1,0 +1,95 @@
+"""AlertTopic: the stack's one SNS topic that every alarm notifies, with e-mail subscribers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from .iam_documents import document, statement
+
+
+@dataclass(frozen=True)
+class AlertTopicArgs:
+    emails: Sequence[str] = field(default_factory=tuple)
+    """Addresses subscribed by e-mail (each must confirm the subscription AWS sends)."""
+
+
+class AlertTopic(pulumi.ComponentResource):
+    """An SNS topic that CloudWatch alarms of this account may publish to, TLS-only, with one e-mail
+    subscription per address. It is encrypted with its own customer-managed KMS key (rotated
+    yearly): CloudWatch cannot publish to a topic encrypted with the AWS-managed `alias/aws/sns`
+    key, because that key's policy cannot grant it `kms:GenerateDataKey`.
+    """
+
+    topic_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: AlertTopicArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("steadystate:alert_topic:AlertTopic", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        account = aws.get_caller_identity_output(
+            opts=pulumi.InvokeOutputOptions(parent=self)
+        ).account_id
+        key = aws.kms.Key(
+            f"{name}-key",
+            aws.kms.KeyArgs(
+                description=f"{name}: encrypts alarm notifications",
+                enable_key_rotation=True,
+                deletion_window_in_days=7,
+                policy=document(
+                    statement(
+                        ["kms:*"],
+                        ["*"],
+                        sid="AccountAdministers",
+                        principals={"AWS": pulumi.Output.concat("arn:aws:iam::", account, ":root")},
+                    ),
+                    statement(
+                        ["kms:Decrypt", "kms:GenerateDataKey*"],
+                        ["*"],
+                        sid="CloudWatchAlarmsEncrypt",
+                        principals={"Service": "cloudwatch.amazonaws.com"},
+                        conditions={"StringEquals": {"aws:SourceAccount": account}},
+                    ),
+                ),
+            ),
+            opts=child,
+        )
+        topic = aws.sns.Topic(
+            f"{name}-topic", aws.sns.TopicArgs(kms_master_key_id=key.arn), opts=child
+        )
+        aws.sns.TopicPolicy(
+            f"{name}-policy",
+            aws.sns.TopicPolicyArgs(
+                arn=topic.arn,
+                policy=document(
+                    statement(
+                        ["sns:Publish"],
+                        [topic.arn],
+                        sid="CloudWatchAlarmsPublish",
+                        principals={"Service": "cloudwatch.amazonaws.com"},
+                        conditions={"StringEquals": {"aws:SourceAccount": account}},
+                    ),
+                    statement(
+                        ["sns:Publish"],
+                        [topic.arn],
+                        sid="DenyInsecureTransport",
+                        effect="Deny",
+                        principals={"AWS": "*"},
+                        conditions={"Bool": {"aws:SecureTransport": "false"}},
+                    ),
+                ),
+            ),
+            opts=child,
+        )
+        for index, email in enumerate(args.emails):
+            aws.sns.TopicSubscription(
+                f"{name}-email-{index}",
+                aws.sns.TopicSubscriptionArgs(topic=topic.arn, protocol="email", endpoint=email),
+                opts=child,
+            )
+        self.topic_arn = topic.arn
+        self.register_outputs({"topic_arn": self.topic_arn})

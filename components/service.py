@@ -1,0 +1,383 @@
+"""ServiceWithAutoscaling: the ECS half of a load-balanced service — tasks, roles, logs, deployment
+safety and target tracking. The load balancer half (`PublicLoadBalancer`) is separate because the
+onebox and fleet services of one environment share a single listener.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from .container_definitions import (
+    APP_CONTAINER,
+    TMP_VOLUME,
+    ContainerSpec,
+    ProberSpec,
+    container_definitions,
+)
+from .deployment_alarms import DeploymentAlarmSpec, deployment_alarms
+from .iam_documents import assume_role_policy, document, statement
+
+ECS_DESIRED_COUNT = "ecs:service:DesiredCount"
+
+
+@dataclass(frozen=True)
+class ScalingSpec:
+    """Application Auto Scaling bounds and target-tracking policies."""
+
+    min_tasks: int
+    max_tasks: int
+    cpu_target: int = 80
+    memory_target: int | None = None
+    requests_per_target: int | None = None
+    scale_out_cooldown: int = 60
+    scale_in_cooldown: int = 300
+
+
+@dataclass(frozen=True)
+class ServiceWithAutoscalingArgs:
+    cluster_name: pulumi.Input[str]
+    """ECS cluster to run in."""
+    capacity_provider_name: pulumi.Input[str]
+    """EC2 capacity provider the tasks are placed on."""
+    image: pulumi.Input[str]
+    """Image reference pinned by digest (`repo@sha256:...`)."""
+    repository_arn: pulumi.Input[str]
+    """ECR repository the execution role may pull from (and nothing else)."""
+    scaling: ScalingSpec
+    """Task-count bounds and target tracking."""
+    environment_name: str
+    """Environment this service belongs to (`blue`, `green`)."""
+    role: str = "fleet"
+    """`fleet` or `onebox`: tagged on everything so guardrails and dashboards can tell them apart."""
+    target_group_arn: pulumi.Input[str] | None = None
+    """Target group the app container registers in (instance targets, dynamic host ports)."""
+    target_group_arn_suffix: pulumi.Input[str] | None = None
+    """`targetgroup/...` suffix for CloudWatch dimensions and request-count tracking."""
+    load_balancer_arn_suffix: pulumi.Input[str] | None = None
+    """`app/...` suffix of the load balancer in front of the target group."""
+    cpu: int = 256
+    memory: int = 512
+    container_port: int = 8080
+    health_check_grace_period: int = 30
+    minimum_healthy_percent: int = 100
+    maximum_percent: int = 200
+    stop_timeout: int = 30
+    log_retention_days: int = 30
+    environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Plain environment variables of the app container (never credentials)."""
+    secrets: pulumi.Input[Sequence[Mapping[str, str]]] = ()
+    """ECS `secrets` entries (`name`, `valueFrom`) injected from Secrets Manager."""
+    secret_arns: Sequence[pulumi.Input[str]] = ()
+    """Secrets the execution role may read: exactly those behind `secrets`."""
+    prober: ProberSpec | None = None
+    """Connectivity-prober sidecar, or None."""
+    deployment_alarms: DeploymentAlarmSpec | None = None
+    """Alarms that roll a bad deployment back, or None."""
+    ecs_exec: bool = True
+    """Allow ECS Exec sessions (the task role gets the SSM channel permissions)."""
+    metrics_namespace: str = "steadystate"
+    """Namespace the prober may publish to (the task role is limited to it)."""
+
+
+def _exec_role_statements(
+    args: ServiceWithAutoscalingArgs, log_group_arn: pulumi.Output[str]
+) -> list:
+    statements = [
+        statement(["ecr:GetAuthorizationToken"], ["*"], sid="EcrLogin"),
+        statement(
+            ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            [args.repository_arn],
+            sid="PullAppImage",
+        ),
+        statement(
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            [pulumi.Output.concat(log_group_arn, ":*")],
+            sid="WriteContainerLogs",
+        ),
+    ]
+    if args.secret_arns:
+        statements.append(
+            statement(
+                ["secretsmanager:GetSecretValue"], list(args.secret_arns), sid="ReadAppSecrets"
+            )
+        )
+    return statements
+
+
+def _task_role_statements(args: ServiceWithAutoscalingArgs) -> list:
+    statements = []
+    if args.prober is not None:
+        statements.append(
+            statement(
+                ["cloudwatch:PutMetricData"],
+                ["*"],  # PutMetricData has no resource-level permissions; the namespace is pinned
+                sid="PublishConnectivity",
+                conditions={"StringEquals": {"cloudwatch:namespace": args.metrics_namespace}},
+            )
+        )
+    if args.ecs_exec:
+        statements.append(
+            statement(
+                [
+                    "ssmmessages:CreateControlChannel",
+                    "ssmmessages:CreateDataChannel",
+                    "ssmmessages:OpenControlChannel",
+                    "ssmmessages:OpenDataChannel",
+                ],
+                ["*"],  # these actions support no resource-level scoping
+                sid="EcsExecChannels",
+            )
+        )
+    return statements
+
+
+class ServiceWithAutoscaling(pulumi.ComponentResource):
+    """An ECS service on the cluster's EC2 capacity provider that keeps itself healthy and sized.
+
+    Guarantees: tasks run as a non-root user on a read-only root filesystem, log to a log group with
+    retention, and reach the load balancer through bridge-mode dynamic ports; the execution role can
+    pull only this image, write only this log group and read only the listed secrets; deployments
+    roll back on the circuit breaker and (when given) on the latency/5xx alarms; tasks spread over
+    zones; Application Auto Scaling owns `desiredCount` through CPU (and optional memory and
+    request-count) target tracking.
+    """
+
+    service_name: pulumi.Output[str]
+    service_arn: pulumi.Output[str]
+    task_definition_arn: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
+    task_role_arn: pulumi.Output[str]
+    execution_role_arn: pulumi.Output[str]
+    alarm_names: list[pulumi.Output[str]]
+    scaling_resource_id: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        args: ServiceWithAutoscalingArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        missing = [
+            f
+            for f in ("target_group_arn", "target_group_arn_suffix", "load_balancer_arn_suffix")
+            if getattr(args, f) is None
+        ]
+        if missing:
+            raise ValueError(f"ServiceWithAutoscaling {name}: {', '.join(missing)} must be set")
+        if args.role not in ("fleet", "onebox"):
+            raise ValueError(
+                f"ServiceWithAutoscaling {name}: role {args.role!r} must be fleet or onebox"
+            )
+        super().__init__("steadystate:service:ServiceWithAutoscaling", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = {"Role": args.role, "Environment": args.environment_name}
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            aws.cloudwatch.LogGroupArgs(retention_in_days=args.log_retention_days, tags=tags),
+            opts=child,
+        )
+
+        execution_role = aws.iam.Role(
+            f"{name}-execution",
+            aws.iam.RoleArgs(
+                description=f"ECS agent for {name}: pull the image, write logs, read its secrets",
+                assume_role_policy=assume_role_policy("ecs-tasks.amazonaws.com"),
+                tags=tags,
+            ),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-execution-policy",
+            aws.iam.RolePolicyArgs(
+                role=execution_role.name,
+                policy=document(*_exec_role_statements(args, log_group.arn)),
+            ),
+            opts=child,
+        )
+        task_role = aws.iam.Role(
+            f"{name}-task",
+            aws.iam.RoleArgs(
+                description=f"Application code of {name}",
+                assume_role_policy=assume_role_policy("ecs-tasks.amazonaws.com"),
+                tags=tags,
+            ),
+            opts=child,
+        )
+        task_statements = _task_role_statements(args)
+        if task_statements:
+            aws.iam.RolePolicy(
+                f"{name}-task-policy",
+                aws.iam.RolePolicyArgs(role=task_role.name, policy=document(*task_statements)),
+                opts=child,
+            )
+
+        containers = pulumi.Output.all(
+            image=args.image,
+            log_group=log_group.name,
+            region=region,
+            secrets=args.secrets,
+            environment=pulumi.Output.all(**dict(args.environment)) if args.environment else {},
+        ).apply(
+            lambda v: json.dumps(
+                container_definitions(
+                    ContainerSpec(
+                        image=v["image"],
+                        container_port=args.container_port,
+                        cpu=args.cpu,
+                        memory=args.memory,
+                        log_group=v["log_group"],
+                        region=v["region"],
+                        stop_timeout=args.stop_timeout,
+                        environment=v["environment"],
+                        secrets=v["secrets"] or (),
+                        prober=args.prober,
+                    )
+                )
+            )
+        )
+        task_definition = aws.ecs.TaskDefinition(
+            f"{name}-task",
+            aws.ecs.TaskDefinitionArgs(
+                family=f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}",
+                network_mode="bridge",
+                requires_compatibilities=["EC2"],
+                cpu=str(args.cpu),
+                memory=str(args.memory),
+                execution_role_arn=execution_role.arn,
+                task_role_arn=task_role.arn,
+                container_definitions=containers,
+                volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=TMP_VOLUME)],
+                tags=tags,
+            ),
+            opts=child,
+        )
+
+        alarms = (
+            deployment_alarms(
+                name,
+                args.deployment_alarms,
+                args.target_group_arn_suffix,
+                args.load_balancer_arn_suffix,
+                parent=self,
+            )
+            if args.deployment_alarms
+            else ()
+        )
+        self.alarm_names = [alarm.name for alarm in alarms]
+
+        service = aws.ecs.Service(
+            f"{name}-service",
+            aws.ecs.ServiceArgs(
+                cluster=args.cluster_name,
+                task_definition=task_definition.arn,
+                desired_count=args.scaling.min_tasks,
+                capacity_provider_strategies=[
+                    aws.ecs.ServiceCapacityProviderStrategyArgs(
+                        capacity_provider=args.capacity_provider_name, weight=1, base=0
+                    )
+                ],
+                load_balancers=[
+                    aws.ecs.ServiceLoadBalancerArgs(
+                        target_group_arn=args.target_group_arn,
+                        container_name=APP_CONTAINER,
+                        container_port=args.container_port,
+                    )
+                ],
+                health_check_grace_period_seconds=args.health_check_grace_period,
+                deployment_minimum_healthy_percent=args.minimum_healthy_percent,
+                deployment_maximum_percent=args.maximum_percent,
+                deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(
+                    enable=True, rollback=True
+                ),
+                alarms=aws.ecs.ServiceAlarmsArgs(
+                    alarm_names=self.alarm_names, enable=True, rollback=True
+                )
+                if alarms
+                else None,
+                ordered_placement_strategies=[
+                    aws.ecs.ServiceOrderedPlacementStrategyArgs(
+                        type="spread", field="attribute:ecs.availability-zone"
+                    ),
+                    aws.ecs.ServiceOrderedPlacementStrategyArgs(type="spread", field="instanceId"),
+                ],
+                availability_zone_rebalancing="ENABLED",
+                enable_execute_command=args.ecs_exec,
+                enable_ecs_managed_tags=True,
+                propagate_tags="SERVICE",
+                tags=tags,
+            ),
+            # The autoscaler owns the task count once the service exists.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCount"]),
+        )
+
+        resource_id = pulumi.Output.concat("service/", args.cluster_name, "/", service.name)
+        target = aws.appautoscaling.Target(
+            f"{name}-scaling",
+            aws.appautoscaling.TargetArgs(
+                service_namespace="ecs",
+                scalable_dimension=ECS_DESIRED_COUNT,
+                resource_id=resource_id,
+                min_capacity=args.scaling.min_tasks,
+                max_capacity=args.scaling.max_tasks,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        self._tracking_policies(name, args, target)
+
+        self.service_name = service.name
+        self.service_arn = service.id
+        self.task_definition_arn = task_definition.arn
+        self.log_group_name = log_group.name
+        self.task_role_arn = task_role.arn
+        self.execution_role_arn = execution_role.arn
+        self.scaling_resource_id = resource_id
+        self.register_outputs(
+            {
+                "service_name": self.service_name,
+                "task_definition_arn": self.task_definition_arn,
+                "log_group_name": self.log_group_name,
+                "alarm_names": self.alarm_names,
+            }
+        )
+
+    def _tracking_policies(
+        self, name: str, args: ServiceWithAutoscalingArgs, target: aws.appautoscaling.Target
+    ) -> None:
+        s = args.scaling
+        metrics: list[tuple[str, str, int, pulumi.Input[str] | None]] = [
+            ("cpu", "ECSServiceAverageCPUUtilization", s.cpu_target, None)
+        ]
+        if s.memory_target is not None:
+            metrics.append(("memory", "ECSServiceAverageMemoryUtilization", s.memory_target, None))
+        if s.requests_per_target is not None:
+            label = pulumi.Output.concat(
+                args.load_balancer_arn_suffix, "/", args.target_group_arn_suffix
+            )
+            metrics.append(("requests", "ALBRequestCountPerTarget", s.requests_per_target, label))
+        for suffix, metric, value, label in metrics:
+            aws.appautoscaling.Policy(
+                f"{name}-{suffix}-tracking",
+                aws.appautoscaling.PolicyArgs(
+                    policy_type="TargetTrackingScaling",
+                    service_namespace=target.service_namespace,
+                    scalable_dimension=target.scalable_dimension,
+                    resource_id=target.resource_id,
+                    target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                        target_value=value,
+                        scale_out_cooldown=s.scale_out_cooldown,
+                        scale_in_cooldown=s.scale_in_cooldown,
+                        predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                            predefined_metric_type=metric, resource_label=label
+                        ),
+                    ),
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )

@@ -1,0 +1,200 @@
+"""From validated settings to component arguments: the only place that knows both vocabularies.
+
+Pure functions of settings plus already-built components' outputs; no resources are created here,
+so `__main__.py` reads as the list of what the stack contains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from components.app_image import AppImageArgs
+from components.container_definitions import ProberSpec
+from components.deployment_alarms import DeploymentAlarmSpec
+from components.ecs_cluster import EcsClusterArgs
+from components.environment import HealthCheckSpec, OneboxSpec, ServiceEnvironmentArgs
+from components.network import Network, NetworkArgs
+from components.service import ScalingSpec, ServiceWithAutoscalingArgs
+from settings import Settings
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def network_args(s: Settings, zones: Sequence[str]) -> NetworkArgs:
+    n = s.network
+    return NetworkArgs(
+        cidr=n.cidr,
+        availability_zones=list(zones),
+        nat_strategy=n.nat_strategy,
+        interface_endpoints=n.interface_endpoints,
+        flow_log_retention_days=n.flow_log_retention_days,
+    )
+
+
+def cluster_args(s: Settings, network: Network) -> EcsClusterArgs:
+    c = s.cluster
+    return EcsClusterArgs(
+        vpc_id=network.vpc_id,
+        private_subnet_ids=network.private_subnet_ids,
+        instance_type=c.instance_type,
+        min_instances=c.min_instances,
+        max_instances=c.max_instances,
+        target_capacity_percent=c.target_capacity_percent,
+        managed_termination_protection=c.managed_termination_protection,
+        enable_fargate=c.enable_fargate,
+        enable_fargate_spot=c.enable_fargate_spot,
+        root_volume_gib=c.root_volume_gib,
+        container_insights=c.container_insights,
+    )
+
+
+def image_args(s: Settings) -> AppImageArgs:
+    return AppImageArgs(
+        context=PROJECT_DIR / s.image.context,
+        keep_images=s.image.keep_images,
+        force_delete=not s.is_prod,
+    )
+
+
+def probe_targets(s: Settings, database_address: str | None) -> str:
+    """`name=target,...` for the prober; `db` without a target probes the stack's database."""
+    pairs = []
+    for dep in s.connectivity.dependencies:
+        target = dep.get("target")
+        if target is None and dep["name"] == "db" and database_address:
+            target = f"tcp://{database_address}:5432"
+        if target is not None:
+            pairs.append(f"{dep['name']}={target}")
+    return ",".join(pairs)
+
+
+def deployment_alarm_spec(s: Settings, topic_arn: pulumi.Input[str]) -> DeploymentAlarmSpec:
+    r = s.release
+    return DeploymentAlarmSpec(
+        alarm_topic_arn=topic_arn,
+        latency_threshold_seconds=r.latency_threshold_seconds,
+        latency_datapoints=r.latency_datapoints,
+        latency_evaluation_periods=r.latency_evaluation_periods,
+        error_rate_percent=r.error_rate_percent,
+        error_datapoints=r.error_datapoints,
+        error_evaluation_periods=r.error_evaluation_periods,
+    )
+
+
+def service_template(
+    s: Settings,
+    *,
+    environment_name: str,
+    cluster_name: pulumi.Input[str],
+    capacity_provider_name: pulumi.Input[str],
+    image: pulumi.Input[str],
+    repository_arn: pulumi.Input[str],
+    topic_arn: pulumi.Input[str],
+    version: str,
+    prober_targets: str,
+    secrets: pulumi.Input[Sequence[Mapping[str, str]]] = (),
+    secret_arns: Sequence[pulumi.Input[str]] = (),
+    extra_environment: Mapping[str, pulumi.Input[str]] | None = None,
+) -> ServiceWithAutoscalingArgs:
+    sv = s.service
+    prober = (
+        ProberSpec(
+            targets=prober_targets,
+            namespace=s.connectivity.namespace,
+            host_dimension=environment_name,
+            interval_seconds=s.connectivity.probe_interval_seconds,
+        )
+        if prober_targets
+        else None
+    )
+    return ServiceWithAutoscalingArgs(
+        cluster_name=cluster_name,
+        capacity_provider_name=capacity_provider_name,
+        image=image,
+        repository_arn=repository_arn,
+        environment_name=environment_name,
+        scaling=ScalingSpec(
+            min_tasks=sv.min_tasks,
+            max_tasks=sv.max_tasks,
+            cpu_target=sv.cpu_target,
+            memory_target=sv.memory_target,
+            requests_per_target=sv.requests_per_target,
+            scale_out_cooldown=sv.scale_out_cooldown,
+            scale_in_cooldown=sv.scale_in_cooldown,
+        ),
+        cpu=sv.cpu,
+        memory=sv.memory,
+        container_port=sv.container_port,
+        health_check_grace_period=sv.health_check_grace_period,
+        minimum_healthy_percent=sv.minimum_healthy_percent,
+        maximum_percent=sv.maximum_percent,
+        stop_timeout=sv.stop_timeout,
+        log_retention_days=sv.log_retention_days,
+        environment={
+            "APP_STAGE": s.stage,
+            "APP_VERSION": version,
+            **(extra_environment or {}),
+        },
+        secrets=secrets,
+        secret_arns=secret_arns,
+        prober=prober,
+        deployment_alarms=deployment_alarm_spec(s, topic_arn),
+        ecs_exec=s.operations.ecs_exec,
+        metrics_namespace=s.connectivity.namespace,
+    )
+
+
+def certificate_arn(s: Settings) -> pulumi.Input[str] | None:
+    """The HTTPS certificate: named by ARN, looked up by domain in ACM, or none (HTTP only)."""
+    lb = s.load_balancer
+    if lb.certificate_domain:
+        return aws.acm.get_certificate_output(
+            domain=lb.certificate_domain, statuses=["ISSUED"], most_recent=True
+        ).arn
+    return lb.certificate_arn
+
+
+def environment_args(
+    s: Settings,
+    network: Network,
+    host_security_group_id: pulumi.Input[str],
+    service: ServiceWithAutoscalingArgs,
+    fresh_image: pulumi.Input[str],
+) -> ServiceEnvironmentArgs:
+    hc = s.service.health_check
+    lb = s.load_balancer
+    onebox = (
+        OneboxSpec(
+            image=fresh_image,
+            tasks=s.release.onebox_tasks,
+            weight=s.release.onebox_weight,
+            fleet_weight=s.release.fleet_weight,
+        )
+        if s.release.onebox
+        else None
+    )
+    return ServiceEnvironmentArgs(
+        vpc_id=network.vpc_id,
+        public_subnet_ids=network.public_subnet_ids,
+        host_security_group_id=host_security_group_id,
+        service=service,
+        health_check=HealthCheckSpec(
+            path=hc.path,
+            interval=hc.interval,
+            timeout=hc.timeout,
+            healthy_threshold=hc.healthy_threshold,
+            unhealthy_threshold=hc.unhealthy_threshold,
+        ),
+        deregistration_delay=s.service.deregistration_delay,
+        onebox=onebox,
+        certificate_arn=certificate_arn(s),
+        deletion_protection=lb.deletion_protection,
+        access_logs=lb.access_logs,
+        access_log_retention_days=lb.access_log_retention_days,
+        idle_timeout=lb.idle_timeout,
+        force_destroy=not s.is_prod,
+    )

@@ -1,0 +1,225 @@
+"""Turn the raw config map Pulumi hands the program into a validated :class:`Settings`.
+
+Every problem is collected before anything is raised, so one run shows all of them; nothing here
+registers a resource, so a bad configuration stops the program before the first one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import ipaddress
+import json
+import typing
+from collections.abc import Mapping
+from typing import Any
+
+from policy.guardrails import limits
+
+from .errors import Problem, SettingsError
+from .fields import Rule, camel, kind_problem, rule_problem
+from .model import Settings
+
+# Networks ECS itself uses on EC2 hosts in bridge mode: a VPC overlapping them breaks routing.
+DOCKER_BRIDGE = ipaddress.IPv4Network("172.17.0.0/16")
+ECS_TASK_METADATA = ipaddress.IPv4Network("169.254.0.0/16")
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _suggest(key: str, allowed: list[str]) -> str:
+    close = difflib.get_close_matches(key, allowed, n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return f"unknown key; {hint}allowed: {', '.join(sorted(allowed))}"
+
+
+def _build(cls: type, data: Mapping[str, Any], path: str, problems: list[Problem]) -> Any:
+    """Instantiate dataclass `cls` from camelCase `data`, appending problems instead of raising."""
+    hints = _hints(cls)
+    fields = {camel(f.name): f for f in dataclasses.fields(cls)}
+    sep = "." if ":" in path else ":"  # `project:group.field.subfield`
+    for key in data:
+        if key not in fields:
+            problems.append(Problem(f"{path}{sep}{key}", data[key], _suggest(key, list(fields))))
+    values: dict[str, Any] = {}
+    for key, f in fields.items():
+        if key not in data:
+            continue
+        value, where = data[key], f"{path}{sep}{key}"
+        if dataclasses.is_dataclass(hints[f.name]):
+            if problem := kind_problem(value, dict):
+                problems.append(Problem(where, value, problem))
+            else:
+                values[f.name] = _build(hints[f.name], value, where, problems)
+            continue
+        rule: Rule = f.metadata["rule"]
+        if problem := rule_problem(value, rule):
+            problems.append(Problem(where, value, problem))
+        else:
+            values[f.name] = value
+    return cls(**values)
+
+
+def _decode(raw: str, rule_kind: type | None) -> Any:
+    """Pulumi passes strings; structured and non-string values arrive JSON-encoded."""
+    if rule_kind is str:
+        return raw
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw  # reported as a type problem by the caller
+
+
+def load_settings(raw: Mapping[str, str], project: str = "steadystate") -> Settings:
+    """Validate the `project:` keys of `raw` (key → string) completely, or raise SettingsError."""
+    problems: list[Problem] = []
+    top = {camel(f.name): f for f in dataclasses.fields(Settings)}
+    hints = _hints(Settings)
+    data: dict[str, Any] = {}
+    for full_key, text in raw.items():
+        namespace, _, key = full_key.partition(":")
+        if namespace != project:
+            continue
+        if key not in top:
+            problems.append(Problem(full_key, text, _suggest(key, list(top))))
+            continue
+        f = top[key]
+        nested = dataclasses.is_dataclass(hints[f.name])
+        data[key] = _decode(text, None if nested else f.metadata["rule"].kind)
+    settings = _build(Settings, data, project, problems)
+    if not problems:
+        problems.extend(consistency_problems(settings, project))
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+def consistency_problems(s: Settings, project: str = "steadystate") -> list[Problem]:
+    """Rules spanning several keys; each problem names the key a user should change."""
+    p = project
+    out: list[Problem] = []
+
+    def add(key: str, value: Any, message: str) -> None:
+        out.append(Problem(f"{p}:{key}", value, message))
+
+    if s.cluster.min_instances > s.cluster.max_instances:
+        add(
+            "cluster.minInstances",
+            s.cluster.min_instances,
+            f"must not exceed cluster.maxInstances ({s.cluster.max_instances})",
+        )
+    if s.service.min_tasks > s.service.max_tasks:
+        add(
+            "service.minTasks",
+            s.service.min_tasks,
+            f"must not exceed service.maxTasks ({s.service.max_tasks})",
+        )
+    if problem := limits.min_capacity_problem(
+        s.service.min_tasks, s.service.max_tasks, prod=s.is_prod
+    ):
+        add("service.minTasks", s.service.min_tasks, problem)
+    hc = s.service.health_check
+    if hc.timeout >= hc.interval:
+        add(
+            "service.healthCheck.timeout",
+            hc.timeout,
+            f"must be less than service.healthCheck.interval ({hc.interval})",
+        )
+    if s.network.nat_strategy == "none" and not s.network.interface_endpoints:
+        add(
+            "network.interfaceEndpoints",
+            False,
+            "must be true when network.natStrategy is none: tasks could not reach ECR or CloudWatch Logs",
+        )
+    vpc = ipaddress.IPv4Network(s.network.cidr)
+    for reserved, why in (
+        (DOCKER_BRIDGE, "the Docker bridge network on every container host"),
+        (ECS_TASK_METADATA, "link-local addresses used by the task metadata endpoints"),
+    ):
+        if vpc.overlaps(reserved):
+            add(
+                "network.cidr",
+                s.network.cidr,
+                f"overlaps {reserved} ({why}); pick e.g. 10.20.0.0/16",
+            )
+    for other in s.network.avoid_cidrs:
+        if vpc.overlaps(ipaddress.IPv4Network(other)):
+            add("network.cidr", s.network.cidr, f"overlaps {other} listed in network.avoidCidrs")
+    if s.release.onebox and (
+        problem := limits.onebox_share_problem(s.release.onebox_weight, s.release.fleet_weight)
+    ):
+        add("release.oneboxWeight", s.release.onebox_weight, problem)
+    if s.release.latency_datapoints > s.release.latency_evaluation_periods:
+        add(
+            "release.latencyDatapoints",
+            s.release.latency_datapoints,
+            f"must not exceed release.latencyEvaluationPeriods ({s.release.latency_evaluation_periods})",
+        )
+    if s.release.error_datapoints > s.release.error_evaluation_periods:
+        add(
+            "release.errorDatapoints",
+            s.release.error_datapoints,
+            f"must not exceed release.errorEvaluationPeriods ({s.release.error_evaluation_periods})",
+        )
+    if s.release.fleet_image and not s.release.onebox:
+        add(
+            "release.fleetImage",
+            s.release.fleet_image,
+            "only applies with release.onebox: true (without onebox the fleet runs the new image)",
+        )
+    if s.load_balancer.certificate_arn and s.load_balancer.certificate_domain:
+        add(
+            "loadBalancer.certificateDomain",
+            s.load_balancer.certificate_domain,
+            "set either loadBalancer.certificateArn or loadBalancer.certificateDomain, not both",
+        )
+    if s.dns.enabled and len(s.environments) != 2:
+        add("dns.enabled", True, f"needs exactly two environments, got {s.environments}")
+    if s.dns.primary not in s.environments:
+        add(
+            "dns.primary",
+            s.dns.primary,
+            "must be one of environments: " + ", ".join(s.environments),
+        )
+    if s.database.max_allocated_storage < s.database.allocated_storage:
+        add(
+            "database.maxAllocatedStorage",
+            s.database.max_allocated_storage,
+            f"must be at least database.allocatedStorage ({s.database.allocated_storage})",
+        )
+    if s.cluster.max_instances < 1 and s.service.min_tasks > 0:
+        add(
+            "cluster.maxInstances",
+            s.cluster.max_instances,
+            "must allow at least one host for the tasks",
+        )
+    return out
+
+
+def choose_zones(
+    settings: Settings, available: list[str], project: str = "steadystate"
+) -> list[str]:
+    """The first `network.availabilityZones` zone names of the region, or SettingsError."""
+    wanted = settings.network.availability_zones
+    if wanted > len(available):
+        raise SettingsError(
+            [
+                Problem(
+                    f"{project}:network.availabilityZones",
+                    wanted,
+                    f"the region has only {len(available)} available zones ({', '.join(available)})",
+                )
+            ]
+        )
+    return sorted(available)[:wanted]
+
+
+def raw_config() -> dict[str, str]:
+    """Every config value the Pulumi runtime gave this program, key → string."""
+    from pulumi.runtime import config as runtime_config
+
+    merged = dict(runtime_config.get_config_env())
+    merged.update(runtime_config.CONFIG.get())
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in merged.items()}

@@ -1,0 +1,401 @@
+"""The typed model of a stack's configuration, with the defaults every stack starts from.
+
+Each group is one structured config key (`steadystate:network`, `steadystate:service`, ...) whose
+fields are written in camelCase in `Pulumi.<stack>.yaml`. Field defaults here are the single source
+of defaults: Pulumi replaces an object-valued key wholesale, so the program fills in what a stack
+leaves out. Rules shared with the policy pack come from `policy.guardrails.limits`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+
+from policy.guardrails import limits
+
+from .fields import setting
+
+CLOUDWATCH_RETENTION_DAYS = limits.CLOUDWATCH_RETENTION_DAYS
+
+
+def _retention(days: int) -> str | None:
+    return limits.log_retention_problem(days)
+
+
+def _ipv4_network(value: str) -> str | None:
+    try:
+        net = ipaddress.IPv4Network(value)
+    except ValueError as err:
+        return f"must be an IPv4 network in CIDR notation like 10.0.0.0/16 ({err})"
+    if not 16 <= net.prefixlen <= 22:
+        return "prefix length must be between /16 and /22 (room for 3 tiers in up to 6 zones)"
+    return None
+
+
+def _cidr_list(values: list[str]) -> str | None:
+    for index, value in enumerate(values):
+        try:
+            ipaddress.IPv4Network(value)
+        except ValueError as err:
+            return f"item {index} ({value!r}) is not an IPv4 network: {err}"
+    return None
+
+
+def _instance_type(value: str) -> str | None:
+    if re.fullmatch(r"[a-z][a-z0-9-]*\.[a-z0-9]+", value):
+        return None
+    return "must be an EC2 instance type like t3.small or m7g.large"
+
+
+def _arn_of(service: str) -> object:
+    def check(value: str) -> str | None:
+        if re.fullmatch(rf"arn:aws[a-z-]*:{service}:[a-z0-9-]+:\d{{12}}:.+", value):
+            return None
+        return f"must be an ARN of {service} like arn:aws:{service}:us-east-2:123456789012:..."
+
+    return check
+
+
+def _email_list(values: list[str]) -> str | None:
+    for index, value in enumerate(values):
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+            return f"item {index} ({value!r}) is not an email address"
+    return None
+
+
+def _dns_name(value: str) -> str | None:
+    label = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+    if re.fullmatch(rf"{label}(\.{label})+\.?", value.lower()):
+        return None
+    return "must be a DNS name like example.com"
+
+
+def _dns_label(value: str) -> str | None:
+    if re.fullmatch(r"(?!-)[a-z0-9-]{1,63}(?<!-)", value.lower()):
+        return None
+    return "must be a single DNS label like api"
+
+
+def _environment_names(values: list[str]) -> str | None:
+    for index, value in enumerate(values):
+        if not re.fullmatch(r"[a-z][a-z0-9]{0,9}", value):
+            return (
+                f"item {index} ({value!r}) must be lower-case letters/digits, at most 10 characters"
+            )
+    if len(set(values)) != len(values):
+        return "names must be unique"
+    if not 1 <= len(values) <= 2:
+        return "must name one environment, or two for blue/green"
+    return None
+
+
+def _dependencies(values: list[dict]) -> str | None:
+    for index, dep in enumerate(values):
+        if not isinstance(dep, dict) or set(dep) - {"name", "target"} or "name" not in dep:
+            return f"item {index} must be an object with 'name' and optional 'target' (tcp://host:port or https://url)"
+        if not re.fullmatch(r"[a-z][a-z0-9]{0,19}", str(dep["name"])):
+            return f"item {index} name {dep['name']!r} must be lower-case letters/digits"
+        target = dep.get("target")
+        if target is not None and not re.fullmatch(
+            r"(tcp://[^:/\s]+:\d+|https?://\S+)", str(target)
+        ):
+            return f"item {index} target {target!r} must look like tcp://host:port or https://host/path"
+    names = [d["name"] for d in values]
+    if len(set(names)) != len(names):
+        return "dependency names must be unique"
+    return None
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    """`steadystate:network` — the VPC and how it reaches AWS services."""
+
+    cidr: str = setting("10.20.0.0/16", "VPC IPv4 range", check=_ipv4_network)
+    availability_zones: int = setting(2, "zones to spread subnets over", minimum=1, maximum=6)
+    nat_strategy: str = setting(
+        "single",
+        "NAT gateways: none, one shared, or one per zone",
+        choices=("none", "single", "perAz"),
+    )
+    interface_endpoints: bool = setting(
+        True, "interface endpoints for ECR, logs, Secrets Manager and SSM (billed per zone-hour)"
+    )
+    flow_log_retention_days: int = setting(30, "days to keep VPC flow logs", check=_retention)
+    avoid_cidrs: list[str] = setting(
+        [],
+        "networks the VPC must not overlap (peered VPCs, VPN, on-premises)",
+        item_kind=str,
+        check=_cidr_list,
+    )
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """`steadystate:cluster` — EC2 capacity behind the ECS capacity provider."""
+
+    instance_type: str = setting(
+        "t3.small", "EC2 instance type of container hosts", check=_instance_type
+    )
+    min_instances: int = setting(
+        1, "smallest size of the auto scaling group", minimum=0, maximum=100
+    )
+    max_instances: int = setting(
+        4, "largest size of the auto scaling group", minimum=1, maximum=100
+    )
+    target_capacity_percent: int = setting(
+        100,
+        "capacity provider managed-scaling target (100 = no idle hosts)",
+        minimum=1,
+        maximum=100,
+    )
+    managed_termination_protection: bool = setting(
+        False, "keep hosts with running tasks from being scaled in (slows `pulumi destroy`)"
+    )
+    root_volume_gib: int = setting(30, "encrypted gp3 root volume size", minimum=30, maximum=1000)
+    enable_fargate: bool = setting(False, "also attach the FARGATE capacity provider")
+    enable_fargate_spot: bool = setting(False, "also attach the FARGATE_SPOT capacity provider")
+    container_insights: str = setting(
+        "enabled", "Container Insights level", choices=("enabled", "enhanced")
+    )
+
+
+@dataclass(frozen=True)
+class ImageSettings:
+    """`steadystate:image` — the ECR repository the app image is pushed to."""
+
+    keep_images: int = setting(20, "images the lifecycle policy keeps", minimum=2, maximum=1000)
+    context: str = setting("app", "Docker build context, relative to the project")
+
+
+@dataclass(frozen=True)
+class HealthCheckSettings:
+    """`steadystate:service.healthCheck` — the target group's check of `/health`."""
+
+    path: str = setting("/health", "path the load balancer probes")
+    interval: int = setting(10, "seconds between checks", minimum=5, maximum=300)
+    timeout: int = setting(3, "seconds to wait for an answer", minimum=2, maximum=120)
+    healthy_threshold: int = setting(
+        2, "successes before a target takes traffic", minimum=2, maximum=10
+    )
+    unhealthy_threshold: int = setting(
+        2, "failures before a target stops taking traffic", minimum=2, maximum=10
+    )
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """`steadystate:service` — the ECS service, its tasks and target tracking."""
+
+    cpu: int = setting(256, "task CPU units (1024 = one vCPU)", minimum=128, maximum=10240)
+    memory: int = setting(512, "task memory in MiB", minimum=128, maximum=30720)
+    container_port: int = setting(8080, "port the app listens on", minimum=1024, maximum=65535)
+    min_tasks: int = setting(1, "autoscaling minimum", minimum=0, maximum=1000)
+    max_tasks: int = setting(4, "autoscaling maximum", minimum=1, maximum=1000)
+    cpu_target: int = setting(
+        80,
+        "target tracking on average CPU, percent",
+        check=lambda v: limits.target_value_problem(v),
+    )
+    memory_target: int | None = setting(
+        None,
+        "optional target tracking on average memory, percent",
+        kind=int,
+        nullable=True,
+        check=lambda v: limits.target_value_problem(v),
+    )
+    requests_per_target: int | None = setting(
+        None,
+        "optional target tracking on ALB requests per target per minute",
+        kind=int,
+        nullable=True,
+        minimum=1,
+        maximum=100000,
+    )
+    scale_out_cooldown: int = setting(
+        60, "seconds between scale-out steps", minimum=0, maximum=3600
+    )
+    scale_in_cooldown: int = setting(300, "seconds between scale-in steps", minimum=0, maximum=3600)
+    health_check_grace_period: int = setting(
+        30, "seconds ECS ignores load balancer health after a task starts", minimum=0, maximum=7200
+    )
+    deregistration_delay: int = setting(
+        15, "seconds the ALB drains a deregistering target", minimum=0, maximum=3600
+    )
+    stop_timeout: int = setting(
+        30, "seconds between SIGTERM and SIGKILL for a task's containers", minimum=2, maximum=120
+    )
+    log_retention_days: int = setting(30, "days to keep container logs", check=_retention)
+    minimum_healthy_percent: int = setting(
+        100, "deployment floor, percent of desired", minimum=0, maximum=100
+    )
+    maximum_percent: int = setting(
+        200, "deployment ceiling, percent of desired", minimum=100, maximum=200
+    )
+    health_check: HealthCheckSettings = field(default_factory=HealthCheckSettings)
+
+
+@dataclass(frozen=True)
+class LoadBalancerSettings:
+    """`steadystate:loadBalancer` — the public ALB of each environment."""
+
+    certificate_arn: str | None = setting(
+        None,
+        "ACM certificate for HTTPS; HTTP then redirects to HTTPS",
+        kind=str,
+        nullable=True,
+        check=_arn_of("acm"),
+    )
+    certificate_domain: str | None = setting(
+        None,
+        "domain of an issued ACM certificate to look up instead of naming its ARN",
+        kind=str,
+        nullable=True,
+        check=_dns_name,
+    )
+    deletion_protection: bool = setting(False, "refuse to delete the load balancer")
+    access_logs: bool = setting(True, "write access logs to an S3 bucket in the stack")
+    access_log_retention_days: int = setting(
+        90, "days to keep access logs", minimum=1, maximum=3650
+    )
+    idle_timeout: int = setting(60, "connection idle timeout in seconds", minimum=1, maximum=4000)
+
+
+@dataclass(frozen=True)
+class ReleaseSettings:
+    """`steadystate:release` — onebox/fleet: a new image meets 1 % of traffic before the fleet."""
+
+    onebox: bool = setting(False, "run a onebox service beside the fleet")
+    onebox_weight: int = setting(
+        1, "listener weight of the onebox target group", minimum=0, maximum=999
+    )
+    fleet_weight: int = setting(
+        99, "listener weight of the fleet target group", minimum=1, maximum=999
+    )
+    onebox_tasks: int = setting(1, "fixed task count of the onebox service", minimum=1, maximum=10)
+    fleet_image: str | None = setting(
+        None,
+        "image digest the fleet runs (promoted after onebox); null = the freshly built image",
+        kind=str,
+        nullable=True,
+        check=lambda v: (
+            None
+            if re.fullmatch(r"\S+@sha256:[0-9a-f]{64}", v)
+            else "must be an image reference pinned by digest: <repository>@sha256:<64 hex>"
+        ),
+    )
+    latency_threshold_seconds: float = setting(
+        3.0,
+        "deployment alarm: target response time above this is a bad release",
+        kind=float,
+        minimum=0.1,
+        maximum=60,
+    )
+    latency_datapoints: int = setting(
+        3, "deployment alarm: breaching minutes needed", minimum=1, maximum=10
+    )
+    latency_evaluation_periods: int = setting(
+        4, "deployment alarm: minutes looked at", minimum=1, maximum=10
+    )
+    error_rate_percent: float = setting(
+        5.0,
+        "deployment alarm: target 5xx share above this is a bad release",
+        kind=float,
+        minimum=0.1,
+        maximum=100,
+    )
+    error_datapoints: int = setting(2, "5xx alarm: breaching minutes needed", minimum=1, maximum=10)
+    error_evaluation_periods: int = setting(
+        2, "5xx alarm: minutes looked at", minimum=1, maximum=10
+    )
+
+
+@dataclass(frozen=True)
+class DnsSettings:
+    """`steadystate:dns` — Route 53 failover between the blue and green environments."""
+
+    enabled: bool = setting(False, "create failover records and health checks")
+    zone_name: str = setting(
+        "example.com", "hosted zone looked up (or created) by name", check=_dns_name
+    )
+    record_name: str = setting("api", "record inside the zone", check=_dns_label)
+    create_zone: bool = setting(False, "create the hosted zone instead of looking it up")
+    primary: str = setting("blue", "environment that takes traffic while healthy")
+    health_check_interval: int = setting(10, "Route 53 HTTP check interval", choices=(10, 30))
+    failure_threshold: int = setting(3, "failed checks before unhealthy", minimum=1, maximum=10)
+
+
+@dataclass(frozen=True)
+class ConnectivitySettings:
+    """`steadystate:connectivity` — prober metrics, their alarms and who hears about them."""
+
+    namespace: str = setting("steadystate", "CloudWatch namespace of `<dependency>-connectivity`")
+    dependencies: list[dict] = setting(
+        [{"name": "db"}, {"name": "cdn", "target": "https://aws.amazon.com/"}],
+        "probed dependencies: name plus tcp://host:port or https URL (db defaults to the database)",
+        item_kind=dict,
+        check=_dependencies,
+    )
+    probe_interval_seconds: int = setting(10, "seconds between probes", minimum=5, maximum=60)
+    alarm_emails: list[str] = setting(
+        [], "addresses subscribed to the alarm topic", item_kind=str, check=_email_list
+    )
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """`steadystate:database` — the private Postgres instance."""
+
+    enabled: bool = setting(False, "create the database")
+    instance_class: str = setting(
+        "db.t4g.micro",
+        "RDS instance class",
+        check=lambda v: None if v.startswith("db.") else "must start with db.",
+    )
+    allocated_storage: int = setting(20, "GiB of gp3 storage", minimum=20, maximum=65536)
+    max_allocated_storage: int = setting(
+        100, "storage autoscaling ceiling, GiB", minimum=20, maximum=65536
+    )
+    engine_version: str = setting("16", "Postgres major version", choices=("14", "15", "16", "17"))
+    multi_az: bool = setting(False, "standby in a second zone")
+    deletion_protection: bool = setting(False, "refuse to delete the instance")
+    backup_retention_days: int = setting(7, "automated backup retention", minimum=1, maximum=35)
+    performance_insights: bool = setting(False, "enable Performance Insights")
+    final_snapshot: bool = setting(False, "take a final snapshot on delete")
+
+
+@dataclass(frozen=True)
+class OperationsSettings:
+    """`steadystate:operations` — how people look inside: ECS Exec, dashboard."""
+
+    ecs_exec: bool = setting(True, "allow ECS Exec sessions (logged) instead of SSH")
+    dashboard: bool = setting(True, "create the CloudWatch dashboard")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole validated configuration of one stack."""
+
+    stage: str = setting(
+        "dev", "dev or prod: prod turns on the stricter guardrails", choices=("dev", "prod")
+    )
+    environments: list[str] = setting(
+        ["blue"],
+        "environment names; two (blue, green) for DNS failover",
+        item_kind=str,
+        check=_environment_names,
+    )
+    network: NetworkSettings = field(default_factory=NetworkSettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
+    image: ImageSettings = field(default_factory=ImageSettings)
+    service: ServiceSettings = field(default_factory=ServiceSettings)
+    load_balancer: LoadBalancerSettings = field(default_factory=LoadBalancerSettings)
+    release: ReleaseSettings = field(default_factory=ReleaseSettings)
+    dns: DnsSettings = field(default_factory=DnsSettings)
+    connectivity: ConnectivitySettings = field(default_factory=ConnectivitySettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    operations: OperationsSettings = field(default_factory=OperationsSettings)
+
+    @property
+    def is_prod(self) -> bool:
+        return self.stage == "prod"

@@ -1,0 +1,185 @@
+"""Bad stack configuration stops the program before any resource exists, naming every problem."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ops.synth import PROJECT_DIR, synthesize
+from settings import Settings, SettingsError, choose_zones, load_settings
+
+
+def raw(**groups: object) -> dict[str, str]:
+    """A config map as Pulumi passes it: `steadystate:<key>` → string (JSON for non-strings)."""
+    return {
+        f"steadystate:{key}": value if isinstance(value, str) else json.dumps(value)
+        for key, value in groups.items()
+    }
+
+
+def problems(**groups: object) -> list[str]:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(raw(**groups))
+    return [str(p) for p in caught.value.problems]
+
+
+# Each case: config groups, and the exact line the user must see.
+BAD_INPUTS = {
+    "out of range": (
+        {"service": {"cpuTarget": 120}},
+        "steadystate:service.cpuTarget = 120: must be between 10 and 90 (got 120)",
+    ),
+    "wrong type": (
+        {"network": {"availabilityZones": "two"}},
+        "steadystate:network.availabilityZones = two: must be an integer, got a string",
+    ),
+    "boolean is not a number": (
+        {"service": {"minTasks": True}},
+        "steadystate:service.minTasks = true: must be an integer, got a boolean",
+    ),
+    "unknown enum value": (
+        {"network": {"natStrategy": "double"}},
+        "steadystate:network.natStrategy = double: must be one of none, single, perAz",
+    ),
+    "typo in a field": (
+        {"service": {"cpuTraget": 70}},
+        "steadystate:service.cpuTraget = 70: unknown key; did you mean cpuTarget?",
+    ),
+    "typo in a group": (
+        {"netwrok": {"cidr": "10.0.0.0/16"}},
+        'steadystate:netwrok = {"cidr": "10.0.0.0/16"}: unknown key; did you mean network?',
+    ),
+    "min above max": (
+        {"service": {"minTasks": 5, "maxTasks": 3}},
+        "steadystate:service.minTasks = 5: must not exceed service.maxTasks (3)",
+    ),
+    "overlapping CIDRs": (
+        {"network": {"cidr": "10.0.0.0/16", "avoidCidrs": ["10.0.128.0/20"]}},
+        "steadystate:network.cidr = 10.0.0.0/16: overlaps 10.0.128.0/20 listed in network.avoidCidrs",
+    ),
+    "VPC over the Docker bridge": (
+        {"network": {"cidr": "172.17.0.0/16"}},
+        "steadystate:network.cidr = 172.17.0.0/16: overlaps 172.17.0.0/16 (the Docker bridge network on every container host); pick e.g. 10.20.0.0/16",
+    ),
+    "not a CIDR": (
+        {"network": {"cidr": "10.0.0.300/16"}},
+        "steadystate:network.cidr = 10.0.0.300/16: must be an IPv4 network in CIDR notation like 10.0.0.0/16",
+    ),
+    "group is not an object": (
+        {"cluster": [1, 2]},
+        "steadystate:cluster = [1, 2]: must be an object, got a list",
+    ),
+    "onebox share too large": (
+        {"release": {"onebox": True, "oneboxWeight": 30, "fleetWeight": 70}},
+        "steadystate:release.oneboxWeight = 30: ",
+    ),
+    "prod minimum capacity": (
+        {"stage": "prod", "service": {"minTasks": 1}},
+        "steadystate:service.minTasks = 1: ",
+    ),
+    "no NAT and no endpoints": (
+        {"network": {"natStrategy": "none", "interfaceEndpoints": False}},
+        "steadystate:network.interfaceEndpoints = false: must be true when network.natStrategy is none",
+    ),
+    "primary not an environment": (
+        {"environments": ["blue", "green"], "dns": {"primary": "red"}},
+        "steadystate:dns.primary = red: must be one of environments: blue, green",
+    ),
+    "bad email": (
+        {"connectivity": {"alarmEmails": ["ops-at-example.com"]}},
+        "steadystate:connectivity.alarmEmails = [\"ops-at-example.com\"]: item 0 ('ops-at-example.com') is not an email address",
+    ),
+    "retention CloudWatch does not offer": (
+        {"service": {"logRetentionDays": 45}},
+        "steadystate:service.logRetentionDays = 45: ",
+    ),
+    "health check timeout not below interval": (
+        {"service": {"healthCheck": {"interval": 5, "timeout": 5}}},
+        "steadystate:service.healthCheck.timeout = 5: must be less than service.healthCheck.interval (5)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_is_reported_with_key_value_and_rule(case: str) -> None:
+    groups, expected = BAD_INPUTS[case]
+    found = problems(**groups)
+    assert any(line.startswith(expected) for line in found), found
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    found = problems(
+        service={"cpuTarget": 5, "memory": "lots"}, network={"natStrategy": "x"}, typo=1
+    )
+    assert len(found) == 4, found
+
+
+def test_defaults_are_valid_and_complete() -> None:
+    settings = load_settings({})
+    assert settings == Settings()
+    assert settings.service.cpu_target == 80  # seed 001's service target
+
+
+def test_unrelated_namespaces_are_ignored() -> None:
+    settings = load_settings(
+        {
+            "aws:region": "us-east-2",
+            "steadystate:stage": "prod",
+            "steadystate:service": json.dumps({"minTasks": 2}),
+        }
+    )
+    assert settings.is_prod and settings.service.min_tasks == 2
+
+
+def test_more_zones_than_the_region_has() -> None:
+    settings = load_settings(raw(network={"availabilityZones": 4}))
+    with pytest.raises(SettingsError) as caught:
+        choose_zones(settings, ["us-east-2a", "us-east-2b", "us-east-2c"])
+    assert str(caught.value.problems[0]) == (
+        "steadystate:network.availabilityZones = 4: the region has only 3 available zones "
+        "(us-east-2a, us-east-2b, us-east-2c)"
+    )
+
+
+def test_zones_are_chosen_in_name_order() -> None:
+    settings = load_settings(raw(network={"availabilityZones": 2}))
+    assert choose_zones(settings, ["us-east-2c", "us-east-2a", "us-east-2b"]) == [
+        "us-east-2a",
+        "us-east-2b",
+    ]
+
+
+@pytest.fixture
+def project_with_stack(tmp_path: Path):
+    """A copy of the project files with an extra stack whose config a test writes."""
+    shutil.copy(PROJECT_DIR / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+
+    def write(config: dict) -> Path:
+        (tmp_path / "Pulumi.bad.yaml").write_text(yaml.safe_dump({"config": config}))
+        return tmp_path
+
+    return write
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"steadystate:service": {"cpuTarget": 120}},
+        {"steadystate:network": {"availabilityZones": 5}},
+        {"steadystate:stage": "staging"},
+        {"steadystate:clustr": {"minInstances": 1}},
+    ],
+    ids=["range", "zones-vs-region", "enum", "typo"],
+)
+def test_real_program_registers_nothing_on_bad_config(
+    project_with_stack, fresh_loop, config: dict
+) -> None:
+    project_dir = project_with_stack({"aws:region": "us-east-2", **config})
+    with pytest.raises(SettingsError) as caught:
+        synthesize("bad", project_dir=project_dir, program=PROJECT_DIR / "__main__.py")
+    assert caught.value.partial_recording.records == []
+    assert "steadystate:" in str(caught.value)
