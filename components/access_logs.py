@@ -59,7 +59,7 @@ class AccessLogBucket(pulumi.ComponentResource):
         )
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",
-            aws.s3.BucketServerSideEncryptionConfigurationArgs(
+            aws.s3.BucketServerSideEncryptionConfigurationInitArgs(
                 bucket=bucket.id,
                 rules=[
                     aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(

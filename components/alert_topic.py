@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -15,6 +16,11 @@ from .iam_documents import document, statement
 class AlertTopicArgs:
     emails: Sequence[str] = field(default_factory=tuple)
     """Addresses subscribed by e-mail (each must confirm the subscription AWS sends)."""
+
+
+def subscription_key(email: str) -> str:
+    """A logical-name suffix per address that survives reordering the list."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:8]
 
 
 class AlertTopic(pulumi.ComponentResource):
@@ -31,9 +37,9 @@ class AlertTopic(pulumi.ComponentResource):
     ) -> None:
         super().__init__("steadystate:alert_topic:AlertTopic", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        account = aws.get_caller_identity_output(
-            opts=pulumi.InvokeOutputOptions(parent=self)
-        ).account_id
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        partition = aws.get_partition_output(opts=invoke).partition
         key = aws.kms.Key(
             f"{name}-key",
             aws.kms.KeyArgs(
@@ -45,7 +51,11 @@ class AlertTopic(pulumi.ComponentResource):
                         ["kms:*"],
                         ["*"],
                         sid="AccountAdministers",
-                        principals={"AWS": pulumi.Output.concat("arn:aws:iam::", account, ":root")},
+                        principals={
+                            "AWS": pulumi.Output.concat(
+                                "arn:", partition, ":iam::", account, ":root"
+                            )
+                        },
                     ),
                     statement(
                         ["kms:Decrypt", "kms:GenerateDataKey*"],
@@ -85,9 +95,9 @@ class AlertTopic(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        for index, email in enumerate(args.emails):
+        for email in args.emails:
             aws.sns.TopicSubscription(
-                f"{name}-email-{index}",
+                f"{name}-email-{subscription_key(email)}",
                 aws.sns.TopicSubscriptionArgs(topic=topic.arn, protocol="email", endpoint=email),
                 opts=child,
             )

@@ -185,7 +185,7 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
         )
 
         execution_role = aws.iam.Role(
-            f"{name}-execution",
+            f"{name}-execution-role",
             aws.iam.RoleArgs(
                 description=f"ECS agent for {name}: pull the image, write logs, read its secrets",
                 assume_role_policy=assume_role_policy("ecs-tasks.amazonaws.com"),
@@ -202,7 +202,7 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
             opts=child,
         )
         task_role = aws.iam.Role(
-            f"{name}-task",
+            f"{name}-task-role",
             aws.iam.RoleArgs(
                 description=f"Application code of {name}",
                 assume_role_policy=assume_role_policy("ecs-tasks.amazonaws.com"),
@@ -243,7 +243,7 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
             )
         )
         task_definition = aws.ecs.TaskDefinition(
-            f"{name}-task",
+            f"{name}-taskdef",
             aws.ecs.TaskDefinitionArgs(
                 family=f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}",
                 network_mode="bridge",

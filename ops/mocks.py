@@ -340,9 +340,11 @@ class ResourceRecord:
 
 
 def _plain(value: Any) -> Any:
-    """Turn deserialized values (resource references, nested dicts) into JSON-ready data."""
+    """Turn deserialized values into JSON-ready data: secrets unwrapped, resources as URNs."""
     if isinstance(value, pulumi.Resource):
         return getattr(value, "_urn_string", None) or repr(value)
+    if isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+        return _plain(value.get("value"))
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -1,0 +1,428 @@
+"""An ECS cluster whose EC2 capacity is scaled by a capacity provider, not by CPU alarms."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.iam_documents import assume_role_policy
+from components.user_data import ecs_user_data_script, encode_user_data
+
+#: Public SSM parameter AWS keeps pointed at the current ECS-optimized Amazon Linux 2023 AMI.
+ECS_AMI_PARAMETER = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+
+#: Root device of the ECS-optimized AL2023 AMI (its 30 GiB snapshot is the smallest allowed size).
+ROOT_DEVICE_NAME = "/dev/xvda"
+MIN_ROOT_VOLUME_GIB = 30
+
+#: The documented minimum for an ECS container instance that operators reach through SSM:
+#: the agent's register/poll/telemetry/ECR-pull rights, and Session Manager/SSM agent rights.
+INSTANCE_MANAGED_POLICIES: tuple[str, ...] = (
+    aws.iam.ManagedPolicy.AMAZON_EC2_CONTAINER_SERVICEFOR_EC2_ROLE.value,
+    aws.iam.ManagedPolicy.AMAZON_SSM_MANAGED_INSTANCE_CORE.value,
+)
+
+CONTAINER_INSIGHTS_VALUES: tuple[str, ...] = ("enabled", "enhanced")
+
+#: IMDSv2 PUT responses may cross this many network hops. 1 = the host only: a container on the
+#: Docker bridge is one hop further, so it cannot obtain a token and, with tokens required, cannot
+#: read the instance role's credentials. The ECS agent uses host networking and is unaffected;
+#: tasks get their own task-role credentials from the agent's endpoint (169.254.170.2).
+IMDS_HOP_LIMIT = 1
+
+_RESERVED_CAPACITY_PROVIDER_PREFIXES = ("aws", "ecs", "fargate")
+
+
+def capacity_provider_name_problem(logical_name: str) -> str | None:
+    """Why ECS would reject a capacity provider named after `logical_name`, or None.
+
+    Auto-naming keeps the logical name as the prefix of the physical one, and ECS refuses names
+    that start with `aws`, `ecs` or `fargate`.
+    """
+    lowered = logical_name.lower()
+    for prefix in _RESERVED_CAPACITY_PROVIDER_PREFIXES:
+        if lowered.startswith(prefix):
+            return (
+                f"capacity provider name {logical_name!r} must not start with {prefix!r} "
+                "(ECS reserves aws, ecs and fargate); give the EcsCluster another name"
+            )
+    return None
+
+
+def available_capacity_providers(
+    ec2_provider: pulumi.Input[str], *, enable_fargate: bool, enable_fargate_spot: bool
+) -> list[pulumi.Input[str]]:
+    """Providers the cluster offers: the EC2 one, then FARGATE / FARGATE_SPOT when enabled."""
+    providers: list[pulumi.Input[str]] = [ec2_provider]
+    if enable_fargate:
+        providers.append("FARGATE")
+    if enable_fargate_spot:
+        providers.append("FARGATE_SPOT")
+    return providers
+
+
+def termination_protection_setting(enabled: bool) -> str:
+    """The capacity provider's `managedTerminationProtection` value for the switch."""
+    return "ENABLED" if enabled else "DISABLED"
+
+
+@dataclass(frozen=True)
+class EcsClusterArgs:
+    """Settings of one `EcsCluster`; counts and switches are plain values known before deploy."""
+
+    vpc_id: pulumi.Input[str]
+    """VPC of the container instances (for their security group)."""
+
+    private_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """Subnets the auto scaling group launches into: the network's private tier, one per zone."""
+
+    instance_type: str
+    """EC2 instance type of the container instances, e.g. `t3.small`."""
+
+    min_instances: int
+    """Smallest size of the auto scaling group (0 lets an idle cluster cost nothing)."""
+
+    max_instances: int
+    """Largest size of the auto scaling group; managed scaling never goes above it."""
+
+    target_capacity_percent: int = 100
+    """Managed-scaling target: how full the instances should be with tasks (1-100). 100 = no idle
+    hosts (scale out only when a task cannot be placed); lower keeps spare hosts warm."""
+
+    managed_termination_protection: bool = False
+    """Keep instances running tasks from being scaled in. Sets both the ASG's
+    `protect_from_scale_in` and the provider's setting (AWS requires them to agree). Off in dev:
+    with it on, instances are only released by ECS, which slows or blocks `pulumi destroy`."""
+
+    enable_fargate: bool = False
+    """Also attach the FARGATE capacity provider (available, not in the default strategy)."""
+
+    enable_fargate_spot: bool = False
+    """Also attach FARGATE_SPOT (available, not in the default strategy)."""
+
+    root_volume_gib: int = 30
+    """Size of the encrypted gp3 root volume (holds images and container layers); >= 30."""
+
+    container_insights: str = "enabled"
+    """Container Insights level: `enabled` (cluster/service metrics) or `enhanced` (adds task and
+    container level metrics at a higher CloudWatch cost)."""
+
+    image_id: pulumi.Input[str] | None = None
+    """Pin an AMI. Default: the recommended ECS-optimized AL2023 AMI from its public SSM parameter
+    (a new AMI then becomes a new launch template version on the next `pulumi up`)."""
+
+    instance_tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags for instances and volumes (e.g. Project/Stack). Provider default tags do not reach
+    instances an auto scaling group launches, so pass them here for cost allocation."""
+
+    instance_warmup_seconds: int = 120
+    """Managed scaling: seconds before a new instance's metrics count (the agent registers in
+    about a minute on AL2023)."""
+
+    max_scaling_step_size: int = 10
+    """Managed scaling: most instances added or removed in one step."""
+
+    health_check_grace_seconds: int = 120
+    """ASG: seconds before a new instance's EC2 health check counts."""
+
+    instance_refresh: bool = False
+    """Roll instances when the launch template changes (new AMI, type, user data), launching
+    replacements before terminating (min 100 %, max 200 % healthy); managed draining moves tasks.
+    Off: changes apply only to instances launched later."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "instance_tags", dict(self.instance_tags))
+        if problem := ecs_cluster_args_problem(self):
+            raise ValueError(problem)
+
+
+def ecs_cluster_args_problem(args: EcsClusterArgs) -> str | None:
+    """What is wrong with `args` (first problem found), or None."""
+    if not args.instance_type or "." not in args.instance_type:
+        return (
+            f"instance_type must be an EC2 instance type like t3.small (got {args.instance_type!r})"
+        )
+    if args.min_instances < 0:
+        return f"min_instances must be at least 0 (got {args.min_instances})"
+    if args.max_instances < 1:
+        return f"max_instances must be at least 1 (got {args.max_instances})"
+    if args.min_instances > args.max_instances:
+        return (
+            f"min_instances ({args.min_instances}) must not exceed "
+            f"max_instances ({args.max_instances})"
+        )
+    if not 1 <= args.target_capacity_percent <= 100:
+        return f"target_capacity_percent must be between 1 and 100 (got {args.target_capacity_percent})"
+    if args.root_volume_gib < MIN_ROOT_VOLUME_GIB:
+        return (
+            f"root_volume_gib must be at least {MIN_ROOT_VOLUME_GIB}, the AMI's snapshot size "
+            f"(got {args.root_volume_gib})"
+        )
+    if args.container_insights not in CONTAINER_INSIGHTS_VALUES:
+        return (
+            f"container_insights must be one of {', '.join(CONTAINER_INSIGHTS_VALUES)} "
+            f"(got {args.container_insights!r})"
+        )
+    if not 1 <= args.max_scaling_step_size <= 10_000:
+        return (
+            f"max_scaling_step_size must be between 1 and 10000 (got {args.max_scaling_step_size})"
+        )
+    if not 0 <= args.instance_warmup_seconds <= 10_000:
+        return f"instance_warmup_seconds must be between 0 and 10000 (got {args.instance_warmup_seconds})"
+    if args.health_check_grace_seconds < 0:
+        return f"health_check_grace_seconds must not be negative (got {args.health_check_grace_seconds})"
+    if not isinstance(args.private_subnet_ids, pulumi.Output) and not list(args.private_subnet_ids):
+        return "private_subnet_ids must name at least one subnet"
+    return None
+
+
+def _after(value: pulumi.Output[Any], *resources: pulumi.CustomResource) -> pulumi.Output[Any]:
+    """`value`, carrying a dependency on `resources` for whoever consumes it."""
+    return pulumi.Output.all(value, *[r.id for r in resources]).apply(lambda values: values[0])
+
+
+class EcsCluster(pulumi.ComponentResource):
+    """An ECS cluster with Container Insights and EC2 capacity behind a capacity provider.
+
+    Guarantees:
+    * Instances run the ECS-optimized AL2023 AMI (from AWS's public SSM parameter unless pinned),
+      require IMDSv2 with a hop limit of 1 (bridge-mode containers cannot reach the instance
+      role), boot from an encrypted gp3 root volume, have no key pair (SSM/ECS Exec instead of
+      SSH) and join this cluster through user data.
+    * The instance role holds exactly AmazonEC2ContainerServiceforEC2Role and
+      AmazonSSMManagedInstanceCore. The instance security group has no ingress of its own.
+    * The auto scaling group spans the private subnets; its desired capacity belongs to the
+      capacity provider (Pulumi ignores it), managed scaling tracks `target_capacity_percent`,
+      managed draining moves tasks off instances before they terminate, and termination
+      protection is on in both places or in neither.
+    * The EC2 provider is the cluster's default strategy (weight 1, base 0); Fargate providers
+      are only attached when asked for. `cluster_name`, `cluster_arn` and `capacity_provider_name`
+      resolve only once the providers are attached, so services built on them never race it.
+    """
+
+    cluster_name: pulumi.Output[str]
+    cluster_arn: pulumi.Output[str]
+    capacity_provider_name: pulumi.Output[str]
+    instance_security_group_id: pulumi.Output[str]
+    instance_role_name: pulumi.Output[str]
+    asg_name: pulumi.Output[str]
+    launch_template_id: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: EcsClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        if problem := capacity_provider_name_problem(f"{name}-ec2"):
+            raise ValueError(problem)
+        super().__init__("steadystate:ecs_cluster:EcsCluster", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        cluster = aws.ecs.Cluster(
+            f"{name}-cluster",
+            aws.ecs.ClusterArgs(
+                settings=[
+                    aws.ecs.ClusterSettingArgs(
+                        name="containerInsights", value=args.container_insights
+                    )
+                ],
+                tags={"Name": f"{name}-cluster"},
+            ),
+            opts=child,
+        )
+
+        role = aws.iam.Role(
+            f"{name}-instance",
+            aws.iam.RoleArgs(
+                assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
+                description="ECS container instances: ECS agent and SSM agent only",
+                tags={"Name": f"{name}-instance", "Role": "ecs-instance"},
+            ),
+            opts=child,
+        )
+        attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-instance-{arn.rsplit('/', 1)[-1]}",
+                aws.iam.RolePolicyAttachmentArgs(role=role.name, policy_arn=arn),
+                opts=child,
+            )
+            for arn in INSTANCE_MANAGED_POLICIES
+        ]
+        profile = aws.iam.InstanceProfile(
+            f"{name}-instance",
+            aws.iam.InstanceProfileArgs(role=role.name, tags={"Name": f"{name}-instance"}),
+            opts=child,
+        )
+
+        security_group = aws.ec2.SecurityGroup(
+            f"{name}-instances",
+            aws.ec2.SecurityGroupArgs(
+                vpc_id=args.vpc_id,
+                description="ECS container instances: no ingress of their own (services add it)",
+                tags={"Name": f"{name}-instances", "Role": "ecs-instance"},
+            ),
+            opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-instances-egress",
+            aws.vpc.SecurityGroupEgressRuleArgs(
+                security_group_id=security_group.id,
+                description="ECS agent, image pulls, logs and task traffic to AWS APIs and the "
+                "internet (through NAT or VPC endpoints)",
+                ip_protocol="-1",
+                cidr_ipv4="0.0.0.0/0",
+                tags={"Name": f"{name}-instances-egress"},
+            ),
+            opts=child,
+        )
+
+        image_id = args.image_id or (
+            aws.ssm.get_parameter_output(
+                name=ECS_AMI_PARAMETER, opts=pulumi.InvokeOutputOptions(parent=self)
+            ).insecure_value
+        )
+        user_data = cluster.name.apply(lambda n: encode_user_data(ecs_user_data_script(n)))
+        resource_tags = {"Name": f"{name}-host", **args.instance_tags}
+        launch_template = aws.ec2.LaunchTemplate(
+            f"{name}-hosts",
+            aws.ec2.LaunchTemplateArgs(
+                description="ECS container instances",
+                image_id=image_id,
+                instance_type=args.instance_type,
+                iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=profile.arn),
+                vpc_security_group_ids=[security_group.id],
+                metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                    http_endpoint="enabled",
+                    http_tokens="required",
+                    http_put_response_hop_limit=IMDS_HOP_LIMIT,
+                    instance_metadata_tags="disabled",
+                ),
+                block_device_mappings=[
+                    aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                        device_name=ROOT_DEVICE_NAME,
+                        ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                            volume_type="gp3",
+                            volume_size=args.root_volume_gib,
+                            encrypted="true",
+                            delete_on_termination="true",
+                        ),
+                    )
+                ],
+                user_data=user_data,
+                update_default_version=True,
+                tag_specifications=[
+                    aws.ec2.LaunchTemplateTagSpecificationArgs(
+                        resource_type=kind, tags=resource_tags
+                    )
+                    for kind in ("instance", "volume")
+                ],
+                tags={"Name": f"{name}-hosts"},
+            ),
+            opts=child,
+        )
+
+        asg = aws.autoscaling.Group(
+            f"{name}-hosts",
+            aws.autoscaling.GroupArgs(
+                min_size=args.min_instances,
+                max_size=args.max_instances,
+                vpc_zone_identifiers=args.private_subnet_ids,
+                launch_template=aws.autoscaling.GroupLaunchTemplateArgs(
+                    id=launch_template.id, version=launch_template.latest_version.apply(str)
+                ),
+                health_check_type="EC2",
+                health_check_grace_period=args.health_check_grace_seconds,
+                protect_from_scale_in=args.managed_termination_protection,
+                instance_refresh=_instance_refresh() if args.instance_refresh else None,
+                tags=[
+                    aws.autoscaling.GroupTagArgs(
+                        key="AmazonECSManaged", value="true", propagate_at_launch=True
+                    ),
+                    aws.autoscaling.GroupTagArgs(
+                        key="Name", value=f"{name}-host", propagate_at_launch=True
+                    ),
+                ],
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # The capacity provider owns the desired count; Pulumi must not reset it.
+                ignore_changes=["desired_capacity"],
+                # Instances must not boot before their role can register them with ECS.
+                depends_on=attachments,
+            ),
+        )
+
+        capacity_provider = aws.ecs.CapacityProvider(
+            f"{name}-ec2",
+            aws.ecs.CapacityProviderArgs(
+                auto_scaling_group_provider=aws.ecs.CapacityProviderAutoScalingGroupProviderArgs(
+                    auto_scaling_group_arn=asg.arn,
+                    managed_scaling=aws.ecs.CapacityProviderAutoScalingGroupProviderManagedScalingArgs(
+                        status="ENABLED",
+                        target_capacity=args.target_capacity_percent,
+                        minimum_scaling_step_size=1,
+                        maximum_scaling_step_size=args.max_scaling_step_size,
+                        instance_warmup_period=args.instance_warmup_seconds,
+                    ),
+                    managed_termination_protection=termination_protection_setting(
+                        args.managed_termination_protection
+                    ),
+                    managed_draining="ENABLED",
+                ),
+                tags={"Name": f"{name}-ec2"},
+            ),
+            opts=child,
+        )
+
+        attached = aws.ecs.ClusterCapacityProviders(
+            f"{name}-capacity",
+            aws.ecs.ClusterCapacityProvidersArgs(
+                cluster_name=cluster.name,
+                capacity_providers=available_capacity_providers(
+                    capacity_provider.name,
+                    enable_fargate=args.enable_fargate,
+                    enable_fargate_spot=args.enable_fargate_spot,
+                ),
+                default_capacity_provider_strategies=[
+                    aws.ecs.ClusterCapacityProvidersDefaultCapacityProviderStrategyArgs(
+                        capacity_provider=capacity_provider.name, weight=1, base=0
+                    )
+                ],
+            ),
+            opts=child,
+        )
+
+        self.cluster_name = _after(cluster.name, attached)
+        self.cluster_arn = _after(cluster.arn, attached)
+        self.capacity_provider_name = _after(capacity_provider.name, attached)
+        self.instance_security_group_id = security_group.id
+        self.instance_role_name = role.name
+        self.asg_name = asg.name
+        self.launch_template_id = launch_template.id
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "cluster_arn": self.cluster_arn,
+                "capacity_provider_name": self.capacity_provider_name,
+                "instance_security_group_id": self.instance_security_group_id,
+                "instance_role_name": self.instance_role_name,
+                "asg_name": self.asg_name,
+                "launch_template_id": self.launch_template_id,
+            }
+        )
+
+
+def _instance_refresh() -> aws.autoscaling.GroupInstanceRefreshArgs:
+    return aws.autoscaling.GroupInstanceRefreshArgs(
+        strategy="Rolling",
+        preferences=aws.autoscaling.GroupInstanceRefreshPreferencesArgs(
+            min_healthy_percentage=100,
+            max_healthy_percentage=200,
+            skip_matching=True,
+            # Protected instances (managed termination protection) are replaced too; managed
+            # draining stops their tasks gracefully first.
+            scale_in_protected_instances="Refresh",
+        ),
+    )

@@ -1,0 +1,43 @@
+"""AlertTopic: alarms can publish to it (customer key), e-mails subscribe, TLS only."""
+
+from __future__ import annotations
+
+import json
+
+from components.alert_topic import AlertTopic, AlertTopicArgs
+
+
+def test_topic_is_encrypted_with_a_key_cloudwatch_may_use(mocked) -> None:
+    rec = mocked(
+        lambda: AlertTopic("alerts", AlertTopicArgs(emails=["a@example.com", "b@example.com"]))
+    )
+    key = rec.named("alerts-key")
+    assert rec.named("alerts-topic").inputs["kmsMasterKeyId"] == key.outputs["arn"]
+    assert key.inputs["enableKeyRotation"] is True
+    grants = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}
+    assert grants["CloudWatchAlarmsEncrypt"]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    topic_policy = {
+        s["Sid"]: s for s in json.loads(rec.named("alerts-policy").inputs["policy"])["Statement"]
+    }
+    assert topic_policy["DenyInsecureTransport"]["Effect"] == "Deny"
+    subs = rec.of_type("aws:sns/topicSubscription:TopicSubscription")
+    assert sorted(s.inputs["endpoint"] for s in subs) == ["a@example.com", "b@example.com"]
+    assert all(s.inputs["protocol"] == "email" for s in subs)
+
+
+def test_subscription_names_survive_reordering(mocked) -> None:
+    emails = ["a@example.com", "b@example.com"]
+
+    def names(order: list[str]) -> set[str]:
+        rec = mocked(lambda: AlertTopic("alerts", AlertTopicArgs(emails=order)))
+        return {r.name for r in rec.of_type("aws:sns/topicSubscription:TopicSubscription")}
+
+    assert names(emails) == names(list(reversed(emails)))
+
+
+def test_key_administrator_is_the_account_root(mocked) -> None:
+    rec = mocked(lambda: AlertTopic("alerts", AlertTopicArgs()))
+    grants = {
+        s["Sid"]: s for s in json.loads(rec.named("alerts-key").inputs["policy"])["Statement"]
+    }
+    assert grants["AccountAdministers"]["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}

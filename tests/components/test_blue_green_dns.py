@@ -1,0 +1,296 @@
+"""BlueGreenDns under mocks (health checks, failover records, switch-over) and alarm_math."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pulumi
+import pytest
+
+from components.alarm_math import (
+    ELB_ALIAS_TTL_SECONDS,
+    alarm_detection_seconds,
+    alarm_recovery_seconds,
+    endpoint_check_detection_seconds,
+    failover_estimate,
+    failover_seconds,
+)
+from components.blue_green_dns import BlueGreenDns, BlueGreenDnsArgs, EnvironmentEndpoint
+from components.connectivity_alarms import ConnectivityAlarms, ConnectivityAlarmsArgs
+
+HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
+RECORD = "aws:route53/record:Record"
+ZONE = "aws:route53/zone:Zone"
+
+ENVIRONMENTS = {
+    env: EnvironmentEndpoint(
+        alb_dns_name=f"{env}-alb-123.us-east-2.elb.amazonaws.com",
+        alb_zone_id="Z3AADJGX6KTTL2",
+        aggregate_alarm_name=f"{env}-all-connectivity",
+    )
+    for env in ("blue", "green")
+}
+ARGS = BlueGreenDnsArgs(
+    zone_name="example.com",
+    record_name="api",
+    primary="blue",
+    environments=ENVIRONMENTS,
+    alarm_region="us-east-2",
+)
+
+
+def build(args: BlueGreenDnsArgs = ARGS) -> BlueGreenDns:
+    dns = BlueGreenDns("dns", args)
+    pulumi.export("fqdn", dns.fqdn)
+    pulumi.export("zone_id", dns.zone_id)
+    pulumi.export("health_check_ids", dns.health_check_ids)
+    pulumi.export("primary", dns.primary)
+    return dns
+
+
+@pytest.fixture
+def rec(mocked):
+    return mocked(build)
+
+
+def by_id(rec) -> dict[str, object]:
+    return {r.id: r for r in rec.of_type(HEALTH_CHECK)}
+
+
+# -- health checks --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env", ["blue", "green"])
+def test_fast_http_check_targets_the_alb_health_path(rec, env: str) -> None:
+    check = rec.named(f"dns-{env}-http").inputs
+    assert check["type"] == "HTTP"
+    assert check["fqdn"] == ENVIRONMENTS[env].alb_dns_name
+    assert check["resourcePath"] == "/health"
+    assert check["port"] == 80
+    assert check["requestInterval"] == 10
+    assert check["failureThreshold"] == 3
+
+
+@pytest.mark.parametrize("env", ["blue", "green"])
+def test_alarm_check_follows_the_aggregate_and_fails_closed(rec, env: str) -> None:
+    check = rec.named(f"dns-{env}-alarm").inputs
+    assert check["type"] == "CLOUDWATCH_METRIC"
+    assert check["cloudwatchAlarmName"] == f"{env}-all-connectivity"
+    assert check["cloudwatchAlarmRegion"] == "us-east-2"
+    assert check["insufficientDataHealthStatus"] == "Unhealthy"
+
+
+@pytest.mark.parametrize("env", ["blue", "green"])
+def test_calculated_check_needs_both_children_healthy(rec, env: str) -> None:
+    calculated = rec.named(f"dns-{env}-health")
+    assert calculated.inputs["type"] == "CALCULATED"
+    assert calculated.inputs["childHealthThreshold"] == 2
+    children = [by_id(rec)[i].name for i in calculated.inputs["childHealthchecks"]]
+    assert sorted(children) == [f"dns-{env}-alarm", f"dns-{env}-http"]
+    assert rec.outputs["health_check_ids"][env] == calculated.id
+
+
+def test_https_and_custom_interval(mocked) -> None:
+    green = dataclasses.replace(
+        ENVIRONMENTS["green"], protocol="HTTPS", port=443, health_path="/hc"
+    )
+    args = dataclasses.replace(
+        ARGS,
+        environments={**ENVIRONMENTS, "green": green},
+        health_check_interval=30,
+        failure_threshold=5,
+    )
+    check = mocked(lambda: build(args)).named("dns-green-http").inputs
+    assert (check["type"], check["port"], check["resourcePath"]) == ("HTTPS", 443, "/hc")
+    assert (check["requestInterval"], check["failureThreshold"]) == (30, 5)
+
+
+def test_alarm_names_are_wired_from_connectivity_alarms(mocked) -> None:
+    def program() -> None:
+        alarms = ConnectivityAlarms(
+            "conn",
+            ConnectivityAlarmsArgs(
+                environments=["blue", "green"],
+                dependencies=["db"],
+                namespace="steadystate",
+                topic_arn="arn:aws:sns:us-east-2:123456789012:alerts",
+            ),
+        )
+        environments = {
+            env: dataclasses.replace(
+                endpoint, aggregate_alarm_name=alarms.aggregate_alarm_names[env]
+            )
+            for env, endpoint in ENVIRONMENTS.items()
+        }
+        BlueGreenDns(
+            "dns",
+            dataclasses.replace(ARGS, environments=environments, alarm_region=alarms.region),
+        )
+
+    rec = mocked(program)
+    for env in ("blue", "green"):
+        check = rec.named(f"dns-{env}-alarm").inputs
+        assert check["cloudwatchAlarmName"] == rec.named(f"conn-{env}-all").outputs["name"]
+        assert check["cloudwatchAlarmRegion"] == "us-east-2"
+
+
+# -- records ----------------------------------------------------------------------------------
+
+
+def records_by_role(rec) -> dict[str, object]:
+    return {r.inputs["failoverRoutingPolicies"][0]["type"]: r for r in rec.of_type(RECORD)}
+
+
+def env_of(rec, record) -> str:
+    return by_id(rec)[record.inputs["healthCheckId"]].name.split("-")[1]
+
+
+def test_primary_and_secondary_alias_records(rec) -> None:
+    roles = records_by_role(rec)
+    assert sorted(roles) == ["PRIMARY", "SECONDARY"]
+    for role, env in (("PRIMARY", "blue"), ("SECONDARY", "green")):
+        record = roles[role]
+        assert record.inputs["name"] == "api.example.com"
+        assert record.inputs["type"] == "A"
+        assert "ttl" not in record.inputs and "records" not in record.inputs
+        (alias,) = record.inputs["aliases"]
+        assert alias["name"] == ENVIRONMENTS[env].alb_dns_name
+        assert alias["zoneId"] == "Z3AADJGX6KTTL2"
+        assert alias["evaluateTargetHealth"] is True
+        assert record.inputs["healthCheckId"] == rec.named(f"dns-{env}-health").id
+        assert env_of(rec, record) == env
+    assert rec.outputs["primary"] == "blue"
+    assert rec.outputs["fqdn"] == "api.example.com"
+
+
+def test_zone_is_looked_up_by_name(rec) -> None:
+    assert "aws:route53/getZone:getZone" in rec.invokes
+    assert not rec.of_type(ZONE)
+    zone_id = rec.outputs["zone_id"]
+    assert zone_id.startswith("Z")
+    assert all(r.inputs["zoneId"] == zone_id for r in rec.of_type(RECORD))
+
+
+def test_zone_is_created_when_asked(mocked) -> None:
+    rec = mocked(lambda: build(dataclasses.replace(ARGS, create_zone=True)))
+    (zone,) = rec.of_type(ZONE)
+    assert zone.inputs["name"] == "example.com"
+    assert "aws:route53/getZone:getZone" not in rec.invokes
+    assert all(r.inputs["zoneId"] == zone.outputs["zoneId"] for r in rec.of_type(RECORD))
+
+
+def test_flipping_primary_swaps_targets_in_place(mocked) -> None:
+    blue = mocked(build)
+    green = mocked(lambda: build(dataclasses.replace(ARGS, primary="green")))
+
+    def identity(rec) -> set[tuple[str, str, str, str]]:
+        """What Route 53 keys a record set by (plus its role): must not change on a flip."""
+        return {
+            (
+                r.name,
+                r.inputs["name"],
+                r.inputs["setIdentifier"],
+                r.inputs["failoverRoutingPolicies"][0]["type"],
+            )
+            for r in rec.of_type(RECORD)
+        }
+
+    assert identity(blue) == identity(green)
+    assert {r.name for r in blue.records} == {r.name for r in green.records}
+    assert env_of(green, records_by_role(green)["PRIMARY"]) == "green"
+    assert env_of(green, records_by_role(green)["SECONDARY"]) == "blue"
+    assert records_by_role(green)["PRIMARY"].inputs["aliases"][0]["name"] == (
+        ENVIRONMENTS["green"].alb_dns_name
+    )
+    assert green.outputs["primary"] == "green"
+
+
+def test_children_are_parented(rec) -> None:
+    component = rec.named("dns")
+    assert component.type == "steadystate:blue_green_dns:BlueGreenDns"
+    assert len(rec.children_of(component)) == len(rec.records) - 1
+
+
+# -- validation -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "arg"),
+    [
+        ({"primary": "red"}, "primary"),
+        ({"environments": {"blue": ENVIRONMENTS["blue"]}}, "environments"),
+        (
+            {"environments": {**ENVIRONMENTS, "red": ENVIRONMENTS["blue"]}},
+            "environments",
+        ),
+        ({"health_check_interval": 20}, "health_check_interval"),
+        ({"failure_threshold": 0}, "failure_threshold"),
+        ({"failure_threshold": 11}, "failure_threshold"),
+        ({"record_name": "api.v1"}, "record_name"),
+        ({"zone_name": ""}, "zone_name"),
+        (
+            {
+                "environments": {
+                    **ENVIRONMENTS,
+                    "blue": dataclasses.replace(ENVIRONMENTS["blue"], protocol="TCP"),
+                }
+            },
+            r"environments\['blue'\]\.protocol",
+        ),
+        (
+            {
+                "environments": {
+                    **ENVIRONMENTS,
+                    "blue": dataclasses.replace(ENVIRONMENTS["blue"], health_path="health"),
+                }
+            },
+            r"environments\['blue'\]\.health_path",
+        ),
+    ],
+)
+def test_invalid_args_raise_naming_the_argument(change: dict, arg: str) -> None:
+    with pytest.raises(ValueError, match=rf"BlueGreenDnsArgs\.{arg} must be"):
+        BlueGreenDns("dns", dataclasses.replace(ARGS, **change))
+
+
+def test_validation_message_names_value_and_allowed() -> None:
+    with pytest.raises(ValueError) as error:
+        BlueGreenDns("dns", dataclasses.replace(ARGS, health_check_interval=20))
+    assert "[10, 30]" in str(error.value) and "20" in str(error.value)
+
+
+# -- alarm_math -------------------------------------------------------------------------------
+
+
+def test_alarm_detection_two_of_two_minutes() -> None:
+    assert alarm_detection_seconds(60, 2) == 10 + 120
+    assert (
+        alarm_detection_seconds(60, 2, sample_interval_seconds=60, evaluation_lag_seconds=30) == 210
+    )
+
+
+def test_alarm_recovery_needs_n_minus_m_plus_one_good_periods() -> None:
+    assert alarm_recovery_seconds(60, 2, 2) == 60
+    assert alarm_recovery_seconds(60, 3, 2) == 120
+    with pytest.raises(ValueError, match="datapoints_to_alarm"):
+        alarm_recovery_seconds(60, 2, 3)
+
+
+def test_endpoint_check_detection() -> None:
+    assert endpoint_check_detection_seconds(10, 3) == 30
+    assert endpoint_check_detection_seconds(30, 10) == 300
+
+
+def test_failover_is_slowest_child_plus_ttl() -> None:
+    assert ELB_ALIAS_TTL_SECONDS == 60
+    assert failover_seconds(10, 3, 60, 2) == max(30, 130) + 60 == 190
+    assert failover_seconds(30, 10, 60, 1, dns_ttl=0) == 300
+    estimate = failover_estimate(10, 3, 60, 2)
+    assert (estimate.endpoint_check, estimate.alarm, estimate.detection) == (30, 130, 130)
+    assert estimate.total == 190
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True])
+def test_alarm_math_rejects_non_positive_inputs(bad) -> None:
+    with pytest.raises(ValueError, match="period_seconds"):
+        alarm_detection_seconds(bad, 2)

@@ -1,0 +1,94 @@
+"""Container definitions are hardened and are what ECS's RegisterTaskDefinition accepts."""
+
+from __future__ import annotations
+
+from components.container_definitions import (
+    APP_USER,
+    ContainerSpec,
+    ProberSpec,
+    container_definitions,
+)
+from tests.support.aws_api import api_problems
+
+SPEC = ContainerSpec(
+    image="123456789012.dkr.ecr.us-east-2.amazonaws.com/app@sha256:" + "a" * 64,
+    container_port=8080,
+    cpu=256,
+    memory=512,
+    log_group="/app/logs",
+    region="us-east-2",
+    stop_timeout=30,
+    environment={"APP_STAGE": "dev"},
+    secrets=[
+        {
+            "name": "DB_PASSWORD",
+            "valueFrom": "arn:aws:secretsmanager:us-east-2:123456789012:secret:db:password::",
+        }
+    ],
+    prober=ProberSpec(targets="db=tcp://db:5432", namespace="steadystate", host_dimension="blue"),
+)
+
+
+def test_ecs_api_accepts_the_definitions() -> None:
+    params = {
+        "family": "app",
+        "containerDefinitions": container_definitions(SPEC),
+        "networkMode": "bridge",
+        "requiresCompatibilities": ["EC2"],
+        "cpu": "256",
+        "memory": "512",
+        "volumes": [{"name": "tmp"}],
+    }
+    assert api_problems("ecs", "RegisterTaskDefinition", params) == ""
+
+
+def test_the_api_check_catches_a_wrong_key() -> None:
+    broken = container_definitions(SPEC)
+    broken[0]["portMapping"] = broken[0].pop("portMappings")
+    report = api_problems(
+        "ecs", "RegisterTaskDefinition", {"family": "app", "containerDefinitions": broken}
+    )
+    assert "portMapping" in report
+
+
+def test_app_uses_dynamic_host_ports_in_bridge_mode() -> None:
+    app = container_definitions(SPEC)[0]
+    assert app["portMappings"] == [{"containerPort": 8080, "hostPort": 0, "protocol": "tcp"}]
+
+
+def test_every_container_is_hardened_and_logs() -> None:
+    for container in container_definitions(SPEC):
+        assert container["user"] == APP_USER
+        assert container["readonlyRootFilesystem"] is True
+        assert container["privileged"] is False
+        assert container["linuxParameters"]["capabilities"]["drop"] == ["ALL"]
+        assert container["logConfiguration"]["logDriver"] == "awslogs"
+        assert container["mountPoints"][0]["containerPath"] == "/tmp"
+
+
+def test_reservations_fit_inside_task_memory() -> None:
+    containers = container_definitions(SPEC)
+    assert sum(c.get("memoryReservation", 0) for c in containers) == SPEC.memory
+
+
+def test_secrets_never_leak_into_environment() -> None:
+    app = container_definitions(SPEC)[0]
+    names = {e["name"] for e in app["environment"]}
+    assert "DB_PASSWORD" not in names and app["secrets"][0]["name"] == "DB_PASSWORD"
+    assert {"name": "PORT", "value": "8080"} in app["environment"]
+
+
+def test_prober_is_a_non_essential_sidecar_of_the_same_image() -> None:
+    app, prober = container_definitions(SPEC)
+    assert app["essential"] is True and prober["essential"] is False
+    assert prober["image"] == app["image"]
+    env = {e["name"]: e["value"] for e in prober["environment"]}
+    assert env["PROBE_HOST_DIMENSION"] == "blue" and env["PROBE_INTERVAL_SECONDS"] == "10"
+
+
+def test_without_prober_only_the_app_runs() -> None:
+    from dataclasses import replace
+
+    containers = container_definitions(replace(SPEC, prober=None))
+    assert [c["name"] for c in containers] == ["app"]
+    assert containers[0]["memoryReservation"] == 512

@@ -1,0 +1,235 @@
+"""Database under mocks: network isolation, encryption, managed secret, prod switches, helpers."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pulumi
+import pytest
+
+from components import iam_documents
+from components.database import (
+    Database,
+    DatabaseArgs,
+    final_snapshot_identifier,
+    parameter_group_family,
+    secret_value_from,
+)
+
+INSTANCE = "aws:rds/instance:Instance"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
+PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
+
+DEV = DatabaseArgs(
+    vpc_id="vpc-0123",
+    isolated_subnet_ids=["subnet-iso-a", "subnet-iso-b"],
+    client_security_group_ids=["sg-ecs-instances", "sg-ecs-tasks"],
+)
+PROD = dataclasses.replace(
+    DEV,
+    multi_az=True,
+    deletion_protection=True,
+    skip_final_snapshot=False,
+    performance_insights=True,
+    backup_retention_days=14,
+)
+CMK = "arn:aws:kms:us-east-2:123456789012:key/secret-key"
+
+
+def build(args: DatabaseArgs = DEV) -> Database:
+    db = Database("db", args)
+    pulumi.export("address", db.address)
+    pulumi.export("port", db.port)
+    pulumi.export("db_name", db.db_name)
+    pulumi.export("secret_arn", db.secret_arn)
+    pulumi.export("security_group_id", db.security_group_id)
+    pulumi.export("ecs_secrets", db.ecs_secrets())
+    pulumi.export("ecs_secrets_app", db.ecs_secrets(prefix="APP_DB_"))
+    pulumi.export("ecs_environment", db.ecs_environment())
+    pulumi.export("policy", iam_documents.document(*db.read_secret_policy_statements()))
+    return db
+
+
+@pytest.fixture
+def dev(mocked):
+    return mocked(build)
+
+
+@pytest.fixture
+def prod(mocked):
+    return mocked(lambda: build(PROD))
+
+
+def instance(rec) -> dict:
+    (record,) = rec.of_type(INSTANCE)
+    return record.inputs
+
+
+def test_private_encrypted_postgres_with_managed_password(dev) -> None:
+    db = instance(dev)
+    assert db["engine"] == "postgres"
+    assert db["engineVersion"] == "16"
+    assert db["autoMinorVersionUpgrade"] is True
+    assert db["instanceClass"] == "db.t4g.micro"
+    assert db["publiclyAccessible"] is False
+    assert db["storageEncrypted"] is True
+    assert db["storageType"] == "gp3"
+    assert (db["allocatedStorage"], db["maxAllocatedStorage"]) == (20, 100)
+    assert db["manageMasterUserPassword"] is True
+    assert "password" not in db and "passwordWo" not in db
+    assert (db["dbName"], db["username"]) == ("app", "app_admin")
+    assert db["port"] == 5432
+    assert db["copyTagsToSnapshot"] is True
+    assert db["backupRetentionPeriod"] == 7
+    assert db["enabledCloudwatchLogsExports"] == ["postgresql"]
+
+
+def test_dev_switches_are_off(dev) -> None:
+    db = instance(dev)
+    assert db["multiAz"] is False
+    assert db["deletionProtection"] is False
+    assert db["performanceInsightsEnabled"] is False
+    assert db["skipFinalSnapshot"] is True
+    assert "finalSnapshotIdentifier" not in db
+
+
+def test_prod_switches_are_on(prod) -> None:
+    db = instance(prod)
+    assert db["multiAz"] is True
+    assert db["deletionProtection"] is True
+    assert db["performanceInsightsEnabled"] is True
+    assert db["performanceInsightsRetentionPeriod"] == 7
+    assert db["skipFinalSnapshot"] is False
+    assert db["finalSnapshotIdentifier"] == "db-final-snapshot"
+    assert db["backupRetentionPeriod"] == 14
+
+
+def test_subnet_group_is_exactly_the_isolated_subnets(dev) -> None:
+    (group,) = dev.of_type(SUBNET_GROUP)
+    assert group.inputs["subnetIds"] == ["subnet-iso-a", "subnet-iso-b"]
+    assert instance(dev)["dbSubnetGroupName"] == group.outputs["name"]
+
+
+def test_security_group_admits_only_the_clients_on_5432(dev) -> None:
+    (group,) = dev.of_type(SECURITY_GROUP)
+    assert group.inputs["vpcId"] == "vpc-0123"
+    assert "ingress" not in group.inputs and "egress" not in group.inputs
+    assert instance(dev)["vpcSecurityGroupIds"] == [group.id]
+    assert dev.outputs["security_group_id"] == group.id
+    rules = dev.of_type(INGRESS)
+    assert sorted(r.inputs["referencedSecurityGroupId"] for r in rules) == [
+        "sg-ecs-instances",
+        "sg-ecs-tasks",
+    ]
+    for rule in rules:
+        assert rule.inputs["securityGroupId"] == group.id
+        assert rule.inputs["ipProtocol"] == "tcp"
+        assert rule.inputs["fromPort"] == rule.inputs["toPort"] == 5432
+        assert "cidrIpv4" not in rule.inputs and "cidrIpv6" not in rule.inputs
+        assert "prefixListId" not in rule.inputs
+        assert rule.inputs["description"]
+    assert not dev.of_type(EGRESS)
+
+
+def test_no_bastion_and_no_ssh(dev) -> None:
+    assert not dev.of_type("aws:ec2/instance:Instance")
+    for rule in dev.of_type(INGRESS):
+        assert rule.inputs["fromPort"] != 22
+
+
+def test_parameter_group_forces_tls(dev) -> None:
+    (group,) = dev.of_type(PARAMETER_GROUP)
+    assert group.inputs["family"] == "postgres16"
+    assert {p["name"]: p["value"] for p in group.inputs["parameters"]} == {"rds.force_ssl": "1"}
+    assert instance(dev)["parameterGroupName"] == group.outputs["name"]
+
+
+def test_outputs(dev) -> None:
+    (record,) = dev.of_type(INSTANCE)
+    assert dev.outputs["address"] == record.outputs["address"]
+    assert dev.outputs["port"] == 5432
+    assert dev.outputs["db_name"] == "app"
+    assert dev.outputs["secret_arn"] == record.outputs["masterUserSecrets"][0]["secretArn"]
+
+
+def test_ecs_secrets_point_at_json_keys_of_the_secret(dev) -> None:
+    arn = dev.outputs["secret_arn"]
+    assert arn.startswith("arn:aws:secretsmanager:us-east-2:123456789012:secret:")
+    assert dev.outputs["ecs_secrets"] == [
+        {"name": "DB_USERNAME", "valueFrom": f"{arn}:username::"},
+        {"name": "DB_PASSWORD", "valueFrom": f"{arn}:password::"},
+    ]
+    assert [s["name"] for s in dev.outputs["ecs_secrets_app"]] == [
+        "APP_DB_USERNAME",
+        "APP_DB_PASSWORD",
+    ]
+
+
+def test_ecs_environment_carries_the_non_secret_connection_details(dev) -> None:
+    assert dev.outputs["ecs_environment"] == [
+        {"name": "DB_HOST", "value": dev.outputs["address"]},
+        {"name": "DB_PORT", "value": "5432"},
+        {"name": "DB_NAME", "value": "app"},
+    ]
+
+
+def test_execution_role_statement_reads_exactly_this_secret(dev) -> None:
+    (statement,) = json.loads(dev.outputs["policy"])["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] == ["secretsmanager:GetSecretValue"]
+    assert statement["Resource"] == [dev.outputs["secret_arn"]]
+
+
+def test_customer_key_adds_a_scoped_decrypt(mocked) -> None:
+    rec = mocked(lambda: build(dataclasses.replace(DEV, master_user_secret_kms_key_id=CMK)))
+    assert instance(rec)["masterUserSecretKmsKeyId"] == CMK
+    statements = json.loads(rec.outputs["policy"])["Statement"]
+    assert [s["Action"] for s in statements] == [["secretsmanager:GetSecretValue"], ["kms:Decrypt"]]
+    decrypt = statements[1]
+    assert decrypt["Resource"] == [CMK]
+    assert decrypt["Condition"] == {
+        "StringEquals": {"kms:ViaService": "secretsmanager.us-east-2.amazonaws.com"}
+    }
+
+
+def test_storage_autoscaling_off_when_ceiling_equals_allocation(mocked) -> None:
+    rec = mocked(lambda: build(dataclasses.replace(DEV, max_allocated_storage=20)))
+    assert instance(rec)["maxAllocatedStorage"] == 0
+
+
+def test_children_are_parented(dev) -> None:
+    component = dev.named("db")
+    assert component.type == "steadystate:database:Database"
+    assert len(dev.children_of(component)) == len(dev.records) - 1
+
+
+def test_pure_helpers() -> None:
+    assert parameter_group_family("16") == "postgres16"
+    assert parameter_group_family("16.4") == "postgres16"
+    assert final_snapshot_identifier("prod_DB") == "prod-db-final-snapshot"
+    assert final_snapshot_identifier("1db") == "db-1db-final-snapshot"
+    assert secret_value_from("arn:x:secret:s-AbC", "password") == "arn:x:secret:s-AbC:password::"
+
+
+@pytest.mark.parametrize(
+    ("change", "arg"),
+    [
+        ({"isolated_subnet_ids": ["subnet-a"]}, "isolated_subnet_ids"),
+        ({"client_security_group_ids": []}, "client_security_group_ids"),
+        ({"engine_version": "latest"}, "engine_version"),
+        ({"allocated_storage": 10}, "allocated_storage"),
+        ({"max_allocated_storage": 10}, "max_allocated_storage"),
+        ({"backup_retention_days": 1}, "backup_retention_days"),
+        ({"backup_retention_days": 36}, "backup_retention_days"),
+        ({"db_name": "1app"}, "db_name"),
+        ({"username": "rdsadmin"}, "username"),
+        ({"instance_class": "t4g.micro"}, "instance_class"),
+    ],
+)
+def test_invalid_args_raise_naming_the_argument(change: dict, arg: str) -> None:
+    with pytest.raises(ValueError, match=rf"DatabaseArgs\.{arg} must be"):
+        Database("db", dataclasses.replace(DEV, **change))
