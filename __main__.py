@@ -1,7 +1,8 @@
 """steadystate: an auto-scaling, self-healing HTTP service on ECS, composed from its components.
 
-Reads and validates the stack's settings before anything is registered, then builds the stack:
-network → cluster → image → alert topic → one environment per name (onebox + fleet behind one ALB).
+Settings are read and validated before anything is registered. Then: network → cluster → image →
+alert topic → database → one environment per name (onebox + fleet behind one ALB) → connectivity
+alarms → blue/green DNS failover → dashboard.
 """
 
 import pulumi
@@ -9,6 +10,10 @@ import pulumi_aws as aws
 
 from components.alert_topic import AlertTopic, AlertTopicArgs
 from components.app_image import AppImage
+from components.blue_green_dns import BlueGreenDns
+from components.connectivity_alarms import ConnectivityAlarms
+from components.dashboard import Dashboard
+from components.database import Database
 from components.ecs_cluster import EcsCluster
 from components.environment import ServiceEnvironment
 from components.network import Network
@@ -22,15 +27,16 @@ network = Network("network", build.network_args(settings, zones))
 cluster = EcsCluster("cluster", build.cluster_args(settings, network))
 image = AppImage("app", build.image_args(settings))
 alerts = AlertTopic("alerts", AlertTopicArgs(emails=settings.connectivity.alarm_emails))
-
-# Without onebox the fleet runs the fresh build; with it, the fleet keeps the promoted digest.
-fleet_image = (
-    settings.release.fleet_image
-    if settings.release.onebox and settings.release.fleet_image
-    else image.image_ref
+database = (
+    Database("db", build.database_args(settings, network, cluster))
+    if settings.database.enabled
+    else None
 )
 
-environments = {}
+# With onebox, the fleet keeps the promoted digest until a second `pulumi up` promotes the new one.
+fleet_image = (settings.release.onebox and settings.release.fleet_image) or image.image_ref
+
+environments: dict[str, ServiceEnvironment] = {}
 for env_name in settings.environments:
     service = build.service_template(
         settings,
@@ -41,7 +47,16 @@ for env_name in settings.environments:
         repository_arn=image.repository_arn,
         topic_arn=alerts.topic_arn,
         version=image.tag,
-        prober_targets=build.probe_targets(settings, None),
+        prober_targets=build.probe_targets(settings, database.address if database else None),
+        secrets=database.ecs_secrets() if database else (),
+        secret_arns=[database.secret_arn] if database else (),
+        extra_environment={
+            "DB_HOST": database.address,
+            "DB_PORT": database.port.apply(str),
+            "DB_NAME": database.db_name,
+        }
+        if database
+        else None,
     )
     environments[env_name] = ServiceEnvironment(
         env_name,
@@ -50,25 +65,45 @@ for env_name in settings.environments:
         ),
     )
 
-primary = environments[settings.dns.primary]
-pulumi.export("url", primary.url)
-pulumi.export("clusterName", cluster.cluster_name)
-pulumi.export(
-    "serviceNames",
-    {
-        f"{env}-{role}": svc.service_name
-        for env, environment in environments.items()
-        for role, svc in environment.services.items()
-    },
+connectivity = ConnectivityAlarms(
+    "connectivity", build.connectivity_args(settings, alerts.topic_arn)
 )
+url = environments[settings.dns.primary].url
+if settings.dns.enabled:
+    dns = BlueGreenDns(
+        "dns",
+        build.dns_args(
+            settings, environments, connectivity.aggregate_alarm_names, connectivity.region
+        ),
+    )
+    scheme = "https" if build.serves_https(settings) else "http"
+    url = dns.fqdn.apply(lambda fqdn: f"{scheme}://{fqdn.rstrip('.')}")
+    pulumi.export("dnsPrimary", dns.primary)
+if settings.operations.dashboard:
+    dashboard = Dashboard(
+        "dashboard",
+        build.dashboard_args(
+            settings,
+            connectivity.region,
+            cluster,
+            environments,
+            connectivity.alarm_arns,
+            database.identifier if database else None,
+        ),
+    )
+    pulumi.export("dashboardUrl", dashboard.url)
+
+services = {
+    f"{env}-{role}": svc
+    for env, environment in environments.items()
+    for role, svc in environment.services.items()
+}
+pulumi.export("url", url)
+pulumi.export("clusterName", cluster.cluster_name)
+pulumi.export("serviceNames", {key: svc.service_name for key, svc in services.items()})
+pulumi.export("logGroupNames", {key: svc.log_group_name for key, svc in services.items()})
 pulumi.export("repositoryName", image.repository_name)
 pulumi.export("imageRef", image.image_ref)
-pulumi.export(
-    "logGroupNames",
-    {
-        f"{env}-{role}": svc.log_group_name
-        for env, environment in environments.items()
-        for role, svc in environment.services.items()
-    },
-)
 pulumi.export("alarmTopicArn", alerts.topic_arn)
+if database:
+    pulumi.export("databaseAddress", database.address)

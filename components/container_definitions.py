@@ -21,8 +21,9 @@ APP_USER = "10001:10001"
 class ProberSpec:
     """The sidecar that publishes `<dependency>-connectivity` metrics for this environment."""
 
-    targets: str
-    """`name=tcp://host:port,name=https://url` — what to probe."""
+    targets: Any
+    """`name=tcp://host:port,name=https://url` — what to probe (a str, or an Output of one
+    until the service resolves it)."""
     namespace: str
     """CloudWatch namespace of the metrics."""
     host_dimension: str

@@ -73,7 +73,7 @@ class DatabaseArgs:
 
     vpc_id: pulumi.Input[str]
     """VPC of the isolated subnets."""
-    isolated_subnet_ids: Sequence[pulumi.Input[str]]
+    isolated_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     """Subnets without a route to the internet, in at least two availability zones."""
     client_security_group_ids: Sequence[pulumi.Input[str]]
     """Security groups (ECS instances/tasks) allowed to connect on 5432; at least one."""
@@ -119,7 +119,9 @@ def _whole(value: object) -> bool:
 
 def validate_args(args: DatabaseArgs) -> None:
     """Raise ValueError naming the argument, its value and what is allowed."""
-    if isinstance(args.isolated_subnet_ids, str) or len(args.isolated_subnet_ids) < 2:
+    subnets = args.isolated_subnet_ids
+    # An Output's length is known only at deploy time; the settings check zones >= 2 beforehand.
+    if isinstance(subnets, str) or (not isinstance(subnets, pulumi.Output) and len(subnets) < 2):
         raise _problem(
             "isolated_subnet_ids", args.isolated_subnet_ids, "at least 2 subnets (2 AZs)"
         )
@@ -193,7 +195,7 @@ class Database(pulumi.ComponentResource):
         subnet_group = aws.rds.SubnetGroup(
             f"{name}-subnets",
             aws.rds.SubnetGroupArgs(
-                subnet_ids=list(args.isolated_subnet_ids),
+                subnet_ids=args.isolated_subnet_ids,
                 description=f"{name}: isolated subnets only",
                 tags=tags,
             ),

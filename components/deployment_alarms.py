@@ -26,6 +26,8 @@ class DeploymentAlarmSpec:
     latency_datapoints: int = 3
     latency_evaluation_periods: int = 4
     error_rate_percent: float = 5.0
+    error_min_requests: int = 10
+    """Minutes with fewer requests than this count as healthy: one 5xx out of three is noise."""
     error_datapoints: int = 2
     error_evaluation_periods: int = 2
     period_seconds: int = 60
@@ -96,7 +98,10 @@ def deployment_alarms(
                 aws.cloudwatch.MetricAlarmMetricQueryArgs(
                     id="rate",
                     label="target 5xx share (%)",
-                    expression="IF(requests > 0, 100 * errors / requests, 0)",
+                    expression=(
+                        f"IF(requests >= {max(spec.error_min_requests, 1)}, "
+                        "100 * errors / requests, 0)"
+                    ),
                     return_data=True,
                 ),
             ],

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pulumi
 import pulumi_aws as aws
@@ -224,6 +224,7 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
             region=region,
             secrets=args.secrets,
             environment=pulumi.Output.all(**dict(args.environment)) if args.environment else {},
+            probe_targets=args.prober.targets if args.prober else "",
         ).apply(
             lambda v: json.dumps(
                 container_definitions(
@@ -237,7 +238,9 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
                         stop_timeout=args.stop_timeout,
                         environment=v["environment"],
                         secrets=v["secrets"] or (),
-                        prober=args.prober,
+                        prober=replace(args.prober, targets=v["probe_targets"])
+                        if args.prober
+                        else None,
                     )
                 )
             )

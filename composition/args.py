@@ -13,10 +13,19 @@ import pulumi
 import pulumi_aws as aws
 
 from components.app_image import AppImageArgs
+from components.blue_green_dns import BlueGreenDnsArgs, EnvironmentEndpoint
+from components.connectivity_alarms import ConnectivityAlarmsArgs
 from components.container_definitions import ProberSpec
+from components.dashboard import DashboardArgs
+from components.database import DatabaseArgs
 from components.deployment_alarms import DeploymentAlarmSpec
-from components.ecs_cluster import EcsClusterArgs
-from components.environment import HealthCheckSpec, OneboxSpec, ServiceEnvironmentArgs
+from components.ecs_cluster import EcsCluster, EcsClusterArgs
+from components.environment import (
+    HealthCheckSpec,
+    OneboxSpec,
+    ServiceEnvironment,
+    ServiceEnvironmentArgs,
+)
 from components.network import Network, NetworkArgs
 from components.service import ScalingSpec, ServiceWithAutoscalingArgs
 from settings import Settings
@@ -60,16 +69,119 @@ def image_args(s: Settings) -> AppImageArgs:
     )
 
 
-def probe_targets(s: Settings, database_address: str | None) -> str:
+def probed_dependencies(s: Settings) -> list[dict]:
+    """Dependencies the prober can reach: those with a target, and `db` when the stack has one."""
+    return [
+        dep
+        for dep in s.connectivity.dependencies
+        if dep.get("target") or (dep["name"] == "db" and s.database.enabled)
+    ]
+
+
+def probe_targets(s: Settings, database_address: pulumi.Input[str] | None) -> pulumi.Output[str]:
     """`name=target,...` for the prober; `db` without a target probes the stack's database."""
-    pairs = []
-    for dep in s.connectivity.dependencies:
-        target = dep.get("target")
-        if target is None and dep["name"] == "db" and database_address:
-            target = f"tcp://{database_address}:5432"
-        if target is not None:
+
+    def render(address: str | None) -> str:
+        pairs = []
+        for dep in probed_dependencies(s):
+            target = dep.get("target") or f"tcp://{address}:5432"
             pairs.append(f"{dep['name']}={target}")
-    return ",".join(pairs)
+        return ",".join(pairs)
+
+    return pulumi.Output.from_input(database_address).apply(render)
+
+
+def database_args(s: Settings, network: Network, cluster: EcsCluster) -> DatabaseArgs:
+    d = s.database
+    return DatabaseArgs(
+        vpc_id=network.vpc_id,
+        isolated_subnet_ids=network.isolated_subnet_ids,
+        # Bridge-mode tasks share their host's network, so the host group is the service's group.
+        client_security_group_ids=[cluster.instance_security_group_id],
+        instance_class=d.instance_class,
+        allocated_storage=d.allocated_storage,
+        max_allocated_storage=d.max_allocated_storage,
+        engine_version=d.engine_version,
+        multi_az=d.multi_az,
+        deletion_protection=d.deletion_protection,
+        skip_final_snapshot=not d.final_snapshot,
+        backup_retention_days=d.backup_retention_days,
+        performance_insights=d.performance_insights,
+    )
+
+
+def connectivity_args(s: Settings, topic_arn: pulumi.Input[str]) -> ConnectivityAlarmsArgs:
+    return ConnectivityAlarmsArgs(
+        environments=list(s.environments),
+        dependencies=[dep["name"] for dep in probed_dependencies(s)],
+        namespace=s.connectivity.namespace,
+        topic_arn=topic_arn,
+    )
+
+
+def serves_https(s: Settings) -> bool:
+    """Whether the load balancers terminate HTTPS (a certificate is configured)."""
+    return bool(s.load_balancer.certificate_arn or s.load_balancer.certificate_domain)
+
+
+def dns_args(
+    s: Settings,
+    environments: Mapping[str, ServiceEnvironment],
+    aggregate_alarm_names: Mapping[str, pulumi.Input[str]],
+    alarm_region: pulumi.Input[str],
+) -> BlueGreenDnsArgs:
+    https = serves_https(s)
+    return BlueGreenDnsArgs(
+        zone_name=s.dns.zone_name,
+        record_name=s.dns.record_name,
+        primary=s.dns.primary,
+        create_zone=s.dns.create_zone,
+        health_check_interval=s.dns.health_check_interval,
+        failure_threshold=s.dns.failure_threshold,
+        alarm_region=alarm_region,
+        environments={
+            name: EnvironmentEndpoint(
+                alb_dns_name=env.alb_dns_name,
+                alb_zone_id=env.alb_zone_id,
+                aggregate_alarm_name=aggregate_alarm_names[name],
+                health_path=s.service.health_check.path,
+                port=443 if https else 80,
+                protocol="HTTPS" if https else "HTTP",
+            )
+            for name, env in environments.items()
+        },
+    )
+
+
+def dashboard_args(
+    s: Settings,
+    region: pulumi.Input[str],
+    cluster: EcsCluster,
+    environments: Mapping[str, ServiceEnvironment],
+    alarm_arns: Sequence[pulumi.Input[str]],
+    database_identifier: pulumi.Input[str] | None,
+) -> DashboardArgs:
+    return DashboardArgs(
+        region=region,
+        load_balancers={name: env.alb_arn_suffix for name, env in environments.items()},
+        target_groups={
+            f"{name}-{role}": suffix
+            for name, env in environments.items()
+            for role, suffix in env.target_group_arn_suffixes.items()
+        },
+        services={
+            f"{name}-{role}": (cluster.cluster_name, svc.service_name)
+            for name, env in environments.items()
+            for role, svc in env.services.items()
+        },
+        cluster_name=cluster.cluster_name,
+        capacity_provider_name=cluster.capacity_provider_name,
+        connectivity_namespace=s.connectivity.namespace,
+        environments=list(s.environments),
+        dependencies=[dep["name"] for dep in probed_dependencies(s)],
+        alarm_arns=list(alarm_arns),
+        database_identifier=database_identifier,
+    )
 
 
 def deployment_alarm_spec(s: Settings, topic_arn: pulumi.Input[str]) -> DeploymentAlarmSpec:
@@ -80,6 +192,7 @@ def deployment_alarm_spec(s: Settings, topic_arn: pulumi.Input[str]) -> Deployme
         latency_datapoints=r.latency_datapoints,
         latency_evaluation_periods=r.latency_evaluation_periods,
         error_rate_percent=r.error_rate_percent,
+        error_min_requests=r.error_min_requests,
         error_datapoints=r.error_datapoints,
         error_evaluation_periods=r.error_evaluation_periods,
     )
@@ -95,7 +208,7 @@ def service_template(
     repository_arn: pulumi.Input[str],
     topic_arn: pulumi.Input[str],
     version: str,
-    prober_targets: str,
+    prober_targets: pulumi.Input[str] | None,
     secrets: pulumi.Input[Sequence[Mapping[str, str]]] = (),
     secret_arns: Sequence[pulumi.Input[str]] = (),
     extra_environment: Mapping[str, pulumi.Input[str]] | None = None,
@@ -108,7 +221,7 @@ def service_template(
             host_dimension=environment_name,
             interval_seconds=s.connectivity.probe_interval_seconds,
         )
-        if prober_targets
+        if prober_targets is not None and probed_dependencies(s)
         else None
     )
     return ServiceWithAutoscalingArgs(

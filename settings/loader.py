@@ -183,6 +183,12 @@ def consistency_problems(s: Settings, project: str = "steadystate") -> list[Prob
             s.dns.primary,
             "must be one of environments: " + ", ".join(s.environments),
         )
+    if s.database.enabled and s.network.availability_zones < 2:
+        add(
+            "network.availabilityZones",
+            s.network.availability_zones,
+            "must be at least 2 when database.enabled: an RDS subnet group spans two zones",
+        )
     if s.database.max_allocated_storage < s.database.allocated_storage:
         add(
             "database.maxAllocatedStorage",

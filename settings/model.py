@@ -304,6 +304,12 @@ class ReleaseSettings:
         minimum=0.1,
         maximum=100,
     )
+    error_min_requests: int = setting(
+        10,
+        "5xx alarm: minutes with fewer requests count as healthy (noise guard)",
+        minimum=0,
+        maximum=100000,
+    )
     error_datapoints: int = setting(2, "5xx alarm: breaching minutes needed", minimum=1, maximum=10)
     error_evaluation_periods: int = setting(
         2, "5xx alarm: minutes looked at", minimum=1, maximum=10

@@ -29,8 +29,14 @@ def register_task_definition_params(inputs: dict[str, Any]) -> dict[str, Any]:
         "family": inputs["family"],
         "containerDefinitions": json.loads(inputs["containerDefinitions"]),
     }
-    for key in ("networkMode", "requiresCompatibilities", "cpu", "memory", "executionRoleArn",
-                "taskRoleArn"):
+    for key in (
+        "networkMode",
+        "requiresCompatibilities",
+        "cpu",
+        "memory",
+        "executionRoleArn",
+        "taskRoleArn",
+    ):
         if key in inputs:
             params[key] = inputs[key]
     if "volumes" in inputs:

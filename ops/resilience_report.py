@@ -1,0 +1,382 @@
+"""Resilience report: worst-case recovery times of a stack next to the seeds' configurations.
+
+    python -m ops.resilience_report --stack prod [--json]
+
+Synthesizes the stack offline (``ops.synth.synthesize``), reads the settings that decide recovery
+times (``ops.resilience_inputs``), and computes with ``ops.resilience_model``, for this stack and for
+the seeds' setups, how long in the worst case it takes until:
+
+* an environment dies → DNS answers with the other one;
+* an erroring release / a slow release → its rollback starts;
+* a task dies → the ALB stops sending it requests;
+* a load step → scale-out starts.
+
+Exit status: 0 when every prod target is met (targets are enforced for ``--stack prod`` or with
+``--enforce-targets``), 1 when one is missed (the missed ones are printed), 2 when the program could
+not be synthesized.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from ops.resilience_inputs import extract_inputs
+from ops.resilience_model import (
+    ASSUMPTIONS,
+    PROD_TARGETS_S,
+    SEED_001_SCALING,
+    SEED_001_TARGET_GROUP,
+    SEED_002_FAILOVER,
+    SEED_003_RELEASE,
+    Estimate,
+    StackInputs,
+    alarm_detection,
+    env_failover,
+    fmt_s,
+    recommended_settings,
+    release_rollback,
+    scale_out_start,
+    target_stops_traffic,
+    worst_of,
+)
+
+ENFORCED_STACKS = frozenset({"prod"})
+NOT_DEPLOYED = "not deployed in this stack"
+
+EXIT_OK, EXIT_TARGET_MISSED, EXIT_SYNTH_FAILED = 0, 1, 2
+
+
+@dataclass
+class Row:
+    """One scenario: this stack's worst case, the seed's, and the prod target."""
+
+    key: str
+    title: str
+    stack: Estimate | None
+    """None when the stack has no resources for this scenario."""
+    seed_name: str
+    seed: Estimate
+    target_s: float | None = None
+    details: list[tuple[str, Estimate]] = field(default_factory=list)
+    missing_reason: str = ""
+
+    @property
+    def met(self) -> bool | None:
+        """True/False against the target; None when the scenario has no target."""
+        if self.target_s is None:
+            return None
+        return self.stack is not None and self.stack.seconds <= self.target_s
+
+    def versus_seed(self) -> str:
+        if self.stack is None:
+            return ""
+        a, b = self.stack.seconds, self.seed.seconds
+        if a == b:
+            return "same as seed"
+        return "faster than seed" if a < b else "slower than seed"
+
+
+@dataclass
+class Report:
+    stack: str
+    enforced: bool
+    rows: list[Row]
+    warnings: list[str]
+
+    @property
+    def missed(self) -> list[Row]:
+        return [r for r in self.rows if r.met is False]
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_TARGET_MISSED if self.enforced and self.missed else EXIT_OK
+
+
+def _label(*parts: str) -> str:
+    return " ".join(p for p in parts if p)
+
+
+def build_report(stack: str, inputs: StackInputs, *, enforced: bool | None = None) -> Report:
+    """Every scenario row for `inputs`; targets enforced for prod unless told otherwise."""
+    rows: list[Row] = []
+
+    failover = [(r.name, env_failover(r, "env_down")) for r in inputs.failover_records]
+    dependency = [
+        (f"dependency loss, {r.name}", env_failover(r, "dependency_loss"))
+        for r in inputs.failover_records
+    ]
+    dependency += [
+        (f"connectivity alarm '{a.name}' alone (not on a failover record)", alarm_detection(a))
+        for a in inputs.connectivity_alarms
+        if not inputs.failover_records
+    ]
+    rows.append(
+        Row(
+            key="env_failover",
+            title="Environment dies → DNS answers with the other",
+            stack=worst_of(failover) if failover else None,
+            seed_name="seed 002",
+            seed=env_failover(SEED_002_FAILOVER),
+            target_s=PROD_TARGETS_S["env_failover"],
+            details=dependency,
+            missing_reason="no Route 53 PRIMARY failover record",
+        )
+    )
+
+    for key, kind, title in (
+        ("release_errors", "errors", "Erroring release (5xx) → rollback starts"),
+        ("release_slow", "latency", "Slow release (> 3 s) → rollback starts"),
+    ):
+        per_service = [
+            (_label(g.role, g.environment, f"'{g.service}'"), release_rollback(g, kind))
+            for g in inputs.release_guards
+        ]
+        rows.append(
+            Row(
+                key=key,
+                title=title,
+                stack=worst_of(per_service) if per_service else None,
+                seed_name="seed 003",
+                seed=release_rollback(SEED_003_RELEASE, kind),
+                target_s=PROD_TARGETS_S[key],
+                missing_reason="no ECS service",
+            )
+        )
+
+    per_tg = [
+        (_label(t.role, t.environment, f"'{t.name}'"), target_stops_traffic(t))
+        for t in inputs.target_groups
+    ]
+    rows.append(
+        Row(
+            key="task_dies",
+            title="Task dies → ALB stops sending it traffic",
+            stack=worst_of(per_tg) if per_tg else None,
+            seed_name="seed 001",
+            seed=target_stops_traffic(SEED_001_TARGET_GROUP),
+            missing_reason="no ALB target group",
+        )
+    )
+
+    per_policy = [(f"{p.name} ({p.metric})", scale_out_start(p)) for p in inputs.scaling_policies]
+    scale_seed = scale_out_start(SEED_001_SCALING).with_notes(
+        "seed 001 also scaled cluster nodes on 30 % cluster CPU; a capacity provider with managed "
+        "scaling now adds EC2 capacity when tasks cannot be placed"
+    )
+    rows.append(
+        Row(
+            key="scale_out",
+            title="Load step → scale-out starts",
+            stack=worst_of(per_policy) if per_policy else None,
+            seed_name="seed 001",
+            seed=scale_seed,
+            missing_reason="no target-tracking scaling policy",
+        )
+    )
+    return Report(
+        stack=stack,
+        enforced=stack in ENFORCED_STACKS if enforced is None else enforced,
+        rows=rows,
+        warnings=list(inputs.warnings),
+    )
+
+
+# --- text -------------------------------------------------------------------------------------------
+
+
+def _cell_seconds(estimate: Estimate | None) -> str:
+    if estimate is None:
+        return NOT_DEPLOYED
+    text = fmt_s(estimate.seconds)
+    if not estimate.never and estimate.seconds >= 120:
+        text += f" ({estimate.seconds / 60:.1f} min)"
+    return text
+
+
+def _status(row: Row, enforced: bool) -> str:
+    if row.met is None:
+        return "—"
+    word = "PASS" if row.met else "FAIL"
+    return word if enforced else f"{word.lower()} (not enforced)"
+
+
+def render_text(report: Report, out: TextIO) -> None:
+    w = out.write
+    enforced = "enforced" if report.enforced else "shown, not enforced for this stack"
+    w(f"Resilience report — stack '{report.stack}' (worst case; prod targets {enforced})\n\n")
+    header = ("Scenario", "This stack", "Seed", "Target (prod)", "Result")
+    table = [
+        (
+            row.title,
+            _cell_seconds(row.stack),
+            f"{_cell_seconds(row.seed)} {row.seed_name}",
+            f"≤ {fmt_s(row.target_s)}" if row.target_s is not None else "—",
+            _status(row, report.enforced),
+        )
+        for row in report.rows
+    ]
+    widths = [max(len(r[i]) for r in [header, *table]) for i in range(len(header))]
+    for line in [header, tuple("-" * n for n in widths), *table]:
+        w("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip() + "\n")
+
+    for number, row in enumerate(report.rows, 1):
+        w(f"\n{number}. {row.title}\n")
+        if row.stack is None:
+            w(f"   this stack: {NOT_DEPLOYED} ({row.missing_reason})\n")
+        else:
+            comparison = row.versus_seed()
+            w(
+                f"   this stack: {row.stack.formula}"
+                + (f"  — {comparison}" if comparison else "")
+                + "\n"
+            )
+            for note in row.stack.notes:
+                w(f"     · {note}\n")
+        for name, estimate in row.details:
+            w(f"   {name}: {estimate.formula}\n")
+            for note in estimate.notes:
+                w(f"     · {note}\n")
+        w(f"   {row.seed_name}: {row.seed.formula}\n")
+        for note in row.seed.notes:
+            w(f"     · {note}\n")
+
+    w("\nSettings that meet every prod target (same model):\n")
+    for key, setting, estimate in recommended_settings():
+        w(f"   [{key}] {setting}: {estimate.formula}\n")
+
+    w("\nAssumptions:\n")
+    for assumption in ASSUMPTIONS:
+        w(f"   - {assumption}\n")
+    if report.warnings:
+        w("\nWarnings (values the stack did not give; defaults used):\n")
+        for warning in report.warnings:
+            w(f"   - {warning}\n")
+    if report.missed:
+        label = "MISSED prod targets" if report.enforced else "Prod targets this stack would miss"
+        w(f"\n{label}:\n")
+        for row in report.missed:
+            got = NOT_DEPLOYED if row.stack is None else fmt_s(row.stack.seconds)
+            w(f"   - {row.title}: {got} (target ≤ {fmt_s(row.target_s or 0)})\n")
+
+
+# --- JSON -------------------------------------------------------------------------------------------
+
+
+def _seconds(value: float) -> float | None:
+    return None if math.isinf(value) else value
+
+
+def estimate_json(estimate: Estimate | None) -> dict[str, Any] | None:
+    if estimate is None:
+        return None
+    return {
+        "seconds": _seconds(estimate.seconds),
+        "never": estimate.never,
+        "formula": estimate.formula,
+        "terms": [{"term": label, "seconds": _seconds(v)} for label, v in estimate.terms],
+        "notes": list(estimate.notes),
+    }
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    return {
+        "stack": report.stack,
+        "targets_enforced": report.enforced,
+        "rows": [
+            {
+                "key": row.key,
+                "scenario": row.title,
+                "deployed": row.stack is not None,
+                "stack": estimate_json(row.stack),
+                "not_deployed_reason": row.missing_reason if row.stack is None else None,
+                "seed": {"name": row.seed_name, **(estimate_json(row.seed) or {})},
+                "target_seconds": row.target_s,
+                "target_met": row.met,
+                "details": [{"name": n, **(estimate_json(e) or {})} for n, e in row.details],
+            }
+            for row in report.rows
+        ],
+        "recommended_settings": [
+            {"scenario": key, "setting": setting, **(estimate_json(e) or {})}
+            for key, setting, e in recommended_settings()
+        ],
+        "assumptions": list(ASSUMPTIONS),
+        "warnings": report.warnings,
+        "missed": [row.key for row in report.missed],
+        "exit_code": report.exit_code,
+    }
+
+
+# --- CLI --------------------------------------------------------------------------------------------
+
+
+def _default_synth(stack: str, project_dir: Path | None, program: Path | None) -> Any:
+    """Synthesize on a loop of our own, closed afterwards (else interpreter exit warns about it)."""
+    from ops.synth import PROJECT_DIR, synthesize
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return synthesize(stack, project_dir or PROJECT_DIR, program)
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m ops.resilience_report",
+        description="Worst-case recovery times of a stack next to the seeds' configurations.",
+    )
+    parser.add_argument("--stack", default="dev", help="stack to synthesize (default: dev)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    parser.add_argument(
+        "--enforce-targets",
+        action="store_true",
+        help="exit 1 on a missed prod target even when the stack is not prod",
+    )
+    parser.add_argument("--project-dir", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--program", type=Path, default=None, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    synth: Callable[[str, Path | None, Path | None], Any] = _default_synth,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = parse_args(argv)
+    try:
+        synthesis = synth(args.stack, args.project_dir, args.program)
+    except Exception as error:  # the program's own errors are the message to show
+        err.write(
+            f"resilience: cannot synthesize stack '{args.stack}': {type(error).__name__}: {error}\n"
+        )
+        return EXIT_SYNTH_FAILED
+    inputs = extract_inputs(synthesis)
+    report = build_report(args.stack, inputs, enforced=True if args.enforce_targets else None)
+    if args.json:
+        json.dump(report_json(report), out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    else:
+        render_text(report, out)
+    if report.exit_code == EXIT_TARGET_MISSED:
+        missed = ", ".join(row.key for row in report.missed)
+        err.write(f"resilience: prod target missed: {missed}\n")
+    return report.exit_code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
