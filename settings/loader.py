@@ -151,6 +151,12 @@ def consistency_problems(s: Settings, project: str = "steadystate") -> list[Prob
         problem := limits.onebox_share_problem(s.release.onebox_weight, s.release.fleet_weight)
     ):
         add("release.oneboxWeight", s.release.onebox_weight, problem)
+    if s.release.onebox and (
+        problem := limits.min_capacity_problem(
+            s.release.onebox_tasks, s.release.onebox_tasks, prod=s.is_prod
+        )
+    ):
+        add("release.oneboxTasks", s.release.onebox_tasks, problem)
     if s.release.latency_datapoints > s.release.latency_evaluation_periods:
         add(
             "release.latencyDatapoints",

@@ -217,7 +217,10 @@ class ServiceSettings:
     )
     scale_in_cooldown: int = setting(300, "seconds between scale-in steps", minimum=0, maximum=3600)
     health_check_grace_period: int = setting(
-        30, "seconds ECS ignores load balancer health after a task starts", minimum=0, maximum=7200
+        30,
+        "seconds ECS ignores load balancer health after a task starts",
+        maximum=7200,
+        check=lambda v: limits.grace_period_problem(v),
     )
     deregistration_delay: int = setting(
         15, "seconds the ALB drains a deregistering target", minimum=0, maximum=3600
@@ -272,7 +275,9 @@ class ReleaseSettings:
     fleet_weight: int = setting(
         99, "listener weight of the fleet target group", minimum=1, maximum=999
     )
-    onebox_tasks: int = setting(1, "fixed task count of the onebox service", minimum=1, maximum=10)
+    onebox_tasks: int = setting(
+        1, "fixed task count of the onebox service (prod: at least 2)", minimum=1, maximum=10
+    )
     fleet_image: str | None = setting(
         None,
         "image digest the fleet runs (promoted after onebox); null = the freshly built image",
@@ -365,7 +370,12 @@ class DatabaseSettings:
     engine_version: str = setting("16", "Postgres major version", choices=("14", "15", "16", "17"))
     multi_az: bool = setting(False, "standby in a second zone")
     deletion_protection: bool = setting(False, "refuse to delete the instance")
-    backup_retention_days: int = setting(7, "automated backup retention", minimum=1, maximum=35)
+    backup_retention_days: int = setting(
+        7,
+        "automated backup retention",
+        maximum=35,
+        check=lambda v: limits.backup_retention_problem(v),
+    )
     performance_insights: bool = setting(False, "enable Performance Insights")
     final_snapshot: bool = setting(False, "take a final snapshot on delete")
 

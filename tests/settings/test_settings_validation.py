@@ -81,6 +81,14 @@ BAD_INPUTS = {
         {"stage": "prod", "service": {"minTasks": 1}},
         "steadystate:service.minTasks = 1: ",
     ),
+    "prod onebox of one task": (
+        {"stage": "prod", "service": {"minTasks": 2}, "release": {"onebox": True}},
+        "steadystate:release.oneboxTasks = 1: ",
+    ),
+    "backup retention below the guardrail": (
+        {"database": {"backupRetentionDays": 3}},
+        "steadystate:database.backupRetentionDays = 3: ",
+    ),
     "no NAT and no endpoints": (
         {"network": {"natStrategy": "none", "interfaceEndpoints": False}},
         "steadystate:network.interfaceEndpoints = false: must be true when network.natStrategy is none",

@@ -1,0 +1,265 @@
+"""Guardrail thresholds and the pure checks behind them.
+
+This module is shared by the policy pack and by the program's settings validator, so a setting
+and the policy that judges the resource built from it cannot disagree. It imports nothing from
+Pulumi and every function is pure.
+
+Each ``*_problem`` function returns ``None`` when the value is acceptable and otherwise a short
+lowercase phrase that reads after the name of the setting or property being judged, e.g.
+``f"targetValue {problem}"`` -> ``"targetValue must be between 10 and 90 (got 95)"``.
+
+The module-level constants are THE defaults: the policy config schema uses them as its
+``default`` values and the functions use them as their default arguments.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+TARGET_VALUE_LOW = 10
+"""Lowest target-tracking target value (percent utilisation) accepted. Below it the service
+scales out at almost no load and runs mostly idle."""
+
+TARGET_VALUE_HIGH = 90
+"""Highest target-tracking target value (percent utilisation) accepted. Above it there is no
+headroom left to absorb a spike while new tasks start."""
+
+PROD_MINIMUM_CAPACITY = 2
+"""Fewest tasks a prod service may scale in to: one task is a single point of failure."""
+
+MAX_CAPACITY_CAP = 20
+"""Most tasks any one service may scale out to: a ceiling on cost and on the blast radius of a
+runaway scaling loop or a typo."""
+
+DNS_TTL_CEILING_SECONDS = 60
+"""Longest TTL on failover/weighted DNS records: resolvers must notice a failover within a
+minute."""
+
+ONEBOX_SHARE_CEILING_PERCENT = 10
+"""Largest share of a listener's traffic the onebox (canary) target group may receive."""
+
+LOG_RETENTION_MINIMUM_DAYS = 30
+"""Shortest CloudWatch Logs retention accepted: long enough to investigate an incident."""
+
+CLOUDWATCH_RETENTION_DAYS: tuple[int, ...] = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+"""The retention values CloudWatch Logs accepts (0, "never expire", is deliberately absent)."""
+
+BACKUP_RETENTION_MINIMUM_DAYS = 7
+"""Shortest RDS automated-backup retention accepted (AWS FSBP RDS.11)."""
+
+HEALTH_CHECK_GRACE_MINIMUM_SECONDS = 30
+"""Shortest ECS health-check grace period accepted for services behind a load balancer: a new
+task gets this long to start before failed load-balancer health checks count against it."""
+
+
+def _number(value: object) -> float | None:
+    """``value`` as a finite real number, or None when it is not one (booleans are not numbers)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        return None
+    as_float = float(value)
+    return as_float if math.isfinite(as_float) else None
+
+
+def _fmt(value: object) -> str:
+    """A number without a spurious ``.0``; anything else as its repr."""
+    number = _number(value)
+    if number is None:
+        return repr(value)
+    return str(int(number)) if number.is_integer() else f"{number:g}"
+
+
+def _whole(value: object) -> int | None:
+    """``value`` as an int when it is a whole number (``3`` or ``3.0``), else None."""
+    number = _number(value)
+    return int(number) if number is not None and number.is_integer() else None
+
+
+def target_value_problem(
+    value: object, low: float = TARGET_VALUE_LOW, high: float = TARGET_VALUE_HIGH
+) -> str | None:
+    """Judge a target-tracking target value (percent utilisation).
+
+    Accepts ``low <= value <= high``. Example: ``target_value_problem(95)`` ->
+    ``"must be between 10 and 90 (got 95)"``.
+    """
+    number = _number(value)
+    if number is None:
+        return f"must be a number between {_fmt(low)} and {_fmt(high)} (got {value!r})"
+    if not low <= number <= high:
+        return f"must be between {_fmt(low)} and {_fmt(high)} (got {_fmt(number)})"
+    return None
+
+
+def prod_minimum_problem(
+    min_capacity: object, prod_minimum: int = PROD_MINIMUM_CAPACITY
+) -> str | None:
+    """Judge a prod service's minimum capacity alone: it must be at least ``prod_minimum``."""
+    minimum = _whole(min_capacity)
+    if minimum is None:
+        return f"min capacity must be a whole number (got {min_capacity!r})"
+    if minimum < prod_minimum:
+        return f"min capacity must be at least {prod_minimum} in prod (got {minimum})"
+    return None
+
+
+def capacity_bounds_problem(
+    min_capacity: object, max_capacity: object, cap: int = MAX_CAPACITY_CAP
+) -> str | None:
+    """Judge the environment-independent bounds: ``0 <= min <= max <= cap``, whole numbers."""
+    minimum, maximum = _whole(min_capacity), _whole(max_capacity)
+    if minimum is None:
+        return f"min capacity must be a whole number (got {min_capacity!r})"
+    if maximum is None:
+        return f"max capacity must be a whole number (got {max_capacity!r})"
+    if minimum < 0:
+        return f"min capacity must not be negative (got {minimum})"
+    if maximum < minimum:
+        return f"max capacity must be at least min capacity {minimum} (got {maximum})"
+    if maximum > cap:
+        return f"max capacity must be at most {cap} (got {maximum})"
+    return None
+
+
+def min_capacity_problem(
+    min_capacity: object,
+    max_capacity: object,
+    *,
+    prod: bool,
+    prod_minimum: int = PROD_MINIMUM_CAPACITY,
+    cap: int = MAX_CAPACITY_CAP,
+) -> str | None:
+    """Judge a service's scaling bounds as a whole.
+
+    In every environment ``0 <= min <= max <= cap``; in prod additionally ``min >= prod_minimum``.
+    Example: ``min_capacity_problem(1, 4, prod=True)`` ->
+    ``"min capacity must be at least 2 in prod (got 1)"``.
+    """
+    if prod:
+        problem = prod_minimum_problem(min_capacity, prod_minimum)
+        if problem:
+            return problem
+    return capacity_bounds_problem(min_capacity, max_capacity, cap)
+
+
+def ttl_problem(ttl: object, ceiling: int = DNS_TTL_CEILING_SECONDS) -> str | None:
+    """Judge the TTL of a failover/weighted DNS record: ``1 <= ttl <= ceiling`` seconds."""
+    seconds = _whole(ttl)
+    if seconds is None:
+        return f"must be a whole number of seconds at most {ceiling} (got {ttl!r})"
+    if seconds < 1:
+        return f"must be at least 1 second (got {seconds})"
+    if seconds > ceiling:
+        return f"must be at most {ceiling} seconds (got {seconds})"
+    return None
+
+
+def onebox_share_percent(onebox_weight: float, fleet_weight: float) -> float:
+    """The percentage of traffic the onebox gets; 0 when both weights are 0 (no traffic at all)."""
+    total = onebox_weight + fleet_weight
+    return 0.0 if total <= 0 else 100.0 * onebox_weight / total
+
+
+def onebox_share_problem(
+    onebox_weight: object,
+    fleet_weight: object,
+    ceiling_percent: float = ONEBOX_SHARE_CEILING_PERCENT,
+) -> str | None:
+    """Judge a onebox/fleet traffic split given as target-group weights.
+
+    ``fleet_weight`` is the summed weight of every non-onebox target group. Example:
+    ``onebox_share_problem(25, 75)`` -> ``"onebox share must be at most 10% of traffic (got 25%:
+    onebox weight 25, fleet weight 75)"``.
+    """
+    onebox, fleet = _number(onebox_weight), _number(fleet_weight)
+    if onebox is None or fleet is None or onebox < 0 or fleet < 0:
+        return (
+            "onebox and fleet weights must be non-negative numbers "
+            f"(got onebox {onebox_weight!r}, fleet {fleet_weight!r})"
+        )
+    share = onebox_share_percent(onebox, fleet)
+    if share > ceiling_percent:
+        return (
+            f"onebox share must be at most {_fmt(ceiling_percent)}% of traffic "
+            f"(got {share:.3g}%: onebox weight {_fmt(onebox)}, fleet weight {_fmt(fleet)})"
+        )
+    return None
+
+
+def log_retention_problem(days: object, minimum: int = LOG_RETENTION_MINIMUM_DAYS) -> str | None:
+    """Judge a CloudWatch Logs retention in days.
+
+    It must be set (``None`` or 0 means "keep forever"), be one of
+    :data:`CLOUDWATCH_RETENTION_DAYS` and be at least ``minimum``.
+    """
+    if days is None:
+        return f"must be set to at least {minimum} days (unset means logs are kept forever)"
+    value = _whole(days)
+    if value is None:
+        return f"must be a whole number of days (got {days!r})"
+    if value == 0:
+        return f"must be at least {minimum} days (0 means logs are kept forever)"
+    if value not in CLOUDWATCH_RETENTION_DAYS:
+        allowed = ", ".join(str(d) for d in CLOUDWATCH_RETENTION_DAYS)
+        return f"must be one of CloudWatch's retention values {allowed} (got {value})"
+    if value < minimum:
+        return f"must be at least {minimum} days (got {value})"
+    return None
+
+
+def nearest_allowed_retention(minimum: int = LOG_RETENTION_MINIMUM_DAYS) -> int:
+    """The smallest CloudWatch retention value that satisfies ``minimum`` (the value to suggest)."""
+    return next(
+        (d for d in CLOUDWATCH_RETENTION_DAYS if d >= minimum), CLOUDWATCH_RETENTION_DAYS[-1]
+    )
+
+
+def backup_retention_problem(
+    days: object, minimum: int = BACKUP_RETENTION_MINIMUM_DAYS
+) -> str | None:
+    """Judge an RDS automated-backup retention: between ``minimum`` and 35 days (the RDS limit)."""
+    value = _whole(days)
+    if value is None:
+        return f"must be a whole number of days, at least {minimum} (got {days!r})"
+    if value < minimum:
+        return f"must be at least {minimum} days (got {value})"
+    if value > 35:
+        return f"must be at most 35 days, the RDS limit (got {value})"
+    return None
+
+
+def grace_period_problem(
+    seconds: object, minimum: int = HEALTH_CHECK_GRACE_MINIMUM_SECONDS
+) -> str | None:
+    """Judge an ECS health-check grace period: set and at least ``minimum`` seconds."""
+    if seconds is None:
+        return f"must be set to at least {minimum} seconds"
+    value = _whole(seconds)
+    if value is None:
+        return f"must be a whole number of seconds, at least {minimum} (got {seconds!r})"
+    if value < minimum:
+        return f"must be at least {minimum} seconds (got {value})"
+    return None
