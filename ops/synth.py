@@ -126,6 +126,7 @@ def synthesize(
     Exceptions raised by the program propagate unchanged, so callers decide how to show them;
     each carries `partial_recording`: what was registered before it was raised.
     """
+    project_dir = Path(project_dir).resolve()
     config = load_stack_config(project_dir, stack)
     main = program or project_dir / "__main__.py"
     with _program_context(project_dir):

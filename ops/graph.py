@@ -1,0 +1,135 @@
+"""Draw the synthesized stack with graphviz: components as clusters, resources as nodes.
+
+Edges point from a resource to what it depends on (``dependsOn`` plus every property dependency),
+dashed ones to the explicit provider it uses.
+A dependency on a component is drawn to the component's cluster (via an invisible anchor node and
+``lhead``/``ltail``). Resources that violate a policy are coloured by the worst level.
+
+``dot`` must be installed (``apt-get install graphviz``); :func:`require_dot` checks that first so
+the gate fails fast, before doing any work.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from ops.mocks import ResourceRecord
+from ops.resource_tree import STACK_TYPE, stack_urn
+
+INSTALL_HINT = "graphviz's `dot` is not installed; install it with: apt-get install graphviz"
+
+_FILL = {"mandatory": "#f4b6b6", "advisory": "#fbe3a6"}
+
+
+class GraphError(Exception):
+    pass
+
+
+def require_dot() -> str:
+    dot = shutil.which("dot")
+    if dot is None:
+        raise GraphError(INSTALL_HINT)
+    return dot
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def to_dot(
+    records: Sequence[ResourceRecord],
+    *,
+    project: str,
+    stack: str,
+    levels: Mapping[str, str] | None = None,
+) -> str:
+    """DOT source for the stack. `levels` maps URN -> worst violation level, for colouring."""
+    levels = levels or {}
+    root = stack_urn(project, stack)
+    known = {r.urn: r for r in records}
+    ids = {r.urn: f"n{i}" for i, r in enumerate(records)}
+    children: dict[str, list[ResourceRecord]] = {}
+    for record in records:
+        parent = record.parent if record.parent in known else root
+        children.setdefault(parent, []).append(record)
+
+    lines = [
+        "digraph stack {",
+        "  compound=true;",
+        "  rankdir=LR;",
+        f"  label={_quote(f'{STACK_TYPE} {project}-{stack}')};",
+        "  labelloc=t;",
+        '  node [shape=box, style="rounded,filled", fillcolor="#eef3fb", fontname="Helvetica",'
+        " fontsize=10];",
+        '  edge [color="#7a869a", arrowsize=0.6];',
+    ]
+
+    def node(record: ResourceRecord, indent: str) -> None:
+        label = f"{record.name}\\n{record.type}"
+        fill = _FILL.get(levels.get(record.urn, ""), "#eef3fb")
+        lines.append(
+            f'{indent}{ids[record.urn]} [label="{label.replace(chr(34), "")}", '
+            f'fillcolor="{fill}", tooltip={_quote(record.urn)}];'
+        )
+
+    def emit(parent: str, indent: str) -> None:
+        for record in sorted(children.get(parent, []), key=lambda r: (r.name, r.type)):
+            if record.custom:
+                node(record, indent)
+                continue
+            lines.append(f"{indent}subgraph cluster_{ids[record.urn]} {{")
+            lines.append(f"{indent}  label={_quote(f'{record.name} ({record.type})')};")
+            lines.append(f'{indent}  style="rounded"; color="#9aa5b8"; fontsize=10;')
+            fill = _FILL.get(levels.get(record.urn, ""))
+            if fill:
+                lines.append(f'{indent}  style="rounded,filled"; fillcolor="{fill}";')
+            # Anchor so edges can point at the cluster itself.
+            lines.append(
+                f"{indent}  {ids[record.urn]} [shape=point, style=invis, width=0, height=0];"
+            )
+            emit(record.urn, indent + "  ")
+            lines.append(f"{indent}}}")
+
+    emit(root, "  ")
+
+    seen: set[tuple[str, str]] = set()
+    for record in records:
+        deps = set(record.dependencies)
+        for urns in record.property_dependencies.values():
+            deps.update(urns)
+        for dep in sorted(deps):
+            if dep not in known or dep == record.urn or (record.urn, dep) in seen:
+                continue
+            seen.add((record.urn, dep))
+            attrs = []
+            if not known[dep].custom:
+                attrs.append(f"lhead=cluster_{ids[dep]}")
+            if not record.custom:
+                attrs.append(f"ltail=cluster_{ids[record.urn]}")
+            suffix = f" [{', '.join(attrs)}]" if attrs else ""
+            lines.append(f"  {ids[record.urn]} -> {ids[dep]}{suffix};")
+    for record in records:  # explicit providers: dashed
+        provider = record.provider.rsplit("::", 1)[0] if record.provider else ""
+        if provider in known and provider != record.urn:
+            lines.append(f'  {ids[record.urn]} -> {ids[provider]} [style=dashed, color="#b0b8c8"];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def write_svg(dot_source: str, path: Path, *, dot: str | None = None) -> Path:
+    """Render `dot_source` to SVG at `path` with graphviz."""
+    dot = dot or require_dot()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [dot, "-Tsvg", "-o", str(path)],
+        input=dot_source.encode(),
+        capture_output=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise GraphError(f"dot failed ({result.returncode}): {result.stderr.decode().strip()}")
+    return path
