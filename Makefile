@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STACK ?= dev
 
 .DEFAULT_GOAL := help
-.PHONY: help check test lint format
+.PHONY: help venv check test docs lint format
 
 help:  ## list the targets
 	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -24,6 +24,9 @@ check: $(VENV)/.installed  ## synthesize STACK (dev|prod) offline under mocks an
 
 test: $(VENV)/.installed  ## run the whole test suite
 	$(PY) -m pytest
+
+docs: $(VENV)/.installed  ## regenerate the README's settings and policy tables from the code
+	$(PY) -m ops.readme
 
 lint: $(VENV)/.installed  ## ruff lint + format check
 	$(VENV)/bin/ruff check .

@@ -47,6 +47,7 @@ for env_name in settings.environments:
         repository_arn=image.repository_arn,
         topic_arn=alerts.topic_arn,
         version=image.tag,
+        exec_log_group_arn=cluster.exec_log_group_arn,
         prober_targets=build.probe_targets(settings, database.address if database else None),
         secrets=database.ecs_secrets() if database else (),
         secret_arns=[database.secret_arn] if database else (),

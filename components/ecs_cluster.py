@@ -129,6 +129,9 @@ class EcsClusterArgs:
     health_check_grace_seconds: int = 120
     """ASG: seconds before a new instance's EC2 health check counts."""
 
+    exec_log_retention_days: int | None = 90
+    """ECS Exec sessions are logged to a cluster log group kept this many days; None: no log."""
+
     instance_refresh: bool = False
     """Roll instances when the launch template changes (new AMI, type, user data), launching
     replacements before terminating (min 100 %, max 200 % healthy); managed draining moves tasks.
@@ -211,6 +214,7 @@ class EcsCluster(pulumi.ComponentResource):
     instance_role_name: pulumi.Output[str]
     asg_name: pulumi.Output[str]
     launch_template_id: pulumi.Output[str]
+    exec_log_group_arn: pulumi.Output[str] | None
 
     def __init__(
         self, name: str, args: EcsClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -220,9 +224,29 @@ class EcsCluster(pulumi.ComponentResource):
         super().__init__("steadystate:ecs_cluster:EcsCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
+        exec_logs = (
+            aws.cloudwatch.LogGroup(
+                f"{name}-exec-logs",
+                aws.cloudwatch.LogGroupArgs(retention_in_days=args.exec_log_retention_days),
+                opts=child,
+            )
+            if args.exec_log_retention_days is not None
+            else None
+        )
         cluster = aws.ecs.Cluster(
             f"{name}-cluster",
             aws.ecs.ClusterArgs(
+                # Every ECS Exec session's commands and output go to the exec log group.
+                configuration=aws.ecs.ClusterConfigurationArgs(
+                    execute_command_configuration=aws.ecs.ClusterConfigurationExecuteCommandConfigurationArgs(
+                        logging="OVERRIDE",
+                        log_configuration=aws.ecs.ClusterConfigurationExecuteCommandConfigurationLogConfigurationArgs(
+                            cloud_watch_log_group_name=exec_logs.name
+                        ),
+                    )
+                )
+                if exec_logs
+                else None,
                 settings=[
                     aws.ecs.ClusterSettingArgs(
                         name="containerInsights", value=args.container_insights
@@ -401,6 +425,7 @@ class EcsCluster(pulumi.ComponentResource):
         self.instance_role_name = role.name
         self.asg_name = asg.name
         self.launch_template_id = launch_template.id
+        self.exec_log_group_arn = exec_logs.arn if exec_logs else None
         self.register_outputs(
             {
                 "cluster_name": self.cluster_name,

@@ -80,6 +80,8 @@ class ServiceWithAutoscalingArgs:
     """Alarms that roll a bad deployment back, or None."""
     ecs_exec: bool = True
     """Allow ECS Exec sessions (the task role gets the SSM channel permissions)."""
+    exec_log_group_arn: pulumi.Input[str] | None = None
+    """Cluster log group ECS Exec sessions are logged to; the task role may write to it."""
     metrics_namespace: str = "steadystate"
     """Namespace the prober may publish to (the task role is limited to it)."""
 
@@ -133,6 +135,15 @@ def _task_role_statements(args: ServiceWithAutoscalingArgs) -> list:
                 sid="EcsExecChannels",
             )
         )
+        if args.exec_log_group_arn is not None:
+            statements += [
+                statement(["logs:DescribeLogGroups"], ["*"], sid="EcsExecFindLogGroup"),
+                statement(
+                    ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                    [pulumi.Output.concat(args.exec_log_group_arn, ":*")],
+                    sid="EcsExecSessionLogs",
+                ),
+            ]
     return statements
 
 

@@ -58,6 +58,8 @@ def cluster_args(s: Settings, network: Network) -> EcsClusterArgs:
         enable_fargate_spot=c.enable_fargate_spot,
         root_volume_gib=c.root_volume_gib,
         container_insights=c.container_insights,
+        exec_log_retention_days=s.service.log_retention_days if s.operations.ecs_exec else None,
+        instance_tags={"Project": "steadystate", "Stack": pulumi.get_stack()},
     )
 
 
@@ -208,6 +210,7 @@ def service_template(
     repository_arn: pulumi.Input[str],
     topic_arn: pulumi.Input[str],
     version: str,
+    exec_log_group_arn: pulumi.Input[str] | None = None,
     prober_targets: pulumi.Input[str] | None,
     secrets: pulumi.Input[Sequence[Mapping[str, str]]] = (),
     secret_arns: Sequence[pulumi.Input[str]] = (),
@@ -257,6 +260,7 @@ def service_template(
         prober=prober,
         deployment_alarms=deployment_alarm_spec(s, topic_arn),
         ecs_exec=s.operations.ecs_exec,
+        exec_log_group_arn=exec_log_group_arn,
         metrics_namespace=s.connectivity.namespace,
     )
 

@@ -225,7 +225,7 @@ def pack_config_check(pack_dir: Path, config_path: Path) -> list[str] | None:
     import sys
 
     pack_dir = Path(pack_dir).resolve()
-    if not (pack_dir / "guardrails" / "config_file.py").is_file():
+    if not (pack_dir / "guardrails" / "registry.py").is_file():
         return None
     if (pack_dir / "__init__.py").is_file():
         root, prefix = pack_dir.parent, f"{pack_dir.name}."
@@ -235,7 +235,7 @@ def pack_config_check(pack_dir: Path, config_path: Path) -> list[str] | None:
     if added:
         sys.path.insert(0, str(root))
     try:
-        guardrails = importlib.import_module(f"{prefix}guardrails")
+        guardrails = importlib.import_module(f"{prefix}guardrails.registry")
         config_file = importlib.import_module(f"{prefix}guardrails.config_file")
         load = getattr(config_file, "load_config_file", None)
         all_policies = getattr(guardrails, "all_policies", None)

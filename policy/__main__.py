@@ -1,7 +1,7 @@
 """Entry point Pulumi runs (cwd=policy/): builds the pack and serves it. Constructing a
 PolicyPack starts the analyzer gRPC server and blocks, so nothing may import this module."""
 
-from guardrails import PACK_ENFORCEMENT_LEVEL, all_policies
+from guardrails.registry import PACK_ENFORCEMENT_LEVEL, all_policies
 from pulumi_policy import PolicyPack
 
 PolicyPack(

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from pulumi_policy import Policy
 
-from . import all_policies
 from .aws_types import short
 from .config_file import effective_settings, load_config_file
 from .framework import PACK_ENFORCEMENT_LEVEL, ResourceGuardrail
+from .registry import all_policies
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 STACKS = ("dev", "prod")

@@ -417,3 +417,26 @@ def test_user_data_round_trip_and_overrides() -> None:
 def test_user_data_refuses_settings_that_could_break_the_script(extra: dict[str, str]) -> None:
     with pytest.raises(ValueError, match="ECS agent setting"):
         ecs_user_data_script("c-1", extra)
+
+
+def test_exec_sessions_are_logged_to_a_group_with_retention(mocked) -> None:
+    from components.ecs_cluster import EcsCluster, EcsClusterArgs
+
+    rec = mocked(
+        lambda: EcsCluster(
+            "c",
+            EcsClusterArgs(
+                vpc_id="vpc-1",
+                private_subnet_ids=["s-1", "s-2"],
+                instance_type="t3.small",
+                min_instances=1,
+                max_instances=2,
+                exec_log_retention_days=30,
+            ),
+        )
+    )
+    exec_cfg = rec.named("c-cluster").inputs["configuration"]["executeCommandConfiguration"]
+    assert exec_cfg["logging"] == "OVERRIDE"
+    group = rec.named("c-exec-logs")
+    assert exec_cfg["logConfiguration"]["cloudWatchLogGroupName"] == group.outputs["name"]
+    assert group.inputs["retentionInDays"] == 30

@@ -155,3 +155,11 @@ def test_without_alarms_or_prober_the_service_is_leaner(mocked) -> None:
 def test_missing_target_group_is_rejected_by_name(mocked) -> None:
     with pytest.raises(ValueError, match="web: target_group_arn must be set"):
         ServiceWithAutoscaling("web", service_args(target_group_arn=None))
+
+
+def test_exec_sessions_may_log_to_the_cluster_exec_group(mocked) -> None:
+    group = "arn:aws:logs:us-east-2:123456789012:log-group:exec"
+    rec = mocked(lambda: ServiceWithAutoscaling("web", service_args(exec_log_group_arn=group)))
+    statements = {s["Sid"]: s for s in policy_of(rec, "web-task-policy")["Statement"]}
+    assert statements["EcsExecSessionLogs"]["Resource"] == [f"{group}:*"]
+    assert statements["EcsExecFindLogGroup"]["Action"] == ["logs:DescribeLogGroups"]

@@ -31,7 +31,7 @@ from pulumi_policy.proxy import (
     unknown_checking_proxy,
 )
 
-from policy.guardrails import all_policies
+from policy.guardrails.registry import all_policies
 
 UNKNOWN_STRING = UNKNOWN_STRING_VALUE
 UNKNOWN_NUMBER = UNKNOWN_NUMBER_VALUE

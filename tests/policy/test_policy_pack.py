@@ -16,7 +16,7 @@ import pytest
 from pulumi_policy import EnforcementLevel, Policy
 
 import policy.guardrails as guardrails
-from policy.guardrails import all_policies, config_schemas, limits
+from policy.guardrails import limits
 from policy.guardrails.catalogue import CONFIG_DIR, markdown_cell, render
 from policy.guardrails.config_file import (
     SCHEMA_KEYWORDS,
@@ -27,6 +27,7 @@ from policy.guardrails.config_file import (
     value_problems,
 )
 from policy.guardrails.framework import ResourceGuardrail, StackGuardrail
+from policy.guardrails.registry import all_policies, config_schemas
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = all_policies()

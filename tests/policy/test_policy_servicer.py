@@ -12,10 +12,10 @@ from policy_harness import UNKNOWN_BOOL, UNKNOWN_STRING, urn_of
 from pulumi.runtime.proto import analyzer_pb2 as proto
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
-from policy.guardrails import PACK_ENFORCEMENT_LEVEL, all_policies
 from policy.guardrails import aws_types as t
 from policy.guardrails.catalogue import CONFIG_DIR
 from policy.guardrails.config_file import effective_settings, load_config_file
+from policy.guardrails.registry import PACK_ENFORCEMENT_LEVEL, all_policies
 
 LEVELS = {
     "advisory": proto.ADVISORY,

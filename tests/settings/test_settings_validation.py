@@ -191,3 +191,15 @@ def test_real_program_registers_nothing_on_bad_config(
         synthesize("bad", project_dir=project_dir, program=PROJECT_DIR / "__main__.py")
     assert caught.value.partial_recording.records == []
     assert "steadystate:" in str(caught.value)
+
+
+def test_program_side_imports_need_no_policy_sdk() -> None:
+    """`pulumi up` installs only requirements.txt: settings must not pull in pulumi-policy."""
+    import subprocess
+    import sys
+
+    probe = "import sys, settings, composition.args; print('pulumi_policy' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=PROJECT_DIR, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,57 @@
+"""The pack's registry: every policy of the pack, in catalogue order.
+
+Kept out of the package ``__init__`` so that the Pulumi program can import the pure
+:mod:`policy.guardrails.limits` without loading pulumi-policy and every rule.
+"""
+
+from __future__ import annotations
+
+from pulumi_policy import Policy
+
+from . import (
+    alarms,
+    autoscaling,
+    capacity,
+    containers,
+    dns,
+    ecr,
+    ecs,
+    iam,
+    load_balancing,
+    logs,
+    network,
+    rds,
+)
+from .framework import PACK_ENFORCEMENT_LEVEL
+
+__all__ = ["PACK_ENFORCEMENT_LEVEL", "RULE_MODULES", "all_policies", "config_schemas"]
+
+RULE_MODULES = (
+    network,
+    load_balancing,
+    ecs,
+    containers,
+    ecr,
+    rds,
+    iam,
+    logs,
+    capacity,
+    autoscaling,
+    dns,
+    alarms,
+)
+"""Every module that declares policies, in catalogue order."""
+
+
+def all_policies() -> list[Policy]:
+    """Every policy of the pack, in catalogue order."""
+    return [policy for module in RULE_MODULES for policy in module.POLICIES]
+
+
+def config_schemas() -> dict[str, dict]:
+    """Policy name -> its config schema as a JSON Schema object (policies with config only)."""
+    return {
+        policy.name: {"type": "object", "properties": policy.config_schema.properties}
+        for policy in all_policies()
+        if policy.config_schema is not None
+    }
