@@ -5,6 +5,8 @@
 
 With ``steadystate:release.onebox: true`` a release is two ``pulumi up``s:
 
+0. preflight: read the config and the last outputs, and check ECS answers for the services the
+   last release left (nothing has changed yet if AWS access is broken);
 1. preview with the policy pack and ``policy/config/<stack>.json`` (the CLI fails the preview on a
    mandatory violation);
 2. ``up``: the onebox services get the freshly built ``imageRef``; the fleet keeps
@@ -25,8 +27,9 @@ says so). If the fleet rollout fails, the pipeline puts the previous digest back
 next ``pulumi up`` brings Pulumi's state back in line with what ECS rolled back to.
 
 Exit codes: 0 released (or nothing to do); 1 a deployment failed, was rolled back, an alarm fired
-or the watch timed out — not promoted; 2 usage or configuration error; 3 ``pulumi`` failed
-(preview with a mandatory policy violation, an ``up`` error, a missing stack).
+or the watch timed out — not promoted; 2 usage or configuration error, or ECS unreadable at
+preflight; 3 ``pulumi`` failed (preview with a mandatory policy violation, an ``up`` error, a
+missing stack).
 """
 
 from __future__ import annotations
@@ -194,7 +197,8 @@ class Pipeline:
         self.options = options or PipelineOptions()
         self.log = log or Log()
         self.clock = clock
-        self.promoted = False
+        self.promoted_from: str | None = None
+        """Set once ``release.fleetImage`` was promoted: what it said before."""
 
     # pulumi calls ------------------------------------------------------------------------------
     def policy_args(self) -> dict[str, Any]:
@@ -234,15 +238,9 @@ class Pipeline:
 
     # watching ----------------------------------------------------------------------------------
     def _watch(
-        self,
-        watcher: DeploymentWatcher,
-        step: str,
-        cluster: str,
-        services: dict[str, str],
-        *,
-        bake_seconds: float = 0.0,
-    ) -> WatchReport:
-        """Follow each service's new PRIMARY deployment to COMPLETED, then bake if asked."""
+        self, watcher: DeploymentWatcher, step: str, cluster: str, services: dict[str, str]
+    ) -> tuple[WatchReport, dict[str, str | None]]:
+        """Follow each service's new PRIMARY deployment to COMPLETED (ids for a later bake)."""
         watcher.log = lambda line: self.log(step, line)
         names = list(services.values())
         self.log(step, f"watching {', '.join(services)} in {cluster}")
@@ -250,11 +248,36 @@ class Pipeline:
         report = watcher.wait_for_rollout(
             cluster, names, timeout=self.options.rollout_timeout, deployment_ids=ids
         )
-        if report.ok and bake_seconds > 0:
-            self.log("bake", f"baking {', '.join(services)} for {bake_seconds:.0f}s")
-            watcher.log = lambda line: self.log("bake", line)
-            report = watcher.bake(cluster, names, seconds=bake_seconds, deployment_ids=ids)
-        return report
+        return report, ids
+
+    def _bake(
+        self,
+        watcher: DeploymentWatcher,
+        cluster: str,
+        services: dict[str, str],
+        ids: dict[str, str | None],
+    ) -> WatchReport:
+        seconds = self.options.bake_seconds
+        self.log("bake", f"baking {', '.join(services)} for {seconds:.0f}s")
+        watcher.log = lambda line: self.log("bake", line)
+        return watcher.bake(cluster, list(services.values()), seconds=seconds, deployment_ids=ids)
+
+    def _preflight(self, watcher: DeploymentWatcher, previous: Mapping[str, Any]) -> None:
+        """Before changing anything: can we see the services the last release left behind?"""
+        cluster, services = previous.get("clusterName"), previous.get("serviceNames") or {}
+        if not cluster or not services:
+            self.log("preflight", "no previous outputs: nothing to check before the first up")
+            return
+        try:
+            found = watcher.describe(str(cluster), list(services.values()))
+        except WatchError as err:
+            raise PipelineError(f"cannot read ECS before releasing: {err}") from err
+        missing = sorted(name for name, svc in found.items() if svc.get("status") != "ACTIVE")
+        note = f"; not ACTIVE: {', '.join(missing)}" if missing else ""
+        self.log(
+            "preflight",
+            f"ECS reachable: {len(found) - len(missing)} ACTIVE service(s) in {cluster}{note}",
+        )
 
     def _report_failure(self, step: str, report: WatchReport) -> None:
         self.log(step, f"FAILED: {report.reason}")
@@ -277,6 +300,13 @@ class Pipeline:
             self.log("error", f"pulumi failed ({type(err).__name__}); last lines:")
             for line in tail(str(err)).splitlines():
                 self.log("error", f"  {line}")
+            if self.promoted_from:
+                self.log(
+                    "error",
+                    f"{FLEET_IMAGE_KEY} already says the new image in Pulumi.{self.stack.name}"
+                    f".yaml and the fleet may be partly updated: re-run the pipeline, or set it "
+                    f"back to {self.promoted_from} and run pulumi up",
+                )
             return EXIT_PULUMI
         self.log("done", f"exit {code} after {self.clock() - start:.0f}s")
         return code
@@ -292,6 +322,8 @@ class Pipeline:
             f"fleet image {short_digest(config.fleet_image) if config.fleet_image else 'unset'}, "
             f"bake {opts.bake_seconds:.0f}s, rollout timeout {opts.rollout_timeout:.0f}s",
         )
+        watcher = self.watcher_factory(config.region)
+        self._preflight(watcher, previous)
         if config.onebox and not config.fleet_image:
             running = previous.get("imageRef")
             if running and DIGEST_RE.fullmatch(str(running)):
@@ -324,30 +356,31 @@ class Pipeline:
         new_image = str(outputs["imageRef"])
         if not DIGEST_RE.fullmatch(new_image):
             raise PipelineError(f"imageRef {new_image!r} is not pinned by digest")
-        watcher = self.watcher_factory(config.region)
 
         if not two_phase or not oneboxes:
             if two_phase:
                 self.log("watch", "onebox is on but the stack exports no onebox service")
-            report = self._watch(watcher, "watch", cluster, {**oneboxes, **fleets})
+            report, _ = self._watch(watcher, "watch", cluster, {**oneboxes, **fleets})
             if not report.ok:
                 self._report_failure("watch", report)
                 return EXIT_DEPLOY_FAILED
             self.log("watch", f"{short_digest(new_image)} is live on every service")
             return EXIT_OK
 
-        report = self._watch(
-            watcher, "watch onebox", cluster, oneboxes, bake_seconds=opts.bake_seconds
-        )
+        report, ids = self._watch(watcher, "watch onebox", cluster, oneboxes)
+        step = "watch onebox"
+        if report.ok and opts.bake_seconds > 0:
+            step = "bake"
+            report = self._bake(watcher, cluster, oneboxes, ids)
         if not report.ok:
-            self._report_failure("watch onebox", report)
+            self._report_failure(step, report)
             self.log(
-                "watch onebox",
+                step,
                 f"NOT promoting {short_digest(new_image)}; the fleet keeps "
                 f"{short_digest(config.fleet_image)} (ECS rolls the onebox back on its own)",
             )
             return EXIT_DEPLOY_FAILED
-        self.log("bake", "onebox healthy")
+        self.log(step, "onebox healthy")
 
         if new_image == config.fleet_image:
             self.log("promote", f"the fleet already runs {short_digest(new_image)}: no promotion")
@@ -357,10 +390,10 @@ class Pipeline:
             f"{FLEET_IMAGE_KEY}: {short_digest(config.fleet_image)} -> {short_digest(new_image)}",
         )
         self._set_fleet_image(new_image)
-        self.promoted = True
+        self.promoted_from = config.fleet_image
         outputs = self._up("up 2/2")
         fleets = split_services(outputs["serviceNames"])[1]
-        report = self._watch(watcher, "watch fleet", str(outputs["clusterName"]), fleets)
+        report, _ = self._watch(watcher, "watch fleet", str(outputs["clusterName"]), fleets)
         if not report.ok:
             self._report_failure("watch fleet", report)
             if config.fleet_image:
@@ -395,7 +428,7 @@ def describe_plan(project_dir: Path, stack: str, args: argparse.Namespace) -> li
         f"onebox {'on' if release.onebox else 'off'}, {FLEET_IMAGE_KEY} "
         f"{short_digest(release.fleet_image) if release.fleet_image else 'unset'}",
     ]
-    steps = []
+    steps = ["preflight: describe the services of the last outputs (is ECS readable?)"]
     if release.onebox and not release.fleet_image:
         steps.append(
             f"pin {FLEET_IMAGE_KEY} to the current imageRef output (first release: skip, "

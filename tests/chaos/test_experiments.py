@@ -1,0 +1,113 @@
+"""The experiment files: standard chaostoolkit format, and only functions that exist are called."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import re
+
+import pytest
+
+from chaos.runner import (
+    EXPERIMENTS_DIR,
+    ExperimentError,
+    all_activities,
+    load_experiment,
+    validate_experiment,
+)
+
+NAMES = sorted(p.stem for p in EXPERIMENTS_DIR.glob("*.json"))
+METHOD_FUNCS = {
+    "kill-one-task": "chaos.actions.stop_random_task",
+    "kill-half-the-tasks": "chaos.actions.stop_fraction_of_tasks",
+    "kill-a-container-host": "chaos.actions.terminate_container_host",
+}
+
+
+def test_the_three_experiments_exist():
+    assert sorted(METHOD_FUNCS) == NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_structure_and_referenced_functions(name):
+    _, experiment = load_experiment(name)
+    validate_experiment(experiment)  # raises on a missing function or an unknown argument
+    assert {"title", "description", "steady-state-hypothesis", "method", "rollbacks"} <= set(
+        experiment
+    )
+    probes = experiment["steady-state-hypothesis"]["probes"]
+    assert [p["provider"]["func"] for p in probes] == ["service_is_steady", "http_ok"]
+    assert all(p["tolerance"] is True for p in probes)
+    assert probes[1]["provider"]["arguments"]["url"] == "${url}/health"
+    (action,) = experiment["method"]
+    provider = action["provider"]
+    assert action["type"] == "action"
+    assert f"{provider['module']}.{provider['func']}" == METHOD_FUNCS[name]
+    assert action["pauses"]["after"] == "${pause_after_fault}"
+    for activity in all_activities(experiment):
+        provider = activity["provider"]
+        assert provider["type"] == "python"
+        func = getattr(importlib.import_module(provider["module"]), provider["func"])
+        assert inspect.isfunction(func) and func.__module__ == provider["module"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_placeholder_is_declared_in_the_configuration(name):
+    _, experiment = load_experiment(name)
+    text = json.dumps([experiment["steady-state-hypothesis"], experiment["method"]])
+    used = set(re.findall(r"\$\{(\w+)\}", text))
+    assert used <= set(experiment["configuration"]), used - set(experiment["configuration"])
+    for key in ("cluster", "service", "url"):
+        assert experiment["configuration"][key] == {"type": "env", "key": key.upper()}
+
+
+def test_the_validator_rejects_what_would_break_at_run_time():
+    _, experiment = load_experiment("kill-one-task")
+    broken = json.loads(json.dumps(experiment))
+    broken["method"][0]["provider"]["func"] = "stop_all_the_tasks"
+    with pytest.raises(ExperimentError, match="stop_all_the_tasks is not a function"):
+        validate_experiment(broken)
+    broken = json.loads(json.dumps(experiment))
+    broken["method"][0]["provider"]["arguments"]["force"] = True
+    with pytest.raises(ExperimentError, match="force"):
+        validate_experiment(broken)
+    broken = json.loads(json.dumps(experiment))
+    broken["method"][0]["provider"] = {"type": "process", "path": "aws"}
+    with pytest.raises(ExperimentError, match="python providers only"):
+        validate_experiment(broken)
+    with pytest.raises(ExperimentError, match="no experiment 'kill-everything'"):
+        load_experiment("kill-everything")
+
+
+# -- chaostoolkit's own validation (only where chaostoolkit-lib is installed) ---------------------
+@pytest.mark.parametrize("name", NAMES)
+def test_chaostoolkit_validates_each_experiment(name, monkeypatch):
+    experiment_module = pytest.importorskip(
+        "chaoslib.experiment", reason="chaostoolkit-lib not installed (see requirements-dev.txt)"
+    )
+    from chaoslib.exceptions import InvalidExperiment
+
+    _, experiment = load_experiment(name)
+    for var in ("CLUSTER", "SERVICE", "URL"):
+        monkeypatch.delenv(var, raising=False)
+    with pytest.raises(InvalidExperiment, match="CLUSTER"):
+        experiment_module.ensure_experiment_is_valid(json.loads(json.dumps(experiment)))
+    monkeypatch.setenv("CLUSTER", "c")
+    monkeypatch.setenv("SERVICE", "s")
+    monkeypatch.setenv("URL", "http://127.0.0.1:9")
+    experiment_module.ensure_experiment_is_valid(json.loads(json.dumps(experiment)))
+
+
+def test_chaostoolkit_rejects_a_function_that_does_not_exist(monkeypatch):
+    experiment_module = pytest.importorskip(
+        "chaoslib.experiment", reason="chaostoolkit-lib not installed (see requirements-dev.txt)"
+    )
+    from chaoslib.exceptions import InvalidActivity
+
+    for var, value in (("CLUSTER", "c"), ("SERVICE", "s"), ("URL", "http://127.0.0.1:9")):
+        monkeypatch.setenv(var, value)
+    _, experiment = load_experiment("kill-one-task")
+    experiment["method"][0]["provider"]["func"] = "stop_all_the_tasks"
+    with pytest.raises(InvalidActivity, match="stop_all_the_tasks"):
+        experiment_module.ensure_experiment_is_valid(experiment)

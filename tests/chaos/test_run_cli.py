@@ -1,0 +1,248 @@
+"""python -m chaos.run: target resolution, the run itself against moto + a local endpoint, the
+journal, and the CloudWatch outcome metric — in process, and once as a real subprocess against
+moto_server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import boto3
+import pytest
+from moto.moto_api import state_manager
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+from chaos import run as chaos_run
+from chaos.metrics import METRIC, NAMESPACE, outcome_metric_data, publish_outcome
+from chaos.runner import chaoslib_available
+from tests.chaos.moto_world import REGION, TASKS_STAY_PUT, make_world
+
+REPO = Path(__file__).resolve().parents[2]
+QUICK = ["--var", "recovery_timeout=0", "--var", "poll_interval=1", "--var", "pause_after_fault=0"]
+ENGINES = ["builtin", pytest.param("chaostoolkit", marks=pytest.mark.skipif(
+    not chaoslib_available(), reason="chaostoolkit-lib not installed (see requirements-dev.txt)"
+))]  # fmt: skip
+
+
+def _stats(cloudwatch, dimensions):
+    now = datetime.now(UTC)
+    answer = cloudwatch.get_metric_statistics(
+        Namespace=NAMESPACE,
+        MetricName=METRIC,
+        Dimensions=dimensions,
+        StartTime=now - timedelta(minutes=10),
+        EndTime=now + timedelta(minutes=10),
+        Period=60,
+        Statistics=["Sum", "SampleCount"],
+    )
+    return [(p["Sum"], p["SampleCount"]) for p in answer["Datapoints"]]
+
+
+def published(cloudwatch, experiment, stack):
+    """What reached CloudWatch: the dimension sets, and (sum, count) per set. moto matches query
+    dimensions as a subset (CloudWatch matches them exactly), so its Experiment-only answer also
+    counts the Experiment+Stack datum: one run shows there as count 2."""
+    sets = sorted(
+        tuple(sorted(d["Name"] for d in m["Dimensions"]))
+        for m in cloudwatch.list_metrics(Namespace=NAMESPACE, MetricName=METRIC)["Metrics"]
+    )
+    experiment_only = [{"Name": "Experiment", "Value": experiment}]
+    with_stack = [*experiment_only, {"Name": "Stack", "Value": stack}]
+    return sets, _stats(cloudwatch, experiment_only), _stats(cloudwatch, with_stack)
+
+
+BOTH_SETS = [("Experiment",), ("Experiment", "Stack")]
+
+
+def target_args(world, url):
+    return ["--cluster", world.cluster, "--service", world.service, "--url", url]
+
+
+# -- runs against moto -------------------------------------------------------------------------------
+def test_recovered_service_succeeds_and_publishes_1(world, server, fake_time):
+    url, handler = server
+    # ECS (the test) starts the replacement while the runner pauses after the kill
+    fake_time.at(10, lambda: world.start_tasks(1))
+    out = io.StringIO()
+    argv = [*target_args(world, url), *QUICK, "--var", "pause_after_fault=10"]
+    code = chaos_run.main([*argv, "--engine", "builtin"], out=out, sleep=fake_time.sleep)
+    log = out.getvalue()
+    assert code == 0, log
+    assert "outcome: succeeded (engine built-in" in log
+    assert f"published {NAMESPACE}/{METRIC}=1" in log
+    assert handler.paths == ["/health", "/health"]  # before and after the method
+    assert len(world.running()) == 3
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    assert published(cloudwatch, "kill-one-task", "dev") == (BOTH_SETS, [(2.0, 2.0)], [(1.0, 1.0)])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_no_replacement_is_detected_as_deviated_and_publishes_0(world, server, engine, tmp_path):
+    url, _ = server
+    out = io.StringIO()
+    journal_file = tmp_path / "journal.json"
+    code = chaos_run.main(
+        [*target_args(world, url), *QUICK, "--engine", engine, "--stack", "prod",
+         "--journal", str(journal_file)],
+        out=out,
+    )  # fmt: skip
+    log = out.getvalue()
+    assert code == 1, log
+    assert "outcome: deviated" in log
+    assert len(world.running()) == 2  # moto never replaced the stopped task
+    journal = json.loads(journal_file.read_text())
+    assert journal["deviated"] is True
+    (stopped,) = journal["run"][0]["output"]["stopped"]
+    assert stopped not in world.running()
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    assert published(cloudwatch, "kill-one-task", "prod") == (BOTH_SETS, [(0.0, 2.0)], [(0.0, 1.0)])
+
+
+def test_unhealthy_endpoint_aborts_before_killing_anything(world, server):
+    url, handler = server
+    handler.statuses = [503]
+    out = io.StringIO()
+    code = chaos_run.main([*target_args(world, url), *QUICK, "--engine", "builtin"], out=out)
+    assert code == 1
+    assert "outcome: aborted" in out.getvalue()
+    assert len(world.running()) == 3  # nothing was stopped
+
+
+def test_kill_half_the_tasks_runs_the_same_way(world, server):
+    url, _ = server
+    world.start_tasks(1)
+    world.ecs.update_service(cluster=world.cluster, service=world.service, desiredCount=4)
+    out = io.StringIO()
+    argv = [*target_args(world, url), *QUICK, "--experiment", "kill-half-the-tasks", "--no-metric"]
+    assert chaos_run.main([*argv, "--engine", "builtin"], out=out) == 1
+    assert len(world.running()) == 2
+    assert "published" not in out.getvalue()
+
+
+def test_metric_failure_is_exit_3_only_when_the_experiment_succeeded(world, server):
+    url, _ = server
+
+    class Broken:
+        def put_metric_data(self, **_kwargs):
+            raise RuntimeError("AccessDenied")
+
+    out = io.StringIO()
+    argv = [*target_args(world, url), *QUICK, "--engine", "builtin"]
+    assert chaos_run.main(argv, out=out, cloudwatch=Broken()) == 1  # deviated wins
+    world.start_tasks(1)
+    argv = [*argv, "--experiment", "kill-one-task", "--var", "pause_after_fault=5"]
+    code = chaos_run.main(argv, out=out, cloudwatch=Broken(), sleep=lambda _s: world.start_tasks(1))
+    assert code == 3
+    assert "could not publish steadystate/chaos/ExperimentSucceeded: AccessDenied" in out.getvalue()
+
+
+# -- target resolution -------------------------------------------------------------------------------
+OUTPUTS = {
+    "clusterName": "cluster-1",
+    "url": "https://api.example.com/",
+    "dnsPrimary": "green",
+    "serviceNames": {
+        "blue-fleet": "svc-blue",
+        "blue-onebox": "svc-blue-1box",
+        "green-fleet": "svc-green",
+        "green-onebox": "svc-green-1box",
+    },
+}
+
+
+def test_target_from_stack_outputs_defaults_to_the_primary_fleet():
+    args = chaos_run.parse_args(["--stack", "prod"])
+    assert chaos_run.resolve_target(args, lambda stack: OUTPUTS) == (
+        "cluster-1",
+        "svc-green",
+        "https://api.example.com",
+    )
+    args = chaos_run.parse_args(["--service-key", "blue-onebox", "--url", "http://x"])
+    assert chaos_run.resolve_target(args, lambda stack: OUTPUTS)[1:] == (
+        "svc-blue-1box",
+        "http://x",
+    )
+
+
+def test_without_pulumi_cli_the_flags_are_required(monkeypatch):
+    monkeypatch.setattr(chaos_run.shutil, "which", lambda _name: None)
+    out = io.StringIO()
+    assert chaos_run.main(["--stack", "dev", "--cluster", "c"], out=out) == 2
+    assert (
+        "no pulumi CLI on PATH to read the stack outputs: pass --cluster, --service and --url"
+        in (out.getvalue())
+    )
+
+
+def test_unknown_service_key_and_unknown_experiment_are_usage_errors():
+    out = io.StringIO()
+    code = chaos_run.main(
+        ["--service-key", "red-fleet"], out=out, read_outputs=lambda stack: OUTPUTS
+    )
+    assert code == 2
+    assert "no service for key 'red-fleet'" in out.getvalue()
+    assert chaos_run.main(["--experiment", "nope", "--cluster", "c"], out=out) == 2
+    assert "known: kill-a-container-host, kill-half-the-tasks, kill-one-task" in out.getvalue()
+
+
+def test_metric_data_shape():
+    when = datetime(2025, 1, 1, tzinfo=UTC)
+    data = outcome_metric_data("kill-one-task", False, "prod", when)
+    assert data == [
+        {"MetricName": METRIC, "Value": 0.0, "Unit": "Count", "Timestamp": when,
+         "Dimensions": [{"Name": "Experiment", "Value": "kill-one-task"}]},
+        {"MetricName": METRIC, "Value": 0.0, "Unit": "Count", "Timestamp": when,
+         "Dimensions": [{"Name": "Experiment", "Value": "kill-one-task"},
+                        {"Name": "Stack", "Value": "prod"}]},
+    ]  # fmt: skip
+    assert len(outcome_metric_data("x", True, None)) == 1
+
+
+def test_publish_outcome_lands_in_cloudwatch(moto):
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    publish_outcome(cloudwatch, "kill-a-container-host", True, "dev")
+    metrics = cloudwatch.list_metrics(Namespace=NAMESPACE)["Metrics"]
+    assert sorted(len(m["Dimensions"]) for m in metrics) == [1, 2]
+    assert {m["MetricName"] for m in metrics} == {METRIC}
+
+
+# -- the real command line against moto_server ----------------------------------------------------------
+@pytest.mark.slow
+def test_cli_subprocess_against_moto_server(server, aws_env, monkeypatch):
+    url, _ = server
+    moto_server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto_server.start()
+    state_manager.set_transition(model_name="ecs::task", transition=TASKS_STAY_PUT)
+    try:
+        host, port = moto_server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+        world = make_world()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_ENDPOINT_URL=endpoint,
+            PYTHONPATH=str(REPO),
+        )
+        argv = [sys.executable, "-m", "chaos.run", "--stack", "dev", "--experiment",
+                "kill-one-task", *target_args(world, url), *QUICK]  # fmt: skip
+        done = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert "outcome: deviated" in done.stdout
+        assert "published steadystate/chaos/ExperimentSucceeded=0" in done.stdout
+        assert len(world.running()) == 2
+        cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+        assert published(cloudwatch, "kill-one-task", "dev") == (
+            BOTH_SETS,
+            [(0.0, 2.0)],
+            [(0.0, 1.0)],
+        )
+    finally:
+        state_manager.unset_transition("ecs::task")
+        moto_server.stop()
