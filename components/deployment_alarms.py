@@ -47,6 +47,14 @@ def deployment_alarms(
     """Create the latency and 5xx-rate alarms for one target group, children of `parent`."""
     opts = pulumi.ResourceOptions(parent=parent)
     dims = _dimensions(target_group_arn_suffix, load_balancer_arn_suffix)
+    # Both alarms: breaching means "above the threshold"; no traffic is not a failure; every
+    # state change reaches the alert topic.
+    shared = {
+        "comparison_operator": "GreaterThanThreshold",
+        "treat_missing_data": "notBreaching",
+        "alarm_actions": [spec.alarm_topic_arn],
+        "ok_actions": [spec.alarm_topic_arn],
+    }
     latency = aws.cloudwatch.MetricAlarm(
         f"{name}-latency",
         aws.cloudwatch.MetricAlarmArgs(
@@ -63,10 +71,7 @@ def deployment_alarms(
             evaluation_periods=spec.latency_evaluation_periods,
             datapoints_to_alarm=spec.latency_datapoints,
             threshold=spec.latency_threshold_seconds,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=[spec.alarm_topic_arn],
-            ok_actions=[spec.alarm_topic_arn],
+            **shared,
         ),
         opts=opts,
     )
@@ -108,10 +113,7 @@ def deployment_alarms(
             evaluation_periods=spec.error_evaluation_periods,
             datapoints_to_alarm=spec.error_datapoints,
             threshold=spec.error_rate_percent,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=[spec.alarm_topic_arn],
-            ok_actions=[spec.alarm_topic_arn],
+            **shared,
         ),
         opts=opts,
     )

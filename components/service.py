@@ -195,39 +195,15 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
             opts=child,
         )
 
-        execution_role = aws.iam.Role(
-            f"{name}-execution-role",
-            aws.iam.RoleArgs(
-                description=f"ECS agent for {name}: pull the image, write logs, read its secrets",
-                assume_role_policy=assume_role_policy("ecs-tasks.amazonaws.com"),
-                tags=tags,
-            ),
-            opts=child,
+        execution_role = self._task_role(
+            f"{name}-execution",
+            f"ECS agent for {name}: pull the image, write logs, read its secrets",
+            _exec_role_statements(args, log_group.arn),
+            tags,
         )
-        aws.iam.RolePolicy(
-            f"{name}-execution-policy",
-            aws.iam.RolePolicyArgs(
-                role=execution_role.name,
-                policy=document(*_exec_role_statements(args, log_group.arn)),
-            ),
-            opts=child,
+        task_role = self._task_role(
+            f"{name}-task", f"Application code of {name}", _task_role_statements(args), tags
         )
-        task_role = aws.iam.Role(
-            f"{name}-task-role",
-            aws.iam.RoleArgs(
-                description=f"Application code of {name}",
-                assume_role_policy=assume_role_policy("ecs-tasks.amazonaws.com"),
-                tags=tags,
-            ),
-            opts=child,
-        )
-        task_statements = _task_role_statements(args)
-        if task_statements:
-            aws.iam.RolePolicy(
-                f"{name}-task-policy",
-                aws.iam.RolePolicyArgs(role=task_role.name, policy=document(*task_statements)),
-                opts=child,
-            )
 
         containers = pulumi.Output.all(
             image=args.image,
@@ -361,6 +337,27 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
                 "alarm_names": self.alarm_names,
             }
         )
+
+    def _task_role(
+        self, name: str, description: str, statements: list, tags: dict[str, str]
+    ) -> aws.iam.Role:
+        """A role ECS tasks assume (`<name>-role`), with its inline policy when it needs one."""
+        role = aws.iam.Role(
+            f"{name}-role",
+            aws.iam.RoleArgs(
+                description=description,
+                assume_role_policy=assume_role_policy("ecs-tasks.amazonaws.com"),
+                tags=tags,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        if statements:
+            aws.iam.RolePolicy(
+                f"{name}-policy",
+                aws.iam.RolePolicyArgs(role=role.name, policy=document(*statements)),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        return role
 
     def _tracking_policies(
         self, name: str, args: ServiceWithAutoscalingArgs, target: aws.appautoscaling.Target
