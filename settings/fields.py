@@ -26,6 +26,9 @@ class Rule:
     nullable: bool = False
     item_kind: type | None = None
     check: Check | None = None
+    allowed: str = ""
+    """What `check` accepts, in words for the settings reference (bounds and choices speak for
+    themselves)."""
 
 
 def setting(
@@ -39,13 +42,14 @@ def setting(
     nullable: bool = False,
     item_kind: type | None = None,
     check: Check | None = None,
+    allowed: str = "",
 ) -> Any:
     """A dataclass field carrying its validation :class:`Rule` in metadata."""
     if kind is None:
         if default is None:
             raise TypeError("a setting defaulting to None needs an explicit kind")
         kind = type(default)
-    rule = Rule(kind, doc, tuple(choices), minimum, maximum, nullable, item_kind, check)
+    rule = Rule(kind, doc, tuple(choices), minimum, maximum, nullable, item_kind, check, allowed)
     if isinstance(default, list | dict):
         frozen = default.copy()
         return dataclasses.field(default_factory=lambda: frozen.copy(), metadata={"rule": rule})

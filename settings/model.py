@@ -16,7 +16,8 @@ from policy.guardrails import limits
 
 from .fields import setting
 
-CLOUDWATCH_RETENTION_DAYS = limits.CLOUDWATCH_RETENTION_DAYS
+TARGET_RANGE = f"{limits.TARGET_VALUE_LOW}–{limits.TARGET_VALUE_HIGH} (same function as the policy)"
+RETENTION = f"a CloudWatch retention value ≥ {limits.LOG_RETENTION_MINIMUM_DAYS}"
 
 
 def _retention(days: int) -> str | None:
@@ -111,7 +112,12 @@ def _dependencies(values: list[dict]) -> str | None:
 class NetworkSettings:
     """`steadystate:network` — the VPC and how it reaches AWS services."""
 
-    cidr: str = setting("10.20.0.0/16", "VPC IPv4 range", check=_ipv4_network)
+    cidr: str = setting(
+        "10.20.0.0/16",
+        "VPC IPv4 range",
+        check=_ipv4_network,
+        allowed="/16–/22, not overlapping 172.17.0.0/16 or avoidCidrs",
+    )
     availability_zones: int = setting(2, "zones to spread subnets over", minimum=1, maximum=6)
     nat_strategy: str = setting(
         "single",
@@ -121,7 +127,9 @@ class NetworkSettings:
     interface_endpoints: bool = setting(
         True, "interface endpoints for ECR, logs, Secrets Manager and SSM (billed per zone-hour)"
     )
-    flow_log_retention_days: int = setting(30, "days to keep VPC flow logs", check=_retention)
+    flow_log_retention_days: int = setting(
+        30, "days to keep VPC flow logs", check=_retention, allowed=RETENTION
+    )
     avoid_cidrs: list[str] = setting(
         [],
         "networks the VPC must not overlap (peered VPCs, VPN, on-premises)",
@@ -196,6 +204,7 @@ class ServiceSettings:
         80,
         "target tracking on average CPU, percent",
         check=lambda v: limits.target_value_problem(v),
+        allowed=TARGET_RANGE,
     )
     memory_target: int | None = setting(
         None,
@@ -203,6 +212,7 @@ class ServiceSettings:
         kind=int,
         nullable=True,
         check=lambda v: limits.target_value_problem(v),
+        allowed=TARGET_RANGE,
     )
     requests_per_target: int | None = setting(
         None,
@@ -221,6 +231,7 @@ class ServiceSettings:
         "seconds ECS ignores load balancer health after a task starts",
         maximum=7200,
         check=lambda v: limits.grace_period_problem(v),
+        allowed=f"{limits.HEALTH_CHECK_GRACE_MINIMUM_SECONDS}–7200",
     )
     deregistration_delay: int = setting(
         15, "seconds the ALB drains a deregistering target", minimum=0, maximum=3600
@@ -228,7 +239,9 @@ class ServiceSettings:
     stop_timeout: int = setting(
         30, "seconds between SIGTERM and SIGKILL for a task's containers", minimum=2, maximum=120
     )
-    log_retention_days: int = setting(30, "days to keep container logs", check=_retention)
+    log_retention_days: int = setting(
+        30, "days to keep container logs", check=_retention, allowed=RETENTION
+    )
     minimum_healthy_percent: int = setting(
         100, "deployment floor, percent of desired", minimum=0, maximum=100
     )
@@ -375,6 +388,7 @@ class DatabaseSettings:
         "automated backup retention",
         maximum=35,
         check=lambda v: limits.backup_retention_problem(v),
+        allowed=f"{limits.BACKUP_RETENTION_MINIMUM_DAYS}–35",
     )
     performance_insights: bool = setting(False, "enable Performance Insights")
     final_snapshot: bool = setting(False, "take a final snapshot on delete")

@@ -22,6 +22,8 @@ def _default(field: dataclasses.Field) -> object:
 
 
 def _allowed(rule: Rule) -> str:
+    if rule.allowed:
+        return rule.allowed
     if rule.choices:
         return " / ".join(str(c) for c in rule.choices)
     if rule.minimum is not None and rule.maximum is not None:
