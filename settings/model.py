@@ -44,9 +44,14 @@ def _cidr_list(values: list[str]) -> str | None:
 
 
 def _instance_type(value: str) -> str | None:
-    if re.fullmatch(r"[a-z][a-z0-9-]*\.[a-z0-9]+", value):
-        return None
-    return "must be an EC2 instance type like t3.small or m7g.large"
+    if not re.fullmatch(r"[a-z][a-z0-9-]*\.[a-z0-9]+", value):
+        return "must be an EC2 instance type like t3.small or m6i.large"
+    if re.fullmatch(r"[a-z]+\d+g[a-z]*", value.split(".")[0]):
+        return (
+            "is an arm64 (Graviton) type; the image is built for linux/amd64 and the AMI is the "
+            "x86_64 one, so pick an x86_64 type like t3.small or m6i.large"
+        )
+    return None
 
 
 def _arn_of(service: str) -> object:
@@ -143,7 +148,10 @@ class ClusterSettings:
     """`steadystate:cluster` — EC2 capacity behind the ECS capacity provider."""
 
     instance_type: str = setting(
-        "t3.small", "EC2 instance type of container hosts", check=_instance_type
+        "t3.small",
+        "EC2 instance type of container hosts",
+        check=_instance_type,
+        allowed="an x86_64 type (the image is linux/amd64)",
     )
     min_instances: int = setting(
         1, "smallest size of the auto scaling group", minimum=0, maximum=100

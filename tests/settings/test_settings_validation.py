@@ -89,6 +89,10 @@ BAD_INPUTS = {
         {"database": {"backupRetentionDays": 3}},
         "steadystate:database.backupRetentionDays = 3: ",
     ),
+    "arm64 host for an amd64 image": (
+        {"cluster": {"instanceType": "t4g.small"}},
+        "steadystate:cluster.instanceType = t4g.small: is an arm64 (Graviton) type",
+    ),
     "no NAT and no endpoints": (
         {"network": {"natStrategy": "none", "interfaceEndpoints": False}},
         "steadystate:network.interfaceEndpoints = false: must be true when network.natStrategy is none",
