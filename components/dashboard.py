@@ -66,6 +66,9 @@ class DashboardArgs:
     ``<environment>-``; needed because ALB target-group metrics need both dimensions."""
     dashboard_name: str | None = None
     """Dashboard name; None derives ``<project>-<stack>-<component name>``."""
+    chaos_namespace: str | None = "steadystate/chaos"
+    """Namespace the chaos runner publishes ``ExperimentSucceeded`` into (dimensions Experiment,
+    Stack); None leaves the chaos row out."""
 
 
 def _problem(arg: str, value: object, allowed: str) -> ValueError:
@@ -173,6 +176,8 @@ def build_dashboard_body(
     alarm_arns: Sequence[str] = (),
     database_identifier: str | None = None,
     target_group_environments: Mapping[str, str] | None = None,
+    chaos_namespace: str | None = None,
+    stack: str = "",
 ) -> dict[str, Any]:
     """The dashboard body (``{"widgets": [...]}``) from resolved, plain values."""
     overrides = target_group_environments or {}
@@ -351,6 +356,28 @@ def build_dashboard_body(
             ]
         )
 
+    if chaos_namespace:
+        # One line per experiment this stack ran, whatever experiments exist (seed 002: publish
+        # the results of scheduled resilience tests to dashboards).
+        query = f'{{{chaos_namespace},Experiment,Stack}} MetricName="ExperimentSucceeded" Stack="{stack}"'
+        search = f"SEARCH('{query}', 'Minimum', 3600)"
+        rows.append(
+            [
+                {
+                    "type": "metric",
+                    "width": GRID_WIDTH,
+                    "height": _HEIGHT,
+                    "properties": {
+                        "title": "Chaos experiments (1 = the service survived)",
+                        "view": "timeSeries",
+                        "region": region,
+                        "metrics": [[{"expression": search, "id": "chaos", "period": 3600}]],
+                        "yAxis": {"left": {"min": 0, "max": 1}},
+                    },
+                }
+            ]
+        )
+
     return {"widgets": _place(rows)}
 
 
@@ -402,6 +429,8 @@ class Dashboard(pulumi.ComponentResource):
                     environments=list(args.environments),
                     dependencies=list(args.dependencies),
                     target_group_environments=dict(args.target_group_environments),
+                    chaos_namespace=args.chaos_namespace,
+                    stack=pulumi.get_stack(),
                 ),
                 sort_keys=True,
             )
