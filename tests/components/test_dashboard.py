@@ -266,37 +266,13 @@ def test_invalid_args_raise_naming_the_argument(change: dict, arg: str) -> None:
 
 def test_chaos_results_of_this_stack_are_graphed() -> None:
     from chaos import metrics as chaos_metrics
-    from components.dashboard import build_dashboard_body
 
-    body = build_dashboard_body(
-        region="us-east-2",
-        load_balancers={},
-        target_groups={},
-        services={},
-        cluster_name="c",
-        capacity_provider_name="cp",
-        connectivity_namespace="steadystate",
-        environments=["blue"],
-        dependencies=["db"],
-        chaos_namespace=chaos_metrics.NAMESPACE,
-        stack="prod",
-    )
+    body = build_dashboard_body(**PLAIN, chaos_namespace=chaos_metrics.NAMESPACE, stack="prod")
     chaos = body["widgets"][-1]["properties"]
     expression = chaos["metrics"][0][0]["expression"]
     assert expression == (
         f"SEARCH('{{{chaos_metrics.NAMESPACE},Experiment,Stack}} "
         f'MetricName="{chaos_metrics.METRIC}" Stack="prod"\', \'Minimum\', 3600)'
     )
-    without = build_dashboard_body(
-        region="us-east-2",
-        load_balancers={},
-        target_groups={},
-        services={},
-        cluster_name="c",
-        capacity_provider_name="cp",
-        connectivity_namespace="steadystate",
-        environments=["blue"],
-        dependencies=["db"],
-        chaos_namespace=None,
-    )
+    without = build_dashboard_body(**PLAIN, chaos_namespace=None)
     assert all("Chaos" not in w["properties"].get("title", "") for w in without["widgets"])

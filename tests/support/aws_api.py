@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from typing import Any
 
@@ -23,8 +24,6 @@ def api_problems(service: str, operation: str, params: dict[str, Any]) -> str:
 
 def register_task_definition_params(inputs: dict[str, Any]) -> dict[str, Any]:
     """RegisterTaskDefinition parameters from a recorded `aws:ecs/taskDefinition` resource."""
-    import json
-
     params: dict[str, Any] = {
         "family": inputs["family"],
         "containerDefinitions": json.loads(inputs["containerDefinitions"]),
