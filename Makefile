@@ -20,13 +20,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.tx
 venv: $(VENV)/.installed  ## create .venv with the pinned requirements
 
 check: $(VENV)/.installed  ## synthesize STACK (dev|prod) offline under mocks and judge it with the policy pack
-	$(PY) -m ops.check --stack $(STACK)
+	$(PY) -m ops.gate.check --stack $(STACK)
 
 test: $(VENV)/.installed  ## run the whole test suite
 	$(PY) -m pytest
 
 docs: $(VENV)/.installed  ## regenerate the README's settings and policy tables from the code
-	$(PY) -m ops.readme
+	$(PY) -m ops.docs.readme
 
 lint: $(VENV)/.installed  ## ruff lint + format check
 	$(VENV)/bin/ruff check .

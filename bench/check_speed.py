@@ -10,7 +10,7 @@ Measured in one run, alternating the two commands so machine load hits both alik
   module so its code really loads, which is what the program's ``aws.ec2.SecurityGroup(...)``
   does. The list is read from a synthesis of the stack: every ``pulumi_aws.<service>``
   subpackage that ended up loaded, not lazy. The bare-import time is reported too.
-* **check**: exactly what ``make check STACK=<stack>`` runs: ``python -m ops.check --stack
+* **check**: exactly what ``make check STACK=<stack>`` runs: ``python -m ops.gate.check --stack
   <stack>`` (the pack subprocess included).
 
 Each is a subprocess; wall time is taken around it and CPU time (user+sys, the pack subprocess
@@ -39,7 +39,7 @@ _PROBE = r"""
 import json, sys, types
 from pathlib import Path
 sys.path.insert(0, {repo!r})
-from ops.synth import synthesize
+from ops.synth.runner import synthesize
 synthesize({stack!r}, Path({project_dir!r}))
 loaded = sorted(
     name for name, module in list(sys.modules.items())
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     imports = ", ".join(modules)
     baseline = [python, "-c", _BASELINE.format(imports=imports, names=modules)]
     bare = [python, "-c", _BARE.format(imports=imports)]
-    check = [python, "-m", "ops.check", "--stack", stack]
+    check = [python, "-m", "ops.gate.check", "--stack", stack]
     if project_dir != REPO:
         check += ["--project-dir", str(project_dir)]
     env_note = os.environ.get("PYTHONDONTWRITEBYTECODE")
@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, label in (
         ("baseline", "import + load the pulumi-aws modules used"),
         ("bare_import", "bare `import` of those modules (lazy, loads nothing)"),
-        ("check", "`python -m ops.check` (what `make check` runs)"),
+        ("check", "`python -m ops.gate.check` (what `make check` runs)"),
     ):
         w, c = s[name]["wall"], s[name]["cpu"]
         md.append(

@@ -76,7 +76,7 @@ def automation_outputs(stack: str) -> Mapping[str, Any]:
 
 
 def stack_region(stack: str) -> str | None:
-    from ops.stack_config import StackConfigError, load_stack_config
+    from ops.synth.stack_config import StackConfigError, load_stack_config
 
     try:
         region = load_stack_config(REPO_DIR, stack).raw.get("aws:region")

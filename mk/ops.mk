@@ -1,13 +1,13 @@
-# Release pipeline and chaos experiments (ops/pipeline.py, chaos/). Both need AWS credentials;
+# Release pipeline and chaos experiments (ops/release/pipeline.py, chaos/). Both need AWS credentials;
 # `release` also needs the pulumi CLI on PATH (`make release-plan` does not).
 EXPERIMENT ?= kill-one-task
 .PHONY: release release-plan chaos
 
 release: $(VENV)/.installed  ## release STACK: preview, up onebox, watch + bake, promote the fleet
-	$(PY) -m ops.pipeline --stack $(STACK)
+	$(PY) -m ops.release.pipeline --stack $(STACK)
 
 release-plan: $(VENV)/.installed  ## print what `make release` would do for STACK, touching nothing
-	$(PY) -m ops.pipeline --stack $(STACK) --dry-run
+	$(PY) -m ops.release.pipeline --stack $(STACK) --dry-run
 
 chaos: $(VENV)/.installed  ## run chaos/experiments/EXPERIMENT.json (default kill-one-task) on STACK
 	$(PY) -m chaos.run --stack $(STACK) --experiment $(EXPERIMENT)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ops.synth import Recording, run_under_mocks
+from ops.synth.runner import Recording, run_under_mocks
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def mocked(fresh_loop: asyncio.AbstractEventLoop) -> Callable[..., Recording]:
     """Run a callable that registers resources under fresh mocks; returns what it registered.
 
     Usage: ``rec = mocked(lambda: Network("net", args))`` then assert on ``rec.named("net-vpc")``.
-    Keyword arguments go to :func:`ops.synth.run_under_mocks` (``config=``, ``stack=``, ...).
+    Keyword arguments go to :func:`ops.synth.runner.run_under_mocks` (``config=``, ``stack=``, ...).
     """
 
     def run(program: Callable[[], Any], **kwargs: Any) -> Recording:

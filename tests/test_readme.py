@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ops.readme import README, main, render
+from ops.docs.readme import README, main, render
 
 
 def test_generated_sections_are_current() -> None:

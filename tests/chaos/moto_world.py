@@ -1,4 +1,4 @@
-"""Test helpers for moto-backed ECS tests (used by tests/chaos and tests/ops/test_pipeline*).
+"""Test helpers for moto-backed ECS tests (used by tests/chaos and tests/ops/release).
 
 moto records API calls but never reacts: stopping a task does not start a replacement, terminating
 an EC2 instance leaves its container instance ACTIVE, a service's runningCount is whatever

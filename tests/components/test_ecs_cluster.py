@@ -26,8 +26,8 @@ from components.user_data import (
     encode_user_data,
     parse_ecs_config,
 )
-from ops.mocks import SteadyMocks
-from ops.synth import Recording
+from ops.synth.mocks import SteadyMocks
+from ops.synth.runner import Recording
 
 CLUSTER = "aws:ecs/cluster:Cluster"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"

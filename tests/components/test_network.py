@@ -21,8 +21,8 @@ from components.network import (
     nat_and_endpoints_problem,
     nat_gateway_plan,
 )
-from ops.mocks import ACCOUNT_ID, ResourceRecord
-from ops.synth import Recording
+from ops.synth.mocks import ACCOUNT_ID, ResourceRecord
+from ops.synth.runner import Recording
 
 VPC = "aws:ec2/vpc:Vpc"
 SUBNET = "aws:ec2/subnet:Subnet"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ops.synth import PROJECT_DIR, synthesize
+from ops.synth.runner import PROJECT_DIR, synthesize
 from settings import Settings, SettingsError, choose_zones, load_settings
 
 

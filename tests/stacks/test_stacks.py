@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from ops.synth import Synthesis, synthesize
+from ops.synth.runner import Synthesis, synthesize
 from tests.support.aws_api import api_problems, register_task_definition_params
 from tests.support.sdk_properties import declared_inputs
 

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from ops.analyzer_client import Diagnostic, to_wire
-from ops.check import analyze_request, duration_seconds, registrations, stack_resource
-from ops.graph import to_dot
-from ops.mocks import ResourceRecord
-from ops.policy_report import PolicyReport, violation_from
-from ops.resource_tree import render_tree, split_urn, type_counts
-from ops.stack_config import StackConfig
-from ops.synth import Synthesis
-from ops.tracebacks import is_config_error, trim_traceback
+from ops.gate.analyzer_client import Diagnostic, to_wire
+from ops.gate.check import analyze_request, duration_seconds, registrations, stack_resource
+from ops.gate.graph import to_dot
+from ops.gate.policy_report import PolicyReport, violation_from
+from ops.gate.resource_tree import render_tree, split_urn, type_counts
+from ops.gate.tracebacks import is_config_error, trim_traceback
+from ops.synth.mocks import ResourceRecord
+from ops.synth.runner import Synthesis
+from ops.synth.stack_config import StackConfig
 
 ROOT = "urn:pulumi:prod::shop::pulumi:pulumi:Stack::shop-prod"
 DEFAULT = "urn:pulumi:prod::shop::pulumi:providers:aws::default_7_51_1"

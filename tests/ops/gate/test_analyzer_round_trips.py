@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from ops.analyzer_client import PackEnvironment, PolicyPackError, PolicyPackProcess
-from ops.check import judge, read_policy_project
-from ops.mocks import ResourceRecord
-from ops.policy_config import PolicyConfigError
-from ops.policy_report import Violation
-from ops.synth import Synthesis
+from ops.gate.analyzer_client import PackEnvironment, PolicyPackError, PolicyPackProcess
+from ops.gate.check import judge, read_policy_project
+from ops.gate.policy_config import PolicyConfigError
+from ops.gate.policy_report import Violation
+from ops.synth.mocks import ResourceRecord
+from ops.synth.runner import Synthesis
 
 PACK = Path(__file__).resolve().parent / "fixtures" / "pack"
 ROOT = "urn:pulumi:dev::basic::pulumi:pulumi:Stack::basic-dev"
@@ -192,7 +192,7 @@ def test_close_kills_the_subprocess_even_when_never_used() -> None:
 
 
 def test_analyze_sequential_and_pipelined_agree(fixture_pack, basic_synthesis) -> None:
-    from ops.check import analyze_request, registrations
+    from ops.gate.check import analyze_request, registrations
 
     requests = [analyze_request(r) for r in registrations(basic_synthesis)]
     one, errors_one = fixture_pack.analyze_many(requests, in_flight=1)

@@ -1,4 +1,4 @@
-"""ops.pipeline: the release decisions, with a fake stack and ECS/CloudWatch in moto.
+"""ops.release.pipeline: the release decisions, with a fake stack and ECS/CloudWatch in moto.
 
 The fake stack stands in for ``pulumi.automation.Stack`` (every call is checked against the real
 method's signature) and, on ``up``, plays Pulumi + ECS: a service whose image changes gets a new
@@ -21,9 +21,9 @@ import pytest
 from pulumi import automation as auto
 from pulumi.automation import CommandResult, OpType
 
-from ops import pipeline as pipeline_module
-from ops.deployment_watch import DeploymentWatcher
-from ops.pipeline import (
+from ops.release import pipeline as pipeline_module
+from ops.release.deployment_watch import DeploymentWatcher
+from ops.release.pipeline import (
     EXIT_DEPLOY_FAILED,
     EXIT_OK,
     EXIT_PULUMI,
@@ -33,7 +33,7 @@ from ops.pipeline import (
 )
 from tests.chaos.moto_world import REGION, FakeTime, Rollouts, moto_sandbox
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 CLUSTER = "steadystate-prod-cluster"
 REPOSITORY = "123456789012.dkr.ecr.us-east-2.amazonaws.com/steadystate-app"
 OLD = f"{REPOSITORY}@sha256:{'a' * 64}"

@@ -1,6 +1,6 @@
 """CI release pipeline on the Pulumi Automation API: onebox first, bake, then the fleet (seed 003).
 
-    python -m ops.pipeline --stack prod [--bake-seconds 300] [--skip-preview] [--dry-run]
+    python -m ops.release.pipeline --stack prod [--bake-seconds 300] [--skip-preview] [--dry-run]
                            [--rollout-timeout 1800] [--poll-interval 15] [--show-pulumi-output]
 
 With ``steadystate:release.onebox: true`` a release is two ``pulumi up``s:
@@ -49,9 +49,9 @@ from typing import Any, Protocol, TextIO
 import yaml
 from pulumi import automation as auto
 
-from ops.deployment_watch import DeploymentWatcher, WatchError, WatchReport
+from ops.release.deployment_watch import DeploymentWatcher, WatchError, WatchReport
 
-REPO_DIR = Path(__file__).resolve().parent.parent
+REPO_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_POLICY_PACK = REPO_DIR / "policy"
 FLEET_IMAGE_KEY = "release.fleetImage"
 DIGEST_RE = re.compile(r"\S+@sha256:[0-9a-f]{64}")
@@ -416,7 +416,7 @@ class Pipeline:
 # -- dry run ---------------------------------------------------------------------------------------
 def describe_plan(project_dir: Path, stack: str, args: argparse.Namespace) -> list[str]:
     """What a release of ``stack`` would do, from the files alone (no CLI, no AWS)."""
-    from ops.stack_config import load_stack_config
+    from ops.synth.stack_config import load_stack_config
 
     config = load_stack_config(project_dir, stack)
     release = read_release_config(config.raw, config.project)
@@ -459,7 +459,7 @@ def describe_plan(project_dir: Path, stack: str, args: argparse.Namespace) -> li
 # -- CLI -------------------------------------------------------------------------------------------
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m ops.pipeline", description="Release a stack: onebox, bake, fleet."
+        prog="python -m ops.release.pipeline", description="Release a stack: onebox, bake, fleet."
     )
     parser.add_argument("--stack", required=True, help="stack name (dev, prod, ...)")
     parser.add_argument("--bake-seconds", type=float, default=300.0)
@@ -501,7 +501,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             return EXIT_USAGE
         return EXIT_OK
     if shutil.which("pulumi") is None:
-        log("error", f"ops.pipeline {CLI_MISSING}; try --dry-run")
+        log("error", f"ops.release.pipeline {CLI_MISSING}; try --dry-run")
         return EXIT_USAGE
     try:
         namespace = project_name(project_dir)

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from ops import check
+from ops.gate import check
 
-REPO = Path(__file__).resolve().parent.parent.parent
+REPO = Path(__file__).resolve().parents[3]
 PACK = REPO / "policy"
 INSECURE = REPO / "tests" / "fixtures" / "insecure"
 
@@ -60,7 +60,7 @@ def insecure_json(real_pack_policies) -> tuple[int, dict]:
         [
             sys.executable,
             "-m",
-            "ops.check",
+            "ops.gate.check",
             "--stack",
             "prod",
             "--project-dir",

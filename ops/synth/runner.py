@@ -2,7 +2,7 @@
 
 `synthesize()` is the single way the project executes `__main__.py` without the Pulumi CLI: the
 offline gate, the resilience report and the whole-stack tests all call it. The program runs with the
-stack's configuration exactly as the CLI would pass it (see `ops.stack_config`).
+stack's configuration exactly as the CLI would pass it (see `ops.synth.stack_config`).
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from ops.mocks import RecordingMonitor, ResourceRecord, SteadyMocks
-from ops.stack_config import StackConfig, load_stack_config
+from ops.synth.mocks import RecordingMonitor, ResourceRecord, SteadyMocks
+from ops.synth.stack_config import StackConfig, load_stack_config
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Keep the README's generated sections in step with the code: `python -m ops.readme [--check]`.
+"""Keep the README's generated sections in step with the code: `python -m ops.docs.readme [--check]`.
 
 Each section sits between `<!-- NAME:begin -->` and `<!-- NAME:end -->` and is produced by the code
 that owns the facts: the settings model and the policy pack's catalogue.
@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def _settings() -> str:

@@ -16,8 +16,8 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ops.mocks import ResourceRecord
-from ops.resource_tree import STACK_TYPE, stack_urn
+from ops.gate.resource_tree import STACK_TYPE, stack_urn
+from ops.synth.mocks import ResourceRecord
 
 INSTALL_HINT = "graphviz's `dot` is not installed; install it with: apt-get install graphviz"
 

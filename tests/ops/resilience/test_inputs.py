@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pulumi_aws as aws
 import pytest
 
-from ops.resilience_inputs import extract_inputs
-from ops.synth import Recording
+from ops.resilience.inputs import extract_inputs
+from ops.synth.runner import Recording
 
 ALB = "AWS/ApplicationELB"
 

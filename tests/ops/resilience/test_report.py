@@ -10,8 +10,8 @@ from pathlib import Path
 import pulumi_aws as aws
 import pytest
 
-from ops import resilience_report as rr
-from ops.resilience_model import (
+from ops.resilience import report as rr
+from ops.resilience.model import (
     AlarmSpec,
     FailoverRecord,
     ReleaseGuard,

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from ops.analyzer_client import PackEnvironment, PolicyPackProcess
-from ops.synth import Synthesis, synthesize
+from ops.gate.analyzer_client import PackEnvironment, PolicyPackProcess
+from ops.synth.runner import Synthesis, synthesize
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent.parent
+REPO = HERE.parents[2]
 FIXTURES = HERE / "fixtures"
 PACK = FIXTURES / "pack"
 PROGRAMS = FIXTURES / "programs"

@@ -1,4 +1,4 @@
-"""ops.deployment_watch: the verdict on one describe_services entry, and the poller against moto.
+"""ops.release.deployment_watch: the verdict on one describe_services entry, and the poller against moto.
 
 moto fills ``deployments`` (one static PRIMARY with rolloutState) but never progresses it and
 drops ``deploymentConfiguration``; the tests play ECS's deployment controller on moto's model
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
-from ops.deployment_watch import (
+from ops.release.deployment_watch import (
     COMPLETED,
     FAILED,
     IN_PROGRESS,

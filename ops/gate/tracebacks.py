@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 
-OPS_DIR = Path(__file__).resolve().parent
+OPS_DIR = Path(__file__).resolve().parents[1]
 _EXCLUDED_PARTS = {"site-packages", "dist-packages", ".venv", "venv", "__pycache__"}
 
 

@@ -1,6 +1,6 @@
 """Print a synthesized stack as a tree (components nest their children) with counts per type.
 
-Resources come from :class:`ops.mocks.ResourceRecord`; the root stack is implicit in the records
+Resources come from :class:`ops.synth.mocks.ResourceRecord`; the root stack is implicit in the records
 (it is their parent) and shown as the root. Siblings are sorted by name (then type): registration
 order depends on how the program's outputs resolve and changes from run to run, a sorted tree
 does not. Default providers are not resources the program declares, so they are not shown (the
@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ops.mocks import ResourceRecord
+from ops.synth.mocks import ResourceRecord
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ops import resilience_model as m
-from ops.resilience_model import (
+from ops.resilience import model as m
+from ops.resilience.model import (
     AlarmSpec,
     ContainerHealth,
     FailoverRecord,

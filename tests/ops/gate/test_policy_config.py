@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ops.policy_config import (
+from ops.gate.policy_config import (
     PolicyConfigEntry,
     PolicyConfigError,
     PolicySchema,

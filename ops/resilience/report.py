@@ -1,9 +1,9 @@
 """Resilience report: worst-case recovery times of a stack next to the seeds' configurations.
 
-    python -m ops.resilience_report --stack prod [--json]
+    python -m ops.resilience.report --stack prod [--json]
 
-Synthesizes the stack offline (``ops.synth.synthesize``), reads the settings that decide recovery
-times (``ops.resilience_inputs``), and computes with ``ops.resilience_model``, for this stack and for
+Synthesizes the stack offline (``ops.synth.runner.synthesize``), reads the settings that decide recovery
+times (``ops.resilience.inputs``), and computes with ``ops.resilience.model``, for this stack and for
 the seeds' setups, how long in the worst case it takes until:
 
 * an environment dies → DNS answers with the other one;
@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from ops.resilience_inputs import extract_inputs
-from ops.resilience_model import (
+from ops.resilience.inputs import extract_inputs
+from ops.resilience.model import (
     ASSUMPTIONS,
     PROD_TARGETS_S,
     SEED_001_SCALING,
@@ -320,7 +320,7 @@ def report_json(report: Report) -> dict[str, Any]:
 
 def _default_synth(stack: str, project_dir: Path | None, program: Path | None) -> Any:
     """Synthesize on a loop of our own, closed afterwards (else interpreter exit warns about it)."""
-    from ops.synth import PROJECT_DIR, synthesize
+    from ops.synth.runner import PROJECT_DIR, synthesize
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -333,7 +333,7 @@ def _default_synth(stack: str, project_dir: Path | None, program: Path | None) -
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m ops.resilience_report",
+        prog="python -m ops.resilience.report",
         description="Worst-case recovery times of a stack next to the seeds' configurations.",
     )
     parser.add_argument("--stack", default="dev", help="stack to synthesize (default: dev)")

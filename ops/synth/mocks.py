@@ -316,7 +316,7 @@ class SteadyMocks(pulumi.runtime.Mocks):
                 "status": "ISSUED",
             }
         raise NotImplementedError(
-            f"ops.mocks: no mock answer for function {token!r}; add one to SteadyMocks.call "
+            f"ops.synth.mocks: no mock answer for function {token!r}; add one to SteadyMocks.call "
             "with the outputs AWS really returns"
         )
 

@@ -13,8 +13,7 @@ import json
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from ops.mocks import ResourceRecord
-from ops.resilience_model import (
+from ops.resilience.model import (
     ALB_DEFAULT_DEREGISTRATION_DELAY_S,
     ALB_DEFAULT_HEALTHY,
     ALB_DEFAULT_INTERVAL_S,
@@ -34,6 +33,7 @@ from ops.resilience_model import (
     StackInputs,
     TargetGroupHealth,
 )
+from ops.synth.mocks import ResourceRecord
 
 TARGET_GROUP_TYPES = ("aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGroup")
 HEALTH_CHECK_TYPE = "aws:route53/healthCheck:HealthCheck"
@@ -433,7 +433,7 @@ def _unique(items: Iterable[TargetGroupHealth]) -> list[TargetGroupHealth]:
 
 
 def extract_inputs(recording: HasRecords) -> StackInputs:
-    """The model's inputs from a :class:`ops.synth.Synthesis` (or any recording of records)."""
+    """The model's inputs from a :class:`ops.synth.runner.Synthesis` (or any recording of records)."""
     read = _Reader()
     alarms = _alarms_by_name(recording, read)
     checks = _health_checks(recording, alarms, read)

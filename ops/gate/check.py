@@ -1,15 +1,15 @@
 """The offline gate: synthesize a stack under mocks and judge it with the policy pack over gRPC.
 
-    python -m ops.check --stack dev|prod [--program PATH] [--project-dir DIR] [--json]
+    python -m ops.gate.check --stack dev|prod [--program PATH] [--project-dir DIR] [--json]
                         [--graph FILE.svg] [--policy-pack DIR] [--policy-config FILE]
 
-What it does, in the engine's order (see ``ops.analyzer_client`` for how the pack is started):
+What it does, in the engine's order (see ``ops.gate.analyzer_client`` for how the pack is started):
 
 1. boot the policy pack subprocess (it starts while the program runs);
-2. run the program under mocks (``ops.synth.synthesize``) and print the resource tree;
+2. run the program under mocks (``ops.synth.runner.synthesize``) and print the resource tree;
 3. ``Handshake``, ``ConfigureStack``, ``GetAnalyzerInfo``, then ``Configure`` with the stack's policy
    config (default ``<pack>/config/<stack>.json``) reconciled like the engine does
-   (``ops.policy_config``), after the pack's own stricter check of that file when it ships one
+   (``ops.gate.policy_config``), after the pack's own stricter check of that file when it ships one
    (``guardrails/config_file.py``);
 4. ``Remediate`` (only when a policy is at ``remediate`` level) and ``Analyze`` for every resource
    registration, in registration order: the root stack, each component, each explicit provider,
@@ -40,7 +40,7 @@ from typing import Any
 
 import yaml
 
-from ops.analyzer_client import (
+from ops.gate.analyzer_client import (
     AnalyzerInfo,
     PackEnvironment,
     PolicyPackError,
@@ -48,7 +48,7 @@ from ops.analyzer_client import (
     secret,
     to_struct,
 )
-from ops.policy_config import (
+from ops.gate.policy_config import (
     PolicyConfigEntry,
     PolicyConfigError,
     PolicySchema,
@@ -56,12 +56,12 @@ from ops.policy_config import (
     pack_config_check,
     reconcile_policy_config,
 )
-from ops.policy_report import PolicyReport, Violation, violation_from
-from ops.resource_tree import STACK_TYPE, render_tree, stack_urn, type_counts
-from ops.stack_config import StackConfig, StackConfigError, load_stack_config
-from ops.tracebacks import is_config_error, trim_traceback
+from ops.gate.policy_report import PolicyReport, Violation, violation_from
+from ops.gate.resource_tree import STACK_TYPE, render_tree, stack_urn, type_counts
+from ops.gate.tracebacks import is_config_error, trim_traceback
+from ops.synth.stack_config import StackConfig, StackConfigError, load_stack_config
 
-REPO_DIR = Path(__file__).resolve().parent.parent
+REPO_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_PACK_DIR = REPO_DIR / "policy"
 EXIT_OK, EXIT_MANDATORY, EXIT_PROGRAM, EXIT_PACK, EXIT_USAGE = 0, 1, 2, 3, 4
 # Analyze calls kept in flight on the one channel. The pack is CPU-bound (one GIL), so this only
@@ -422,7 +422,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="python -m ops.check",
+        prog="python -m ops.gate.check",
         description="Synthesize a stack offline under mocks and judge it with the policy pack.",
         epilog="exit codes: 0 ok, 1 mandatory violation, 2 program failed, "
         "3 policy pack failed, 4 usage/environment error",
@@ -488,7 +488,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     dot = None
     if args.graph is not None:
-        from ops.graph import GraphError, require_dot
+        from ops.gate.graph import GraphError, require_dot
 
         try:
             dot = require_dot()
@@ -536,7 +536,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         t = time.perf_counter()
         try:
-            from ops.synth import synthesize
+            from ops.synth.runner import synthesize
 
             synthesis = synthesize(args.stack, project_dir, program)
         except (Exception, SystemExit) as exc:  # the program's own failure
@@ -587,7 +587,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = run.report
     code = report.exit_code
     if args.graph is not None:
-        from ops.graph import GraphError, to_dot, write_svg
+        from ops.gate.graph import GraphError, to_dot, write_svg
 
         rank = {"mandatory": 2, "advisory": 1}
         worst: dict[str, str] = {}

@@ -1,4 +1,4 @@
-"""ops.pipeline through the REAL Automation API code (``auto.select_stack``, ``Stack.preview/up/
+"""ops.release.pipeline through the REAL Automation API code (``auto.select_stack``, ``Stack.preview/up/
 set_config/outputs``): only the ``pulumi`` binary is replaced, by a recorder that answers like the
 CLI. That pins the exact command lines the pipeline causes — ``--policy-pack``/
 ``--policy-pack-config`` on preview and up, ``config set --path release.fleetImage`` — without a
@@ -19,12 +19,12 @@ from pulumi import automation as auto
 from pulumi.automation import CommandResult, PulumiCommand
 from semver import VersionInfo
 
-from ops import pipeline as pipeline_module
-from ops.pipeline import EXIT_OK, Pipeline, PipelineOptions
+from ops.release import pipeline as pipeline_module
+from ops.release.pipeline import EXIT_OK, Pipeline, PipelineOptions
 from tests.chaos.moto_world import moto_sandbox
-from tests.ops.test_pipeline import NEW, OLD, Harness, outputs_for
+from tests.ops.release.test_pipeline import NEW, OLD, Harness, outputs_for
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 HISTORY = [
     {
         "kind": "update",

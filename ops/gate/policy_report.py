@@ -3,7 +3,7 @@
 Levels follow the engine: a diagnostic at ``remediate`` level is reported as ``mandatory`` (the
 remediation ran and the resource still violates); remediations that rewrote a resource are listed
 as ``remediated``; policies configured ``disabled`` are listed by name. Exit code: 1 when any
-mandatory violation exists, otherwise 0 (3 when a policy raised: see ``ops.check``).
+mandatory violation exists, otherwise 0 (3 when a policy raised: see ``ops.gate.check``).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ops.analyzer_client import Diagnostic
-from ops.resource_tree import split_urn
+from ops.gate.analyzer_client import Diagnostic
+from ops.gate.resource_tree import split_urn
 
 LEVEL_ORDER = ("mandatory", "advisory", "remediated")
 

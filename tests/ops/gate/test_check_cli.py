@@ -1,4 +1,4 @@
-"""`python -m ops.check` end to end: tree, report, JSON, exit codes, failures, graph."""
+"""`python -m ops.gate.check` end to end: tree, report, JSON, exit codes, failures, graph."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from ops import check
+from ops.gate import check
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent.parent
+REPO = HERE.parents[2]
 PACK = HERE / "fixtures" / "pack"
 PROGRAMS = HERE / "fixtures" / "programs"
 
@@ -107,11 +107,11 @@ def test_program_failure_shows_only_project_frames(capsys) -> None:
     assert out == ""
     lines = err.splitlines()
     assert lines[0] == "program failed:"
-    assert 'tests/ops/fixtures/programs/failing/__main__.py", line 7, in <module>' in err
+    assert 'tests/ops/gate/fixtures/programs/failing/__main__.py", line 7, in <module>' in err
     assert 'failing/failing_helper.py", line 6, in subnet_count' in err
     assert "    count = subnet_count([" in err
     assert lines[-1] == "KeyError: 'b'"
-    for noise in ("site-packages", "runpy", "ops/synth.py", "asyncio", "pulumi/runtime"):
+    for noise in ("site-packages", "runpy", "ops/synth/runner.py", "asyncio", "pulumi/runtime"):
         assert noise not in err
 
 
@@ -226,7 +226,7 @@ def test_cli_subprocess_exit_code_and_pack_cleanup() -> None:
         [
             sys.executable,
             "-m",
-            "ops.check",
+            "ops.gate.check",
             "--stack",
             "dev",
             "--project-dir",
