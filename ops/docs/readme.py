@@ -1,7 +1,8 @@
 """Keep the README's generated sections in step with the code: `python -m ops.docs.readme [--check]`.
 
 Each section sits between `<!-- NAME:begin -->` and `<!-- NAME:end -->` and is produced by the code
-that owns the facts: the settings model and the policy pack's catalogue.
+that owns the facts: the settings model, the policy pack's catalogue and the cost estimate of
+both stacks.
 """
 
 from __future__ import annotations
@@ -27,7 +28,18 @@ def _policies() -> str:
     return catalogue()
 
 
-SECTIONS: dict[str, Callable[[], str]] = {"settings": _settings, "policies": _policies}
+def _cost() -> str:
+    from ops.cost.estimate import estimate_stack
+    from ops.cost.render import readme_table
+
+    return readme_table({stack: estimate_stack(stack) for stack in ("dev", "prod")})
+
+
+SECTIONS: dict[str, Callable[[], str]] = {
+    "settings": _settings,
+    "policies": _policies,
+    "cost": _cost,
+}
 
 
 def render(text: str) -> str:

@@ -36,7 +36,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -60,6 +60,9 @@ from ops.gate.policy_report import PolicyReport, Violation, violation_from
 from ops.gate.resource_tree import STACK_TYPE, render_tree, stack_urn, type_counts
 from ops.gate.tracebacks import is_config_error, trim_traceback
 from ops.synth.stack_config import StackConfig, StackConfigError, load_stack_config
+
+if TYPE_CHECKING:
+    from ops.synth.runner import Synthesis
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_PACK_DIR = REPO_DIR / "policy"
@@ -603,6 +606,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"--graph: {err}", file=sys.stderr)
             code = max(code, EXIT_USAGE)
 
+    cost = _cost(synthesis, stack_config)
     timings["total"] = time.perf_counter() - started
     if args.json:
         status = {0: "ok", 1: "violations", 3: "policy-error", 4: "usage-error"}[code]
@@ -620,12 +624,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                     ],
                 },
                 **report.to_json(),
+                "cost": cost[1],
                 "graph": str(args.graph) if args.graph else None,
                 "packOutput": report.pack_output,
                 "timings": {k: round(v, 4) for k, v in timings.items()},
             }
         )
     else:
+        print(cost[0])
+        print()
         print(report.render_text())
         if args.graph is not None:
             print(f"graph written to {args.graph}")
@@ -635,6 +642,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         shown = " ".join(f"{k}={v:.3f}s" for k, v in timings.items())
         print(f"timings: {shown}", file=sys.stderr)
     return code
+
+
+def _cost(synthesis: Synthesis, stack_config: StackConfig) -> tuple[str, dict[str, Any]]:
+    """The report's cost line and its JSON, or why the stack could not be priced."""
+    from ops.cost.estimate import DEFAULT_REGION, estimate_records
+    from ops.cost.price_table import PriceError, region_prices
+    from ops.cost.render import summary, to_json
+
+    try:
+        region = stack_config.values.get("aws:region", DEFAULT_REGION)
+        estimate = estimate_records(synthesis.records, region_prices(region), stack_config.stack)
+    except PriceError as err:
+        return f"cost: not priced: {err}", {"error": str(err)}
+    document = to_json(estimate)
+    return summary(estimate), {k: document[k] for k in ("region", "pricesCompiled", "monthly")}
 
 
 class _Terminated(BaseException):

@@ -1,0 +1,47 @@
+"""`python -m ops.cost --stack dev|prod [--json] [--detail]`: what a stack costs a month.
+
+Exit codes: 0 priced; 2 the program failed to synthesize; 4 bad usage or nothing to price it with
+(a region or an instance type the price table lacks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from ops.cost.estimate import estimate_stack
+from ops.cost.price_table import PriceError
+from ops.cost.render import render_text, to_json
+from ops.synth.stack_config import StackConfigError
+
+EXIT_PROGRAM, EXIT_USAGE = 2, 4
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.cost", description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", default="dev", help="stack to price (Pulumi.<stack>.yaml)")
+    parser.add_argument("--json", action="store_true", help="machine-readable estimate")
+    parser.add_argument("--detail", action="store_true", help="one line a charge")
+    args = parser.parse_args(argv)
+    try:
+        estimate = estimate_stack(args.stack)
+    except (PriceError, StackConfigError) as err:
+        print(f"cost: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as err:  # the program's own failure; `make check` shows it in full
+        print(
+            f"cost: the program failed to synthesize: {type(err).__name__}: {err}", file=sys.stderr
+        )
+        print(f"run `make check STACK={args.stack}` for the full report", file=sys.stderr)
+        return EXIT_PROGRAM
+    if args.json:
+        print(json.dumps(to_json(estimate), indent=2))
+    else:
+        print(render_text(estimate, detail=args.detail))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
