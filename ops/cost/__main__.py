@@ -20,7 +20,10 @@ EXIT_PROGRAM, EXIT_USAGE = 2, 4
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.cost", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m ops.cost",
+        description="What a stack costs a month, from the resources it synthesizes.",
+    )
     parser.add_argument("--stack", default="dev", help="stack to price (Pulumi.<stack>.yaml)")
     parser.add_argument("--json", action="store_true", help="machine-readable estimate")
     parser.add_argument("--detail", action="store_true", help="one line a charge")
