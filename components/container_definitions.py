@@ -29,6 +29,10 @@ class ProberSpec:
     host_dimension: str
     """Value of the `Host` dimension: the environment name (blue/green)."""
     interval_seconds: int = 10
+    scaling_dimension: str | None = None
+    """`Service` dimension of the task-CPU metric fast scale-out follows; None publishes none."""
+    task_cpu_units: int = 0
+    """The task's CPU units: what 100 % of that metric means."""
     command: Sequence[str] = ("python", "-m", "steadystate_app.prober")
     memory_reservation: int = 64
 
@@ -130,6 +134,14 @@ def container_definitions(spec: ContainerSpec) -> list[dict[str, Any]]:
                         "PROBE_HOST_DIMENSION": probe.host_dimension,
                         "PROBE_INTERVAL_SECONDS": str(probe.interval_seconds),
                         "AWS_REGION": spec.region,
+                        **(
+                            {
+                                "SCALING_METRIC_DIMENSION": probe.scaling_dimension,
+                                "TASK_CPU_UNITS": str(probe.task_cpu_units),
+                            }
+                            if probe.scaling_dimension
+                            else {}
+                        ),
                     }
                 ),
                 "logConfiguration": _log_configuration(spec, PROBER_CONTAINER),

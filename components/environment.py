@@ -159,7 +159,10 @@ class ServiceEnvironment(pulumi.ComponentResource):
                     service_args,
                     image=args.onebox.image,
                     scaling=replace(
-                        template.scaling, min_tasks=args.onebox.tasks, max_tasks=args.onebox.tasks
+                        template.scaling,
+                        min_tasks=args.onebox.tasks,
+                        max_tasks=args.onebox.tasks,
+                        fast_scale_out=None,  # a fixed size has nothing to scale out to
                     ),
                 )
             self.services[role] = ServiceWithAutoscaling(

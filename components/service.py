@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 import pulumi
 import pulumi_aws as aws
 
+from policy.guardrails.limits import FAST_SCALE_OUT_BAND
+
 from .container_definitions import (
     APP_CONTAINER,
     TMP_VOLUME,
@@ -36,6 +38,32 @@ class ScalingSpec:
     requests_per_target: int | None = None
     scale_out_cooldown: int = 60
     scale_in_cooldown: int = 300
+    fast_scale_out: FastScaleOutSpec | None = None
+    """Step scaling on the prober's 10 s task-CPU metric, ahead of target tracking; None: off."""
+
+
+@dataclass(frozen=True)
+class FastScaleOutSpec:
+    """Scale out within a minute: a high-resolution alarm on task CPU drives a step policy.
+
+    Target tracking's own alarm needs three 1-minute datapoints; this alarm needs `datapoints`
+    10-second ones. It only adds tasks: target tracking still owns steady state and scale-in.
+    """
+
+    cpu_threshold: int
+    """Average task CPU, percent, above which tasks are added (above the tracking target)."""
+    datapoints: int = 3
+    """Consecutive 10 s periods above the threshold before the alarm fires."""
+    step_tasks: int = 2
+    """Tasks added when CPU is up to `STEP_BAND` points above the threshold (twice as many above)."""
+    cooldown: int = 60
+    """Seconds after a step before the policy may add tasks again."""
+    period: int = 10
+    """Alarm period in seconds (10 or 30: high resolution)."""
+
+
+STEP_BAND = FAST_SCALE_OUT_BAND
+TASK_CPU_METRIC = "task-cpu-utilization"
 
 
 @dataclass(frozen=True)
@@ -84,6 +112,24 @@ class ServiceWithAutoscalingArgs:
     """Cluster log group ECS Exec sessions are logged to; the task role may write to it."""
     metrics_namespace: str = "steadystate"
     """Namespace the prober may publish to (the task role is limited to it)."""
+
+
+def scaling_dimension(args: ServiceWithAutoscalingArgs) -> str:
+    """`Service` value of this service's task-CPU metric: `<environment>-<role>`."""
+    return f"{args.environment_name}-{args.role}"
+
+
+def _prober(args: ServiceWithAutoscalingArgs, targets: str) -> ProberSpec | None:
+    if args.prober is None:
+        return None
+    if args.scaling.fast_scale_out is None:
+        return replace(args.prober, targets=targets)
+    return replace(
+        args.prober,
+        targets=targets,
+        scaling_dimension=scaling_dimension(args),
+        task_cpu_units=args.cpu,
+    )
 
 
 def _exec_role_statements(
@@ -180,6 +226,11 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
         ]
         if missing:
             raise ValueError(f"ServiceWithAutoscaling {name}: {', '.join(missing)} must be set")
+        if args.scaling.fast_scale_out is not None and args.prober is None:
+            raise ValueError(
+                f"ServiceWithAutoscaling {name}: fast_scale_out needs the prober sidecar, which "
+                "publishes the task-CPU metric it follows"
+            )
         if args.role not in ("fleet", "onebox"):
             raise ValueError(
                 f"ServiceWithAutoscaling {name}: role {args.role!r} must be fleet or onebox"
@@ -225,9 +276,7 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
                         stop_timeout=args.stop_timeout,
                         environment=v["environment"],
                         secrets=v["secrets"] or (),
-                        prober=replace(args.prober, targets=v["probe_targets"])
-                        if args.prober
-                        else None,
+                        prober=_prober(args, v["probe_targets"]),
                     )
                 )
             )
@@ -321,6 +370,8 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
             opts=child,
         )
         self._tracking_policies(name, args, target)
+        if args.scaling.fast_scale_out is not None:
+            self._fast_scale_out(name, args, target, args.scaling.fast_scale_out)
 
         self.service_name = service.name
         self.service_arn = service.id
@@ -358,6 +409,65 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
         return role
+
+    def _fast_scale_out(
+        self,
+        name: str,
+        args: ServiceWithAutoscalingArgs,
+        target: aws.appautoscaling.Target,
+        fast: FastScaleOutSpec,
+    ) -> None:
+        """A step policy adding tasks, and the 10 s task-CPU alarm that triggers it."""
+        policy = aws.appautoscaling.Policy(
+            f"{name}-fast-scale-out",
+            aws.appautoscaling.PolicyArgs(
+                policy_type="StepScaling",
+                service_namespace=target.service_namespace,
+                scalable_dimension=target.scalable_dimension,
+                resource_id=target.resource_id,
+                step_scaling_policy_configuration=aws.appautoscaling.PolicyStepScalingPolicyConfigurationArgs(
+                    adjustment_type="ChangeInCapacity",
+                    cooldown=fast.cooldown,
+                    metric_aggregation_type="Average",
+                    step_adjustments=[
+                        aws.appautoscaling.PolicyStepScalingPolicyConfigurationStepAdjustmentArgs(
+                            metric_interval_lower_bound="0",
+                            metric_interval_upper_bound=str(STEP_BAND),
+                            scaling_adjustment=fast.step_tasks,
+                        ),
+                        aws.appautoscaling.PolicyStepScalingPolicyConfigurationStepAdjustmentArgs(
+                            metric_interval_lower_bound=str(STEP_BAND),
+                            scaling_adjustment=2 * fast.step_tasks,
+                        ),
+                    ],
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-fast-scale-out",
+            aws.cloudwatch.MetricAlarmArgs(
+                alarm_description=(
+                    f"{name}: average task CPU above {fast.cpu_threshold} % in {fast.datapoints} "
+                    f"consecutive {fast.period} s periods; adds {fast.step_tasks} tasks "
+                    f"({2 * fast.step_tasks} above {fast.cpu_threshold + STEP_BAND} %)"
+                ),
+                namespace=args.metrics_namespace,
+                metric_name=TASK_CPU_METRIC,
+                dimensions={"Service": scaling_dimension(args)},
+                statistic="Average",
+                period=fast.period,
+                evaluation_periods=fast.datapoints,
+                datapoints_to_alarm=fast.datapoints,
+                threshold=fast.cpu_threshold,
+                comparison_operator="GreaterThanThreshold",
+                # No data means no tasks reporting (or none at all): nothing to add for.
+                treat_missing_data="notBreaching",
+                alarm_actions=[policy.arn],
+                tags={"Role": args.role, "Environment": args.environment_name},
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     def _tracking_policies(
         self, name: str, args: ServiceWithAutoscalingArgs, target: aws.appautoscaling.Target

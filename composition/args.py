@@ -27,7 +27,7 @@ from components.environment import (
     ServiceEnvironmentArgs,
 )
 from components.network import Network, NetworkArgs
-from components.service import ScalingSpec, ServiceWithAutoscalingArgs
+from components.service import FastScaleOutSpec, ScalingSpec, ServiceWithAutoscalingArgs
 from settings import Settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -73,11 +73,7 @@ def image_args(s: Settings) -> AppImageArgs:
 
 def probed_dependencies(s: Settings) -> list[dict]:
     """Dependencies the prober can reach: those with a target, and `db` when the stack has one."""
-    return [
-        dep
-        for dep in s.connectivity.dependencies
-        if dep.get("target") or (dep["name"] == "db" and s.database.enabled)
-    ]
+    return s.probed_dependencies()
 
 
 def probe_targets(s: Settings, database_address: pulumi.Input[str] | None) -> pulumi.Output[str]:
@@ -200,6 +196,18 @@ def deployment_alarm_spec(s: Settings, topic_arn: pulumi.Input[str]) -> Deployme
     )
 
 
+def fast_scale_out_spec(s: Settings) -> FastScaleOutSpec | None:
+    fast = s.service.fast_scale_out
+    if not fast.enabled:
+        return None
+    return FastScaleOutSpec(
+        cpu_threshold=fast.cpu_threshold,
+        datapoints=fast.datapoints,
+        step_tasks=fast.step_tasks,
+        cooldown=fast.cooldown,
+    )
+
+
 def service_template(
     s: Settings,
     *,
@@ -241,6 +249,7 @@ def service_template(
             requests_per_target=sv.requests_per_target,
             scale_out_cooldown=sv.scale_out_cooldown,
             scale_in_cooldown=sv.scale_in_cooldown,
+            fast_scale_out=fast_scale_out_spec(s),
         ),
         cpu=sv.cpu,
         memory=sv.memory,

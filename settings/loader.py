@@ -201,6 +201,28 @@ def consistency_problems(s: Settings, project: str = "steadystate") -> list[Prob
             s.database.max_allocated_storage,
             f"must be at least database.allocatedStorage ({s.database.allocated_storage})",
         )
+    fast = s.service.fast_scale_out
+    if fast.enabled and fast.cpu_threshold <= s.service.cpu_target:
+        add(
+            "service.fastScaleOut.cpuThreshold",
+            fast.cpu_threshold,
+            f"must be above service.cpuTarget ({s.service.cpu_target}): below it the step policy "
+            "adds tasks that target tracking then removes",
+        )
+    if fast.enabled and s.connectivity.probe_interval_seconds > 10:
+        add(
+            "connectivity.probeIntervalSeconds",
+            s.connectivity.probe_interval_seconds,
+            "must be at most 10 when service.fastScaleOut.enabled: the prober publishes the task "
+            "CPU its 10 s alarm reads",
+        )
+    if fast.enabled and not s.probed_dependencies():
+        add(
+            "service.fastScaleOut.enabled",
+            True,
+            "needs the prober sidecar (a connectivity.dependencies entry it can reach): it "
+            "publishes the task-CPU metric",
+        )
     if s.cluster.max_instances < 1 and s.service.min_tasks > 0:
         add(
             "cluster.maxInstances",

@@ -200,6 +200,41 @@ class HealthCheckSettings:
 
 
 @dataclass(frozen=True)
+class FastScaleOutSettings:
+    """`steadystate:service.fastScaleOut` — add tasks within a minute of a load step.
+
+    A 10-second alarm on the task CPU the prober publishes drives a step policy; target tracking
+    keeps steady state and scale-in.
+    """
+
+    enabled: bool = setting(False, "step scaling on the prober's 10 s task-CPU metric")
+    cpu_threshold: int = setting(
+        85,
+        "average task CPU, percent, above which tasks are added (above service.cpuTarget)",
+        minimum=20,
+        maximum=99,
+    )
+    datapoints: int = setting(
+        3,
+        "consecutive 10 s periods above the threshold before tasks are added",
+        minimum=limits.FAST_SCALE_OUT_MIN_DATAPOINTS,
+        maximum=6,
+    )
+    step_tasks: int = setting(
+        2,
+        f"tasks added per step ({limits.FAST_SCALE_OUT_BAND} points above the threshold: twice as many)",
+        minimum=1,
+        maximum=limits.FAST_SCALE_OUT_MAX_STEP,
+    )
+    cooldown: int = setting(
+        60,
+        "seconds after a step before the next",
+        minimum=limits.FAST_SCALE_OUT_MIN_COOLDOWN,
+        maximum=600,
+    )
+
+
+@dataclass(frozen=True)
 class ServiceSettings:
     """`steadystate:service` — the ECS service, its tasks and target tracking."""
 
@@ -257,6 +292,7 @@ class ServiceSettings:
         200, "deployment ceiling, percent of desired", minimum=100, maximum=200
     )
     health_check: HealthCheckSettings = field(default_factory=HealthCheckSettings)
+    fast_scale_out: FastScaleOutSettings = field(default_factory=FastScaleOutSettings)
 
 
 @dataclass(frozen=True)
@@ -437,3 +473,11 @@ class Settings:
     @property
     def is_prod(self) -> bool:
         return self.stage == "prod"
+
+    def probed_dependencies(self) -> list[dict]:
+        """Dependencies the prober can reach: those with a target, and `db` with the database."""
+        return [
+            dep
+            for dep in self.connectivity.dependencies
+            if dep.get("target") or (dep["name"] == "db" and self.database.enabled)
+        ]

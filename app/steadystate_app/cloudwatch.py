@@ -74,14 +74,19 @@ class Publisher:
         self.max_delay = max_delay
 
     async def publish(
-        self, results: Sequence[CheckResult], timestamp: dt.datetime, deadline: float
+        self,
+        results: Sequence[CheckResult],
+        timestamp: dt.datetime,
+        deadline: float,
+        extra: Sequence[dict[str, Any]] = (),
     ) -> bool:
         """True once CloudWatch accepted the batch; False after the last allowed attempt.
 
         No retry is started that would end after ``deadline`` (event-loop time), so a cycle's
-        retries never run into the next cycle.
+        retries never run into the next cycle. ``extra`` rides in the same call (the task-CPU
+        datum of fast scale-out).
         """
-        data = metric_data(results, self.host, timestamp)
+        data = metric_data(results, self.host, timestamp) + list(extra)
         loop = asyncio.get_running_loop()
         attempt = 0
         while True:

@@ -5,6 +5,9 @@ under PROBE_TIMEOUT_SECONDS and publishes ``<name>-connectivity`` = 1 or 0, plus
 ``all-connectivity`` (their minimum), with dimension ``Host=PROBE_HOST_DIMENSION`` in one
 PutMetricData call. A dependency that goes down shows in the next cycle. Errors are logged and
 never end the loop; SIGTERM ends it cleanly.
+
+With SCALING_METRIC_DIMENSION set (fast scale-out), the same call also carries the task's CPU use
+(:mod:`.task_cpu`) at high resolution, so scaling on it costs no extra PutMetricData requests.
 """
 
 from __future__ import annotations
@@ -24,12 +27,18 @@ from . import logs
 from .cloudwatch import Publisher
 from .dependencies import CheckResult, check
 from .settings import ProberSettings, SettingsError, prober_settings
+from .task_cpu import TaskCpuSampler, metric_datum
 
 log = logging.getLogger(__name__)
 
 
-async def run(settings: ProberSettings, publisher: Publisher, stop: asyncio.Event) -> None:
-    """Probe and publish on a fixed cadence until ``stop`` is set."""
+async def run(
+    settings: ProberSettings,
+    publisher: Publisher,
+    stop: asyncio.Event,
+    sampler: TaskCpuSampler | None = None,
+) -> None:
+    """Probe (and sample the task's CPU) and publish on a fixed cadence until ``stop`` is set."""
     loop = asyncio.get_running_loop()
     states: dict[str, bool] = {}
     deadline = loop.time()
@@ -41,7 +50,12 @@ async def run(settings: ProberSettings, publisher: Publisher, stop: asyncio.Even
                 *(check(target, settings.timeout) for target in settings.targets)
             )
             _log_changes(results, states)
-            await publisher.publish(results, timestamp, deadline)
+            extra = []
+            if sampler is not None and settings.scaling_dimension:
+                percent = await sampler.sample()
+                if percent is not None:
+                    extra.append(metric_datum(percent, settings.scaling_dimension, timestamp))
+            await publisher.publish(results, timestamp, deadline, extra)
         except Exception:  # the loop must outlive any single cycle's surprise
             log.exception("probe cycle failed")
         delay = deadline - loop.time()
@@ -67,6 +81,15 @@ def _log_changes(results: list[CheckResult], states: dict[str, bool]) -> None:
         states[result.name] = result.ok
 
 
+def _sampler(settings: ProberSettings) -> TaskCpuSampler | None:
+    if not settings.scaling_dimension:
+        return None
+    if not settings.metadata_uri:
+        log.warning("ECS_CONTAINER_METADATA_URI_V4 is not set (not on ECS?): no task CPU metric")
+        return None
+    return TaskCpuSampler(settings.metadata_uri, settings.task_cpu_units)
+
+
 async def _main(settings: ProberSettings, publisher: Publisher) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -79,9 +102,10 @@ async def _main(settings: ProberSettings, publisher: Publisher) -> None:
             "interval_s": settings.interval,
             "namespace": settings.namespace,
             "host": settings.host_dimension,
+            "scaling_dimension": settings.scaling_dimension,
         },
     )
-    await run(settings, publisher, stop)
+    await run(settings, publisher, stop, _sampler(settings))
     log.info("prober stopped")
 
 

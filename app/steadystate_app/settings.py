@@ -74,6 +74,12 @@ class ProberSettings:
     region: str | None
     publish_attempts: int
     log_level: str
+    scaling_dimension: str | None = None
+    """`Service` dimension of the task-CPU metric fast scale-out follows; None: not published."""
+    task_cpu_units: int = 0
+    """CPU units the task reserves (the 100 % of that metric)."""
+    metadata_uri: str | None = None
+    """ECS task metadata endpoint (v4), set by the ECS agent."""
 
 
 def app_settings(env: Mapping[str, str] = os.environ) -> AppSettings:
@@ -158,7 +164,22 @@ def prober_settings(env: Mapping[str, str] = os.environ) -> ProberSettings:
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
         publish_attempts=_number(env, "PROBE_PUBLISH_ATTEMPTS", int, 3, 1, 10),
         log_level=_choice(env, "LOG_LEVEL", LOG_LEVELS, "INFO"),
+        **_scaling_metric(env),
     )
+
+
+def _scaling_metric(env: Mapping[str, str]) -> dict[str, Any]:
+    """SCALING_METRIC_DIMENSION turns on the task-CPU metric; it needs TASK_CPU_UNITS."""
+    dimension = env.get("SCALING_METRIC_DIMENSION", "").strip()
+    if not dimension:
+        return {}
+    if not env.get("TASK_CPU_UNITS", "").strip():
+        raise SettingsError("SCALING_METRIC_DIMENSION is set: set TASK_CPU_UNITS (the task's CPU)")
+    return {
+        "scaling_dimension": dimension,
+        "task_cpu_units": _number(env, "TASK_CPU_UNITS", int, 0, 128, 196_608),
+        "metadata_uri": env.get("ECS_CONTAINER_METADATA_URI_V4") or None,
+    }
 
 
 def _postgres(env: Mapping[str, str], timeout: float) -> PostgresDependency | None:

@@ -31,6 +31,7 @@ from ops.resilience.model import (
     Route53Check,
     ScalingPolicy,
     StackInputs,
+    StepTrigger,
     TargetGroupHealth,
 )
 from ops.synth.mocks import ResourceRecord
@@ -42,6 +43,7 @@ ALARM_TYPE = "aws:cloudwatch/metricAlarm:MetricAlarm"
 SERVICE_TYPE = "aws:ecs/service:Service"
 TASK_DEFINITION_TYPE = "aws:ecs/taskDefinition:TaskDefinition"
 SCALING_POLICY_TYPE = "aws:appautoscaling/policy:Policy"
+SCALABLE_TARGET_TYPE = "aws:appautoscaling/target:Target"
 
 
 class HasRecords(Protocol):
@@ -424,6 +426,70 @@ def _scaling_policies(recording: HasRecords, read: _Reader) -> list[ScalingPolic
     return out
 
 
+def _probe_intervals(recording: HasRecords) -> dict[str, float]:
+    """SCALING_METRIC_DIMENSION → PROBE_INTERVAL_SECONDS of the prober that publishes it."""
+    out: dict[str, float] = {}
+    for record in _of_type(recording, TASK_DEFINITION_TYPE):
+        try:
+            containers = json.loads(_value(record, "containerDefinitions") or "[]")
+        except (TypeError, ValueError):
+            continue
+        for container in containers:
+            env = {e.get("name"): e.get("value") for e in container.get("environment") or []}
+            if env.get("SCALING_METRIC_DIMENSION"):
+                interval = float(env.get("PROBE_INTERVAL_SECONDS") or 10)
+                out[str(env["SCALING_METRIC_DIMENSION"])] = interval
+    return out
+
+
+def _step_triggers(recording: HasRecords, read: _Reader) -> list[StepTrigger]:
+    """Alarms whose actions invoke a StepScaling policy of the stack."""
+    policies = {
+        arn: record
+        for record in _of_type(recording, SCALING_POLICY_TYPE)
+        if _value(record, "policyType") == "StepScaling"
+        for arn in _ids(record, "arn")
+    }
+    intervals = _probe_intervals(recording)
+    out = []
+    for alarm in _of_type(recording, ALARM_TYPE):
+        linked = [policies[a] for a in _value(alarm, "alarmActions") or [] if a in policies]
+        if not linked:
+            continue
+        where = f"alarm '{alarm.name}'"
+        period = read.num(_value(alarm, "period"), 60, where)
+        dims = _value(alarm, "dimensions") or {}
+        interval = intervals.get(str(dims.get("Service", "")), period)
+        for policy in linked:
+            out.append(
+                StepTrigger(
+                    name=str(_value(policy, "resourceId") or policy.name),
+                    alarm=alarm.name,
+                    metric=str(_value(alarm, "metricName") or "metric"),
+                    period_s=period,
+                    datapoints=int(
+                        read.num(
+                            _value(alarm, "datapointsToAlarm")
+                            or _value(alarm, "evaluationPeriods"),
+                            1,
+                            where,
+                        )
+                    ),
+                    sample_interval_s=interval,
+                )
+            )
+    return out
+
+
+def _fixed_size(recording: HasRecords) -> set[str]:
+    return {
+        str(_value(r, "resourceId"))
+        for r in _of_type(recording, SCALABLE_TARGET_TYPE)
+        if _value(r, "minCapacity") is not None
+        and _value(r, "minCapacity") == _value(r, "maxCapacity")
+    }
+
+
 def _unique(items: Iterable[TargetGroupHealth]) -> list[TargetGroupHealth]:
     seen: list[TargetGroupHealth] = []
     for item in items:
@@ -448,6 +514,8 @@ def extract_inputs(recording: HasRecords) -> StackInputs:
         release_guards=_release_guards(recording, alarms, target_groups, containers, read),
         target_groups=_unique(target_groups.values()),
         scaling_policies=_scaling_policies(recording, read),
+        step_triggers=_step_triggers(recording, read),
+        fixed_size=_fixed_size(recording),
         connectivity_alarms=connectivity,
         warnings=read.warnings,
     )

@@ -83,6 +83,12 @@ CIRCUIT_BREAKER_MAX_FAILED = 200
 TARGET_TRACKING_HIGH_ALARM_DATAPOINTS = 3
 TARGET_TRACKING_METRIC_PERIOD_S = 60
 TARGET_TRACKING_DEFAULT_COOLDOWN_S = 300
+HIGH_RESOLUTION_EVALUATION_S = 10
+"""CloudWatch evaluates alarms with 10 s or 30 s periods every 10 s [CloudWatch alarms, high
+resolution]."""
+STEP_POLICY_REACTION_S = 10
+"""Assumption: Application Auto Scaling starts the step's scaling activity within 10 s of the
+alarm's action (it is invoked directly, not through SNS)."""
 
 ENDPOINT_CHECK_TYPES = frozenset({"HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH", "TCP"})
 
@@ -91,6 +97,9 @@ ASSUMPTIONS: tuple[str, ...] = (
     "period starts (partly-bad first period + publish/evaluate delay); AWS/ALB/ECS metrics are "
     f"{STANDARD_RESOLUTION_S} s, so shorter alarm periods on them are counted as {STANDARD_RESOLUTION_S} s.",
     f"Route 53 reads an alarm's data stream within {ROUTE53_ALARM_READ_S} s (undocumented).",
+    f"Fast scale-out: CloudWatch evaluates high-resolution alarms every "
+    f"{HIGH_RESOLUTION_EVALUATION_S} s, and Application Auto Scaling acts on the alarm within "
+    f"{STEP_POLICY_REACTION_S} s (undocumented); the task's own metric is as fresh as its sample.",
     f"ECS notices a deployment alarm in ALARM within {ECS_ALARM_POLL_S} s (DescribeAlarms polling, "
     "interval undocumented); t = 0 is when the new revision starts taking traffic.",
     "Alias records to an ALB answer with a fixed 60 s TTL (AWS sets it; it cannot be changed).",
@@ -296,6 +305,20 @@ class ScalingPolicy:
     scale_in_cooldown_s: float = TARGET_TRACKING_DEFAULT_COOLDOWN_S
 
 
+@dataclass(frozen=True)
+class StepTrigger:
+    """A fast scale-out: a high-resolution alarm on a published metric driving a step policy."""
+
+    name: str
+    """The scalable target's resource id (`service/<cluster>/<service>`)."""
+    alarm: str
+    metric: str
+    period_s: float
+    datapoints: int
+    sample_interval_s: float
+    """How often the task publishes the metric, each datum averaging that long."""
+
+
 @dataclass
 class StackInputs:
     """Everything the model needs from one synthesized stack."""
@@ -304,6 +327,9 @@ class StackInputs:
     release_guards: list[ReleaseGuard] = field(default_factory=list)
     target_groups: list[TargetGroupHealth] = field(default_factory=list)
     scaling_policies: list[ScalingPolicy] = field(default_factory=list)
+    step_triggers: list[StepTrigger] = field(default_factory=list)
+    fixed_size: set[str] = field(default_factory=set)
+    """Resource ids of scalable targets whose minimum equals their maximum (nothing to add)."""
     connectivity_alarms: list[AlarmSpec] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -595,6 +621,45 @@ def scale_out_start(policy: ScalingPolicy) -> Estimate:
     )
 
 
+def step_scale_out_start(trigger: StepTrigger) -> Estimate:
+    """A load step above the threshold → the step policy raises the desired count.
+
+    ``sample window + P × N + lag + evaluation + reaction``: the task's datum averages its last
+    sample interval, the alarm needs N high-resolution periods, and a period is usable one period
+    after it starts; CloudWatch evaluates 10 s alarms every 10 s, and the alarm action invokes the
+    policy directly (no SNS in between).
+    """
+    period, n = trigger.period_s, trigger.datapoints
+    return add_terms(
+        [
+            (
+                f"{fmt_s(trigger.sample_interval_s)} sample window (each datum averages it)",
+                trigger.sample_interval_s,
+            ),
+            (f"{fmt_s(period)} × {n} datapoints ('{trigger.alarm}')", period * n),
+            (f"{fmt_s(period)} metric lag", period * METRIC_LAG_PERIODS),
+            (f"{HIGH_RESOLUTION_EVALUATION_S} s alarm evaluation", HIGH_RESOLUTION_EVALUATION_S),
+            (f"{STEP_POLICY_REACTION_S} s policy reaction", STEP_POLICY_REACTION_S),
+        ],
+        [
+            f"{trigger.metric} from the task itself, {fmt_s(period)} periods: no 1-minute "
+            "AWS metric and no AWS-managed 3-datapoint alarm on the path",
+        ],
+    )
+
+
+def scale_out_for_service(
+    tracking: Sequence[ScalingPolicy], triggers: Sequence[StepTrigger]
+) -> Estimate:
+    """The first policy to act on a service's load step wins: the fastest of them."""
+    candidates = [scale_out_start(p) for p in tracking] + [
+        step_scale_out_start(t) for t in triggers
+    ]
+    if not candidates:
+        return never("no scaling policy")
+    return min(candidates, key=lambda e: e.seconds)
+
+
 # --- seeds as data ----------------------------------------------------------------------------------
 
 SEED_002_FAILOVER = FailoverRecord(
@@ -666,7 +731,12 @@ SEED_001_SCALING = ScalingPolicy(
 
 # --- targets and the settings that meet them ----------------------------------------------------------
 
-PROD_TARGETS_S = {"env_failover": 90.0, "release_errors": 150.0, "release_slow": 240.0}
+PROD_TARGETS_S = {
+    "env_failover": 90.0,
+    "release_errors": 150.0,
+    "release_slow": 240.0,
+    "scale_out": 90.0,
+}
 
 
 def max_datapoints_within(
@@ -724,6 +794,18 @@ def recommended_settings(
             "the connectivity-alarm path cannot meet it: Route 53 accepts only standard-resolution "
             "(≥ 60 s) alarms, so its floor is",
             env_failover(fastest_alarm, "dependency_loss"),
+        )
+    )
+    fixed = HIGH_RESOLUTION_EVALUATION_S + STEP_POLICY_REACTION_S + 10  # + a 10 s sample window
+    n = max_datapoints_within(targets["scale_out"], 10, fixed)
+    out.append(
+        (
+            "scale_out",
+            f"service.fastScaleOut.enabled: true with datapoints ≤ {n} (10 s periods, prober "
+            "interval ≤ 10 s); target tracking alone cannot (three 1-minute datapoints plus lag: 240 s)",
+            step_scale_out_start(
+                StepTrigger("recommended", "fast", "task-cpu-utilization", 10, n, 10)
+            ),
         )
     )
     for key, kind, metric in (

@@ -43,6 +43,7 @@ from ops.resilience.model import (
     fmt_s,
     recommended_settings,
     release_rollback,
+    scale_out_for_service,
     scale_out_start,
     target_stops_traffic,
     worst_of,
@@ -166,7 +167,20 @@ def build_report(stack: str, inputs: StackInputs, *, enforced: bool | None = Non
         )
     )
 
-    per_policy = [(f"{p.name} ({p.metric})", scale_out_start(p)) for p in inputs.scaling_policies]
+    services = sorted(
+        {p.name for p in inputs.scaling_policies} | {t.name for t in inputs.step_triggers}
+    )
+    per_policy = [
+        (
+            name,
+            scale_out_for_service(
+                [p for p in inputs.scaling_policies if p.name == name],
+                [t for t in inputs.step_triggers if t.name == name],
+            ),
+        )
+        for name in services
+        if name not in inputs.fixed_size
+    ]
     scale_seed = scale_out_start(SEED_001_SCALING).with_notes(
         "seed 001 also scaled cluster nodes on 30 % cluster CPU; a capacity provider with managed "
         "scaling now adds EC2 capacity when tasks cannot be placed"
@@ -178,7 +192,8 @@ def build_report(stack: str, inputs: StackInputs, *, enforced: bool | None = Non
             stack=worst_of(per_policy) if per_policy else None,
             seed_name="seed 001",
             seed=scale_seed,
-            missing_reason="no target-tracking scaling policy",
+            target_s=PROD_TARGETS_S["scale_out"],
+            missing_reason="no scaling policy on a service that can grow",
         )
     )
     return Report(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .aws_types import COMPOSITE_ALARM, METRIC_ALARM, SNS_TOPIC
+from .aws_types import COMPOSITE_ALARM, METRIC_ALARM, SCALING_POLICY, SNS_TOPIC
 from .framework import (
     MANDATORY,
     ResourceCheck,
@@ -77,12 +77,27 @@ def _topic_links(check: StackCheck, alarm: StackResource, topics: list[StackReso
     return in_stack, foreign, undecidable
 
 
+def _scales_this_stack(check: StackCheck, alarm: StackResource) -> bool:
+    """True when every alarm action is a scaling policy of this stack: a trigger, not a page."""
+    policies = check.of_type(SCALING_POLICY)
+    linked = [p for p in policies if p.urn in alarm.depends_on("alarmActions")]
+    actions = alarm.get("alarmActions")
+    if not linked or is_unknown(actions):
+        return bool(linked) and is_unknown(actions)
+    return all(
+        check.find_by(linked, action, "arn", "id") is not None or is_unknown(action)
+        for action in as_list(actions)
+    )
+
+
 @stack_rule(
     "alarms-notify-topic-in-stack",
     level=MANDATORY,
     description=(
         "Every CloudWatch alarm has actions enabled and at least one alarm action, which notifies "
-        "an SNS topic defined in this stack; no action points at a topic outside it. Mandatory: "
+        "an SNS topic defined in this stack; no action points at a topic outside it. An alarm "
+        "whose every action is a scaling policy of this stack (fast scale-out) is a trigger, not "
+        "a page, and is left alone. Mandatory: "
         "an alarm nobody hears is no alarm, and a topic outside the stack may not exist or may "
         "have no subscriber."
     ),
@@ -99,6 +114,8 @@ def alarms_notify_topic_in_stack(check: StackCheck) -> None:
             continue
         if not is_set(alarm.get("alarmActions")):
             check.violation(alarm, "the alarm has no alarmActions", fix)
+            continue
+        if _scales_this_stack(check, alarm):
             continue
         in_stack, foreign, undecidable = _topic_links(check, alarm, topics)
         for arn in foreign:

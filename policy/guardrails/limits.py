@@ -32,6 +32,29 @@ MAX_CAPACITY_CAP = 20
 """Most tasks any one service may scale out to: a ceiling on cost and on the blast radius of a
 runaway scaling loop or a typo."""
 
+FAST_SCALE_OUT_MIN_DATAPOINTS = 2
+"""Fewest 10-second datapoints a step-scaling alarm may fire on: one busy sample is a blip (a
+garbage collection, a cold cache), not load."""
+
+FAST_SCALE_OUT_MAX_STEP = 10
+"""Most tasks one step-scaling adjustment may add: a bounded step keeps a wrong alarm from
+exhausting the cluster's capacity in one go."""
+
+FAST_SCALE_OUT_MIN_COOLDOWN = 30
+"""Shortest step-scaling cooldown: new tasks need this long to start and report before the next
+step judges the load again."""
+
+FAST_SCALE_OUT_BAND = 20
+"""Percentage points above a fast scale-out threshold where the larger step starts."""
+
+
+def step_adjustment_problem(adjustment: int, ceiling: int = FAST_SCALE_OUT_MAX_STEP) -> str | None:
+    """A step-scaling adjustment must add between 1 and `ceiling` tasks."""
+    if not 1 <= adjustment <= ceiling:
+        return f"must add between 1 and {ceiling} tasks (got {adjustment})"
+    return None
+
+
 DNS_TTL_CEILING_SECONDS = 60
 """Longest TTL on failover/weighted DNS records: resolvers must notice a failover within a
 minute."""

@@ -16,6 +16,7 @@ from . import (
     dns,
     ecr,
     ecs,
+    fast_scaling,
     iam,
     load_balancing,
     logs,
@@ -37,6 +38,7 @@ RULE_MODULES = (
     logs,
     capacity,
     autoscaling,
+    fast_scaling,
     dns,
     alarms,
 )

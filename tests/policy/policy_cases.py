@@ -526,6 +526,118 @@ CASES = [
         "set 0 <= minCapacity <= maxCapacity <= 20",
     ),
     Case(
+        "step-scaling-bounded",
+        t.SCALING_POLICY,
+        {
+            "policyType": "StepScaling",
+            "stepScalingPolicyConfiguration": {
+                "adjustmentType": "ChangeInCapacity",
+                "cooldown": 60,
+                "stepAdjustments": [{"metricIntervalLowerBound": "0", "scalingAdjustment": 50}],
+            },
+        },
+        {
+            "policyType": "StepScaling",
+            "stepScalingPolicyConfiguration": {
+                "adjustmentType": "ChangeInCapacity",
+                "cooldown": 60,
+                "stepAdjustments": [
+                    {
+                        "metricIntervalLowerBound": "0",
+                        "metricIntervalUpperBound": "20",
+                        "scalingAdjustment": 2,
+                    },
+                    {"metricIntervalLowerBound": "20", "scalingAdjustment": 4},
+                ],
+            },
+        },
+        "set it between 1 and 10; scale-in belongs to target tracking",
+    ),
+    Case(
+        "step-scaling-bounded",
+        t.SCALING_POLICY,
+        {
+            "policyType": "StepScaling",
+            "stepScalingPolicyConfiguration": {
+                "adjustmentType": "ChangeInCapacity",
+                "cooldown": 60,
+                "stepAdjustments": [{"metricIntervalUpperBound": "0", "scalingAdjustment": -3}],
+            },
+        },
+        {
+            "policyType": "StepScaling",
+            "stepScalingPolicyConfiguration": {
+                "adjustmentType": "ChangeInCapacity",
+                "cooldown": 60,
+                "stepAdjustments": [
+                    {
+                        "metricIntervalLowerBound": "0",
+                        "metricIntervalUpperBound": "20",
+                        "scalingAdjustment": 2,
+                    },
+                    {"metricIntervalLowerBound": "20", "scalingAdjustment": 4},
+                ],
+            },
+        },
+        "scale-in belongs to target tracking",
+    ),
+    Case(
+        "step-scaling-bounded",
+        t.SCALING_POLICY,
+        {
+            "policyType": "StepScaling",
+            "stepScalingPolicyConfiguration": {
+                "adjustmentType": "PercentChangeInCapacity",
+                "cooldown": 60,
+                "stepAdjustments": [{"metricIntervalLowerBound": "0", "scalingAdjustment": 2}],
+            },
+        },
+        {
+            "policyType": "StepScaling",
+            "stepScalingPolicyConfiguration": {
+                "adjustmentType": "ChangeInCapacity",
+                "cooldown": 60,
+                "stepAdjustments": [
+                    {
+                        "metricIntervalLowerBound": "0",
+                        "metricIntervalUpperBound": "20",
+                        "scalingAdjustment": 2,
+                    },
+                    {"metricIntervalLowerBound": "20", "scalingAdjustment": 4},
+                ],
+            },
+        },
+        "set stepScalingPolicyConfiguration.adjustmentType=ChangeInCapacity",
+    ),
+    Case(
+        "step-scaling-bounded",
+        t.SCALING_POLICY,
+        {
+            "policyType": "StepScaling",
+            "stepScalingPolicyConfiguration": {
+                "adjustmentType": "ChangeInCapacity",
+                "cooldown": 5,
+                "stepAdjustments": [{"metricIntervalLowerBound": "0", "scalingAdjustment": 2}],
+            },
+        },
+        {
+            "policyType": "StepScaling",
+            "stepScalingPolicyConfiguration": {
+                "adjustmentType": "ChangeInCapacity",
+                "cooldown": 60,
+                "stepAdjustments": [
+                    {
+                        "metricIntervalLowerBound": "0",
+                        "metricIntervalUpperBound": "20",
+                        "scalingAdjustment": 2,
+                    },
+                    {"metricIntervalLowerBound": "20", "scalingAdjustment": 4},
+                ],
+            },
+        },
+        "set stepScalingPolicyConfiguration.cooldown to at least 30",
+    ),
+    Case(
         "autoscaling-prod-min-capacity",
         t.SCALABLE_TARGET,
         {"serviceNamespace": "ecs", "minCapacity": 1, "maxCapacity": 4},

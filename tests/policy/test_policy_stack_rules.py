@@ -351,6 +351,24 @@ def test_alarm_with_only_non_sns_actions_is_reported() -> None:
     assert_reported(outcome, scaling_only, "none of its alarmActions is an SNS topic")
 
 
+def test_alarm_driving_a_scaling_policy_of_this_stack_is_a_trigger_not_a_page() -> None:
+    arn = "arn:aws:autoscaling:eu-west-1:1:scalingPolicy:fast"
+    policy = Res(t.SCALING_POLICY, "fast-scale-out", {"arn": arn, "policyType": "StepScaling"})
+    trigger = Res(
+        t.METRIC_ALARM, "fast", {"alarmActions": [arn]}, {"alarmActions": ["fast-scale-out"]}
+    )
+    assert_clean(run_stack("alarms-notify-topic-in-stack", [TOPIC, policy, trigger]))
+    # ...but a scaling ARN beside a foreign one still needs a topic of this stack.
+    mixed = Res(
+        t.METRIC_ALARM,
+        "mixed",
+        {"alarmActions": [arn, "arn:aws:autoscaling:eu-west-1:1:scalingPolicy:other"]},
+        {"alarmActions": ["fast-scale-out"]},
+    )
+    outcome = run_stack("alarms-notify-topic-in-stack", [TOPIC, policy, mixed])
+    assert_reported(outcome, mixed, "none of its alarmActions is an SNS topic")
+
+
 def test_alarm_with_actions_disabled_is_reported() -> None:
     muted = alarm([TOPIC.props["arn"]], actionsEnabled=False)
     outcome = run_stack("alarms-notify-topic-in-stack", [TOPIC, muted])
@@ -371,3 +389,65 @@ def test_unknown_alarm_actions_without_dependency_skip_with_reason() -> None:
     outcome = run_stack("alarms-notify-topic-in-stack", [TOPIC, alarm(UNKNOWN_ARRAY)])
     assert outcome.violations == []
     assert "unknown during preview" in outcome.not_applicable
+
+
+# step-scaling-alarm-sustained ----------------------------------------------------------------
+
+STEP_ARN = "arn:aws:autoscaling:eu-west-1:1:scalingPolicy:fast"
+STEP = Res(
+    t.SCALING_POLICY,
+    "fast-scale-out",
+    {"arn": STEP_ARN, "policyType": "StepScaling", "resourceId": "service/c/blue-fleet"},
+)
+TRACKING = Res(
+    t.SCALING_POLICY,
+    "cpu-tracking",
+    {
+        "policyType": "TargetTrackingScaling",
+        "resourceId": "service/c/blue-fleet",
+        "targetTrackingScalingPolicyConfiguration": {
+            "targetValue": 70,
+            "predefinedMetricSpecification": {
+                "predefinedMetricType": "ECSServiceAverageCPUUtilization"
+            },
+        },
+    },
+)
+
+
+def trigger(**props) -> Res:
+    base = {
+        "metricName": "task-cpu-utilization",
+        "period": 10,
+        "threshold": 85,
+        "evaluationPeriods": 3,
+        "datapointsToAlarm": 3,
+        "alarmActions": [STEP_ARN],
+        **props,
+    }
+    return Res(t.METRIC_ALARM, "fast", base, {"alarmActions": ["fast-scale-out"]})
+
+
+def test_a_sustained_trigger_above_the_tracking_target_passes() -> None:
+    assert_clean(run_stack("step-scaling-alarm-sustained", [STEP, TRACKING, trigger()]))
+
+
+def test_a_trigger_on_one_datapoint_is_reported() -> None:
+    blip = trigger(datapointsToAlarm=1, evaluationPeriods=1)
+    outcome = run_stack("step-scaling-alarm-sustained", [STEP, TRACKING, blip])
+    assert_reported(outcome, blip, "scales out on 1 datapoint", "at least 2")
+
+
+def test_a_trigger_at_or_below_the_tracking_target_is_reported() -> None:
+    low = trigger(threshold=70)
+    outcome = run_stack("step-scaling-alarm-sustained", [STEP, TRACKING, low])
+    assert_reported(
+        outcome, low, "not above the CPU tracking target 70", "fastScaleOut.cpuThreshold"
+    )
+
+
+def test_alarms_that_drive_no_step_policy_are_not_judged() -> None:
+    page = Res(
+        t.METRIC_ALARM, "page", {"metricName": "cpu", "threshold": 1, "datapointsToAlarm": 1}
+    )
+    assert_clean(run_stack("step-scaling-alarm-sustained", [STEP, TRACKING, page]))

@@ -18,6 +18,7 @@ from ops.resilience.model import (
     Route53Check,
     ScalingPolicy,
     StackInputs,
+    StepTrigger,
     TargetGroupHealth,
 )
 
@@ -31,7 +32,9 @@ def alarms(errors_dp: int, latency_dp: int) -> tuple[AlarmSpec, ...]:
     )
 
 
-def stack_inputs(errors_dp: int = 1, latency_dp: int = 2, threshold: int = 3) -> StackInputs:
+def stack_inputs(
+    errors_dp: int = 1, latency_dp: int = 2, threshold: int = 3, fast_dp: int | None = 3
+) -> StackInputs:
     tg = TargetGroupHealth(
         name="tg", role="onebox", environment="blue", interval_s=10, unhealthy_threshold=2
     )
@@ -53,8 +56,11 @@ def stack_inputs(errors_dp: int = 1, latency_dp: int = 2, threshold: int = 3) ->
         ],
         target_groups=[tg],
         scaling_policies=[
-            ScalingPolicy("service/c/onebox", "ECSServiceAverageCPUUtilization", 60, 60)
+            ScalingPolicy("service/c/fleet", "ECSServiceAverageCPUUtilization", 60, 60)
         ],
+        step_triggers=[]
+        if fast_dp is None
+        else [StepTrigger("service/c/fleet", "fast", "task-cpu-utilization", 10, fast_dp, 10)],
     )
 
 
@@ -69,9 +75,28 @@ def test_a_stack_with_the_recommended_settings_meets_every_prod_target():
     assert by_key["release_errors"].stack.seconds == 150
     assert by_key["release_slow"].stack.seconds == 210
     assert by_key["task_dies"].stack.seconds == 25
-    assert by_key["scale_out"].stack.seconds == 240
+    assert by_key["scale_out"].stack.seconds == 70
     assert all(row.met in (True, None) for row in report.rows)
     assert report.enforced and report.exit_code == rr.EXIT_OK
+
+
+def test_target_tracking_alone_misses_the_prod_scale_out_target():
+    report = rr.build_report("prod", stack_inputs(fast_dp=None))
+    row = rows(report)["scale_out"]
+    assert row.stack.seconds == 240 and row.met is False
+    assert report.exit_code == rr.EXIT_TARGET_MISSED
+
+
+def test_the_fastest_policy_of_a_service_wins_and_fixed_size_services_are_left_out():
+    inputs = stack_inputs(fast_dp=6)
+    inputs.scaling_policies.append(
+        ScalingPolicy("service/c/onebox", "ECSServiceAverageCPUUtilization", 60, 60)
+    )
+    inputs.fixed_size = {"service/c/onebox"}
+    row = rows(rr.build_report("prod", inputs))["scale_out"]
+    # 10 s window + 6 × 10 s + 10 s lag + 10 s evaluation + 10 s reaction, beating 240 s tracking.
+    assert row.stack.seconds == 100 and row.met is False
+    assert "onebox" not in row.stack.formula + " ".join(row.stack.notes)
 
 
 def test_seed_figures_come_from_the_model():
@@ -218,9 +243,51 @@ def good_program() -> None:
     )
 
 
+def fast_scale_out_program() -> None:
+    """A service that can grow, with target tracking plus a 10 s step-scaling trigger."""
+    aws.appautoscaling.Target(
+        "scale",
+        service_namespace="ecs",
+        scalable_dimension="ecs:service:DesiredCount",
+        resource_id="service/c/fleet",
+        min_capacity=2,
+        max_capacity=6,
+    )
+    step = aws.appautoscaling.Policy(
+        "fast",
+        policy_type="StepScaling",
+        service_namespace="ecs",
+        scalable_dimension="ecs:service:DesiredCount",
+        resource_id="service/c/fleet",
+        step_scaling_policy_configuration={
+            "adjustment_type": "ChangeInCapacity",
+            "cooldown": 60,
+            "step_adjustments": [{"metric_interval_lower_bound": "0", "scaling_adjustment": 2}],
+        },
+    )
+    aws.cloudwatch.MetricAlarm(
+        "fast",
+        comparison_operator="GreaterThanThreshold",
+        namespace="steadystate",
+        metric_name="task-cpu-utilization",
+        dimensions={"Service": "blue-fleet"},
+        statistic="Average",
+        period=10,
+        evaluation_periods=3,
+        datapoints_to_alarm=3,
+        threshold=85,
+        alarm_actions=[step.arn],
+    )
+
+
 def test_cli_exit_0_when_prod_meets_its_targets(mocked):
     out, err = io.StringIO(), io.StringIO()
-    code = rr.main(["--stack", "prod"], synth=recording_of(mocked, good_program), out=out, err=err)
+
+    def program() -> None:
+        good_program()
+        fast_scale_out_program()
+
+    code = rr.main(["--stack", "prod"], synth=recording_of(mocked, program), out=out, err=err)
     assert code == 0, out.getvalue() + err.getvalue()
     assert "PASS" in out.getvalue() and err.getvalue() == ""
 
