@@ -74,7 +74,11 @@ if settings.dns.enabled:
     dns = BlueGreenDns(
         "dns",
         build.dns_args(
-            settings, environments, connectivity.aggregate_alarm_names, connectivity.region
+            settings,
+            environments,
+            connectivity.aggregate_alarm_names,
+            connectivity.aggregate_alarm_fingerprints,
+            connectivity.region,
         ),
     )
     scheme = "https" if build.serves_https(settings) else "http"
