@@ -26,7 +26,12 @@ zones = choose_zones(settings, aws.get_availability_zones(state="available").nam
 network = Network("network", build.network_args(settings, zones))
 cluster = EcsCluster("cluster", build.cluster_args(settings, network))
 image = AppImage("app", build.image_args(settings))
-alerts = AlertTopic("alerts", AlertTopicArgs(emails=settings.connectivity.alarm_emails))
+alerts = AlertTopic(
+    "alerts",
+    AlertTopicArgs(
+        emails=settings.connectivity.alarm_emails, webhooks=settings.connectivity.alarm_webhooks
+    ),
+)
 database = (
     Database("db", build.database_args(settings, network, cluster))
     if settings.database.enabled

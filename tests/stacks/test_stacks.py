@@ -171,3 +171,14 @@ def test_exports(stacks, stack: str) -> None:
 
 def test_prod_url_is_the_failover_name(stacks) -> None:
     assert stacks["prod"].outputs["url"] == "https://api.example.com"
+
+
+def test_every_prod_alarm_reaches_a_subscriber(stacks) -> None:
+    prod = stacks["prod"]
+    subscribed = {
+        s.inputs["topic"] for s in prod.of_type("aws:sns/topicSubscription:TopicSubscription")
+    }
+    alarms = prod.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    notified = {arn for a in alarms for arn in a.inputs.get("alarmActions", []) if ":sns:" in arn}
+    assert notified, "no prod alarm notifies a topic"
+    assert notified <= subscribed, f"topics without a subscriber: {sorted(notified - subscribed)}"
