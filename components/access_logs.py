@@ -114,7 +114,6 @@ class AccessLogBucket(pulumi.ComponentResource):
         self, name: str, args: AccessLogBucketArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("steadystate:access_logs:AccessLogBucket", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         bucket, blocked = _private_bucket(self, name, args, "expire-access-logs")
         account = aws.get_caller_identity_output(opts=invoke).account_id
