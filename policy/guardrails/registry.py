@@ -16,6 +16,7 @@ from . import (
     dns,
     ecr,
     ecs,
+    edges,
     iam,
     load_balancing,
     logs,
@@ -39,6 +40,7 @@ RULE_MODULES = (
     autoscaling,
     dns,
     alarms,
+    edges,
 )
 """Every module that declares policies, in catalogue order."""
 
