@@ -72,7 +72,12 @@ def allowed(statements: list[dict], action: str, resource: str, principal_accoun
 @pytest.mark.parametrize(
     ("action", "resource", "account", "expected"),
     [
-        ("s3:GetObject", "arn:aws:s3:::prod-us-east-2-starport-layer-bucket/sha256/ab", "ecr", True),
+        (
+            "s3:GetObject",
+            "arn:aws:s3:::prod-us-east-2-starport-layer-bucket/sha256/ab",
+            "ecr",
+            True,
+        ),
         ("s3:GetObject", "arn:aws:s3:::al2023-repos-us-east-2-de612dc2/core/mirrors", "", True),
         ("s3:PutObject", "arn:aws:s3:::blue-logs-bucket-1/alb/x.log.gz", ACCOUNT_ID, True),
         ("s3:GetObject", "arn:aws:s3:::blue-logs-server-logs-bucket-2/s3/x", ACCOUNT_ID, True),

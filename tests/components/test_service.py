@@ -170,4 +170,6 @@ def test_ecs_tasks_may_assume_the_roles_only_for_this_account(rec, role: str) ->
     (trust,) = json.loads(rec.named(role).inputs["assumeRolePolicy"])["Statement"]
     assert trust["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
     assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
-    assert trust["Condition"]["ArnLike"] == {"aws:SourceArn": "arn:aws:ecs:us-east-2:123456789012:*"}
+    assert trust["Condition"]["ArnLike"] == {
+        "aws:SourceArn": "arn:aws:ecs:us-east-2:123456789012:*"
+    }
