@@ -82,7 +82,9 @@ def s3_gateway_statements(
         ),
     ]
     if bucket_arns:
-        resources = [arn for bucket in sorted(bucket_arns) for arn in (bucket, f"{bucket}/*")]
+        resources: list[pulumi.Input[str]] = [
+            arn for bucket in sorted(bucket_arns) for arn in (bucket, f"{bucket}/*")
+        ]
         statements.append(
             statement(
                 ["s3:*"],
