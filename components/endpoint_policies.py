@@ -6,11 +6,13 @@ cannot use the VPC's private path to AWS.
 
 * Interface endpoints admit only principals of this account (``aws:PrincipalAccount``). Where
   every resource the workload touches through that service is this account's own, the
-  resource's account is pinned too (``aws:ResourceAccount``): ECR image manifests (``ecr.dkr``),
-  CloudWatch Logs and Secrets Manager. ``ecr.api`` (``GetAuthorizationToken`` names no
-  resource), SSM and Session Manager (AWS-owned documents such as
-  ``AmazonECS-ExecuteInteractiveCommand``), and the ECS agent endpoints
-  (``DiscoverPollEndpoint`` names no resource) are scoped by principal only.
+  resource's account is pinned too (``aws:ResourceAccount``): image manifests and layer URLs
+  from the stack's own repository (``ecr.dkr``) and the stack's secrets (``secretsmanager``),
+  whose every action names a resource. ``ecr.api`` (``GetAuthorizationToken`` names no
+  resource), CloudWatch Logs (ECS Exec's agent calls ``DescribeLogGroups``, which names none),
+  SSM and Session Manager (AWS-owned documents such as ``AmazonECS-ExecuteInteractiveCommand``),
+  and the ECS agent endpoints (``DiscoverPollEndpoint`` names no resource) are scoped by
+  principal only: an account condition on a request that names no resource could refuse it.
 * The S3 gateway endpoint admits: ``s3:GetObject`` on the region's ECR layer bucket
   (``prod-<region>-starport-layer-bucket``; ECR hands out URLs presigned by ECR's own account,
   so no principal condition can apply), ``s3:GetObject`` on the Amazon Linux 2023 package
@@ -34,7 +36,7 @@ import pulumi_aws as aws
 
 from .iam_documents import document, statement
 
-RESOURCE_ACCOUNT_SERVICES = frozenset({"ecr.dkr", "logs", "secretsmanager"})
+RESOURCE_ACCOUNT_SERVICES = frozenset({"ecr.dkr", "secretsmanager"})
 """Interface endpoint services whose every resource the stack uses lives in this account."""
 
 
