@@ -1,8 +1,8 @@
 """steadystate: an auto-scaling, self-healing HTTP service on ECS, composed from its components.
 
 Settings are read and validated before anything is registered. Then: network → cluster → image →
-alert topic → database → one environment per name (onebox + fleet behind one ALB) → connectivity
-alarms → blue/green DNS failover → dashboard.
+alert topic → database → one environment per name (onebox + fleet behind one ALB) → the S3
+gateway's policy → connectivity alarms → blue/green DNS failover → dashboard.
 """
 
 import pulumi
@@ -15,6 +15,7 @@ from components.connectivity_alarms import ConnectivityAlarms
 from components.dashboard import Dashboard
 from components.database import Database
 from components.ecs_cluster import EcsCluster
+from components.endpoint_policies import S3GatewayAccess, S3GatewayAccessArgs
 from components.environment import ServiceEnvironment
 from components.network import Network
 from composition import args as build
@@ -26,7 +27,12 @@ zones = choose_zones(settings, aws.get_availability_zones(state="available").nam
 network = Network("network", build.network_args(settings, zones))
 cluster = EcsCluster("cluster", build.cluster_args(settings, network))
 image = AppImage("app", build.image_args(settings))
-alerts = AlertTopic("alerts", AlertTopicArgs(emails=settings.connectivity.alarm_emails))
+alerts = AlertTopic(
+    "alerts",
+    AlertTopicArgs(
+        emails=settings.connectivity.alarm_emails, webhooks=settings.connectivity.alarm_webhooks
+    ),
+)
 database = (
     Database("db", build.database_args(settings, network, cluster))
     if settings.database.enabled
@@ -66,6 +72,15 @@ for env_name in settings.environments:
         ),
     )
 
+# The S3 gateway admits ECR layers, Amazon Linux repositories and the buckets created above only.
+S3GatewayAccess(
+    "s3-gateway",
+    S3GatewayAccessArgs(
+        endpoint_id=network.s3_endpoint_id,
+        bucket_arns=[arn for env in environments.values() for arn in env.bucket_arns],
+    ),
+)
+
 connectivity = ConnectivityAlarms(
     "connectivity", build.connectivity_args(settings, alerts.topic_arn)
 )
@@ -74,7 +89,11 @@ if settings.dns.enabled:
     dns = BlueGreenDns(
         "dns",
         build.dns_args(
-            settings, environments, connectivity.aggregate_alarm_names, connectivity.region
+            settings,
+            environments,
+            connectivity.aggregate_alarm_names,
+            connectivity.aggregate_alarm_fingerprints,
+            connectivity.region,
         ),
     )
     scheme = "https" if build.serves_https(settings) else "http"

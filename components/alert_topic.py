@@ -1,4 +1,5 @@
-"""AlertTopic: the stack's one SNS topic that every alarm notifies, with e-mail subscribers."""
+"""AlertTopic: the stack's one SNS topic that every alarm notifies, with e-mail and HTTPS
+webhook subscribers."""
 
 from __future__ import annotations
 
@@ -16,6 +17,17 @@ from .iam_documents import document, statement
 class AlertTopicArgs:
     emails: Sequence[str] = field(default_factory=tuple)
     """Addresses subscribed by e-mail (each must confirm the subscription AWS sends)."""
+    webhooks: Sequence[str] = field(default_factory=tuple)
+    """``https://`` URLs subscribed over HTTPS (each must confirm the subscription: answer the
+    SubscriptionConfirmation message by visiting its SubscribeURL)."""
+
+    def __post_init__(self) -> None:
+        for url in self.webhooks:
+            if not isinstance(url, str) or not url.startswith("https://") or len(url) <= 8:
+                raise ValueError(
+                    "AlertTopicArgs.webhooks must hold https:// URLs only (SNS would deliver "
+                    f"alarms to http:// in the clear); got {url!r}"
+                )
 
 
 def subscription_key(email: str) -> str:
@@ -23,9 +35,16 @@ def subscription_key(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:8]
 
 
+def webhook_key(url: str) -> str:
+    """A logical-name suffix per webhook URL (the URL itself may carry a token: it is not kept
+    in the name)."""
+    return hashlib.sha256(url.strip().encode()).hexdigest()[:8]
+
+
 class AlertTopic(pulumi.ComponentResource):
     """An SNS topic that CloudWatch alarms of this account may publish to, TLS-only, with one e-mail
-    subscription per address. It is encrypted with its own customer-managed KMS key (rotated
+    subscription per address and one HTTPS subscription per webhook (its URL kept as a secret in
+    the state, since webhook URLs often carry a token). It is encrypted with its own customer-managed KMS key (rotated
     yearly): CloudWatch cannot publish to a topic encrypted with the AWS-managed `alias/aws/sns`
     key, because that key's policy cannot grant it `kms:GenerateDataKey`.
     """
@@ -99,6 +118,14 @@ class AlertTopic(pulumi.ComponentResource):
             aws.sns.TopicSubscription(
                 f"{name}-email-{subscription_key(email)}",
                 aws.sns.TopicSubscriptionArgs(topic=topic.arn, protocol="email", endpoint=email),
+                opts=child,
+            )
+        for url in args.webhooks:
+            aws.sns.TopicSubscription(
+                f"{name}-webhook-{webhook_key(url)}",
+                aws.sns.TopicSubscriptionArgs(
+                    topic=topic.arn, protocol="https", endpoint=pulumi.Output.secret(url)
+                ),
                 opts=child,
             )
         self.topic_arn = topic.arn

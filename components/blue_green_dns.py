@@ -15,6 +15,15 @@ Record layout and why switching over is a clean config change:
   the load balancer's ``/health``, a ``CLOUDWATCH_METRIC`` check following the environment's
   connectivity aggregate alarm (insufficient data = unhealthy), and a ``CALCULATED`` check that
   is healthy only while both are.
+* Route 53 copies the alarm's settings (metric, statistic, period, threshold...) into the
+  ``CLOUDWATCH_METRIC`` check when the check is created and never refreshes them, so a check
+  left in place after its alarm changed keeps judging the old settings. Each alarm check carries
+  the alarm's settings fingerprint in its ``AlarmConfiguration`` tag and is replaced
+  (``replace_on_changes``) whenever that tag, the alarm name or its region changes. The
+  replacement is create-before-delete (never ``delete_before_replace``): the new check exists,
+  the calculated check is updated in place to list it, and only then is the old one deleted;
+  Route 53 refuses to delete a check a calculated check still lists, and records never point
+  at a missing check.
 * the SECONDARY record carries its environment's calculated check too. Route 53 then answers
   with the secondary only while the secondary is healthy; when both are unhealthy it keeps
   answering with the primary instead of sending everyone to a standby known to be broken. (With
@@ -47,6 +56,17 @@ ROLE_IDENTIFIERS = {"PRIMARY": "primary", "SECONDARY": "secondary"}
 EFFECTIVE_TTL_SECONDS = ELB_ALIAS_TTL_SECONDS
 """TTL resolvers see on the failover answers (set by AWS for ALB alias targets)."""
 
+ALARM_FINGERPRINT_TAG = "AlarmConfiguration"
+"""Tag of an alarm-backed health check holding the fingerprint of the alarm settings it copied."""
+
+ALARM_CHECK_REPLACE_ON_CHANGES = (
+    f"tags.{ALARM_FINGERPRINT_TAG}",
+    "cloudwatchAlarmName",
+    "cloudwatchAlarmRegion",
+)
+"""Inputs of an alarm-backed check whose change replaces it, so Route 53 copies the alarm anew."""
+
+_FINGERPRINT_RE = re.compile(r"^[0-9a-f]{8,64}$")
 _LABEL_RE = re.compile(r"^(\*|[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)$")
 
 
@@ -60,6 +80,9 @@ class EnvironmentEndpoint:
     """Canonical hosted zone ID of that ALB (``LoadBalancer.zone_id``)."""
     aggregate_alarm_name: pulumi.Input[str]
     """Name of the environment's ConnectivityAlarms aggregate alarm."""
+    aggregate_alarm_fingerprint: str
+    """Fingerprint of that alarm's evaluation settings
+    (``ConnectivityAlarms.aggregate_alarm_fingerprints``): a change replaces the alarm check."""
     health_path: str = "/health"
     """Path the HTTP(S) check requests; healthy on a 2xx or 3xx answer."""
     port: int = 80
@@ -129,6 +152,13 @@ def validate_args(args: BlueGreenDnsArgs) -> None:
             raise _problem(f"{where}.port", port, "a port from 1 to 65535")
         if not endpoint.health_path.startswith("/") or len(endpoint.health_path) > 255:
             raise _problem(f"{where}.health_path", endpoint.health_path, "a path starting with '/'")
+        fingerprint = endpoint.aggregate_alarm_fingerprint
+        if not isinstance(fingerprint, str) or not _FINGERPRINT_RE.match(fingerprint):
+            raise _problem(
+                f"{where}.aggregate_alarm_fingerprint",
+                fingerprint,
+                "the alarm's settings fingerprint (ConnectivityAlarms.aggregate_alarm_fingerprints)",
+            )
 
 
 def failover_roles(environments: Mapping[str, object], primary: str) -> dict[str, str]:
@@ -151,6 +181,8 @@ class BlueGreenDns(pulumi.ComponentResource):
       targets also counts as unhealthy;
     * changing ``primary`` swaps the targets of the PRIMARY and SECONDARY records in place (no
       record or health check is replaced);
+    * changing the settings of an environment's aggregate alarm replaces its alarm check
+      (create-before-delete), so Route 53 never judges the environment by stale alarm settings;
     * resolvers cache answers for at most 60 s (the ALB alias TTL).
     """
 
@@ -222,9 +254,15 @@ class BlueGreenDns(pulumi.ComponentResource):
                     cloudwatch_alarm_name=endpoint.aggregate_alarm_name,
                     cloudwatch_alarm_region=args.alarm_region,
                     insufficient_data_health_status="Unhealthy",
-                    tags={**tags, "Name": f"{name}-{env}-alarm"},
+                    tags={
+                        **tags,
+                        "Name": f"{name}-{env}-alarm",
+                        ALARM_FINGERPRINT_TAG: endpoint.aggregate_alarm_fingerprint,
+                    },
                 ),
-                opts=child,
+                opts=pulumi.ResourceOptions(
+                    parent=self, replace_on_changes=list(ALARM_CHECK_REPLACE_ON_CHANGES)
+                ),
             )
             calculated = aws.route53.HealthCheck(
                 f"{name}-{env}-health",

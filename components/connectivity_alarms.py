@@ -16,9 +16,11 @@ statistic, so neither can be described there; an alarm on one real metric always
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -81,6 +83,52 @@ def _check_names(arg: str, names: Sequence[str]) -> None:
         raise _problem(arg, names, "a list without duplicates")
 
 
+@dataclass(frozen=True)
+class AlarmEvaluation:
+    """Everything that decides when one connectivity alarm fires: the metric it reads and how.
+
+    These are the settings Route 53 copies into a ``CLOUDWATCH_METRIC`` health check when the
+    check is created (``CloudWatchAlarmConfiguration``) and never refreshes afterwards, so a
+    change to any of them must replace the check (see :func:`fingerprint`).
+    """
+
+    namespace: str
+    metric_name: str
+    dimensions: Mapping[str, str]
+    statistic: str
+    period: int
+    evaluation_periods: int
+    datapoints_to_alarm: int
+    threshold: float
+    comparison_operator: str
+    treat_missing_data: str
+
+    def fingerprint(self) -> str:
+        """A short stable hash of these settings; equal settings give equal fingerprints."""
+        fields = {**asdict(self), "dimensions": dict(sorted(self.dimensions.items()))}
+        canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def alarm_evaluation(
+    environment: str, dependency: str, args: ConnectivityAlarmsArgs
+) -> AlarmEvaluation:
+    """How the alarm on ``dependency`` in ``environment`` evaluates: ``Minimum < 1`` for M of N
+    periods, missing data breaching."""
+    return AlarmEvaluation(
+        namespace=args.namespace,
+        metric_name=metric_name(dependency),
+        dimensions={HOST_DIMENSION: environment},
+        statistic="Minimum",
+        period=args.period_seconds,
+        evaluation_periods=args.evaluation_periods,
+        datapoints_to_alarm=args.datapoints_to_alarm,
+        threshold=1,
+        comparison_operator="LessThanThreshold",
+        treat_missing_data="breaching",
+    )
+
+
 def validate_args(args: ConnectivityAlarmsArgs) -> None:
     """Raise ValueError naming the argument, its value and what is allowed."""
     _check_names("environments", args.environments)
@@ -128,6 +176,9 @@ class ConnectivityAlarms(pulumi.ComponentResource):
     """environment -> name of the aggregate alarm, for BlueGreenDns."""
     aggregate_alarm_arns: dict[str, pulumi.Output[str]]
     """environment -> ARN of the aggregate alarm."""
+    aggregate_alarm_fingerprints: dict[str, str]
+    """environment -> :meth:`AlarmEvaluation.fingerprint` of its aggregate alarm (known before
+    deploy), so a Route 53 check that copied the alarm's settings can be replaced when they change."""
     region: pulumi.Output[str]
     """Region the alarms live in: ``cloudwatch_alarm_region`` of the Route 53 health checks."""
 
@@ -147,6 +198,7 @@ class ConnectivityAlarms(pulumi.ComponentResource):
         self.alarm_names = {}
         self.aggregate_alarm_names = {}
         self.aggregate_alarm_arns = {}
+        self.aggregate_alarm_fingerprints = {}
         self.alarm_arns = []
         for environment in args.environments:
             self.alarm_names[environment] = {}
@@ -157,6 +209,9 @@ class ConnectivityAlarms(pulumi.ComponentResource):
             aggregate = self._alarm(name, environment, AGGREGATE_DEPENDENCY, args, topic_arn, tags)
             self.aggregate_alarm_names[environment] = aggregate.name
             self.aggregate_alarm_arns[environment] = aggregate.arn
+            self.aggregate_alarm_fingerprints[environment] = alarm_evaluation(
+                environment, AGGREGATE_DEPENDENCY, args
+            ).fingerprint()
             self.alarm_arns.append(aggregate.arn)
 
         self.register_outputs(
@@ -182,20 +237,21 @@ class ConnectivityAlarms(pulumi.ComponentResource):
             f"below 1 in {args.datapoints_to_alarm} of {args.evaluation_periods} "
             f"{args.period_seconds} s periods; missing data counts as unreachable."
         )
+        evaluation = alarm_evaluation(environment, dependency, args)
         return aws.cloudwatch.MetricAlarm(
             f"{name}-{environment}-{dependency}",
             aws.cloudwatch.MetricAlarmArgs(
                 alarm_description=description,
-                namespace=args.namespace,
-                metric_name=metric_name(dependency),
-                dimensions={HOST_DIMENSION: environment},
-                statistic="Minimum",
-                period=args.period_seconds,
-                evaluation_periods=args.evaluation_periods,
-                datapoints_to_alarm=args.datapoints_to_alarm,
-                threshold=1,
-                comparison_operator="LessThanThreshold",
-                treat_missing_data="breaching",
+                namespace=evaluation.namespace,
+                metric_name=evaluation.metric_name,
+                dimensions=dict(evaluation.dimensions),
+                statistic=evaluation.statistic,
+                period=evaluation.period,
+                evaluation_periods=evaluation.evaluation_periods,
+                datapoints_to_alarm=evaluation.datapoints_to_alarm,
+                threshold=evaluation.threshold,
+                comparison_operator=evaluation.comparison_operator,
+                treat_missing_data=evaluation.treat_missing_data,
                 actions_enabled=True,
                 alarm_actions=[topic_arn],
                 ok_actions=[topic_arn],

@@ -97,6 +97,8 @@ class ServiceEnvironment(pulumi.ComponentResource):
     alb_arn_suffix: pulumi.Output[str]
     services: dict[str, ServiceWithAutoscaling]
     target_group_arn_suffixes: dict[str, pulumi.Output[str]]
+    bucket_arns: list[pulumi.Output[str]]
+    """The environment's S3 buckets (its load balancer's access logs)."""
 
     def __init__(
         self, name: str, args: ServiceEnvironmentArgs, opts: pulumi.ResourceOptions | None = None
@@ -175,5 +177,6 @@ class ServiceEnvironment(pulumi.ComponentResource):
         self.alb_dns_name = lb.dns_name
         self.alb_zone_id = lb.zone_id
         self.alb_arn_suffix = lb.arn_suffix
+        self.bucket_arns = lb.bucket_arns
         self.target_group_arn_suffixes = {r: tg.arn_suffix for r, tg in target_groups.items()}
         self.register_outputs({"url": self.url})

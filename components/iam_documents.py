@@ -39,13 +39,30 @@ def document(*statements: dict[str, Any]) -> pulumi.Output[str]:
 
 
 def assume_role_policy(
-    service: str, *, source_account: pulumi.Input[str] | None = None
+    service: str,
+    *,
+    source_account: pulumi.Input[str] | None = None,
+    source_arn: pulumi.Input[str] | None = None,
 ) -> pulumi.Output[str]:
     """Trust policy letting `service` (e.g. `ecs-tasks.amazonaws.com`) assume the role.
 
-    With `source_account`, the `aws:SourceAccount` condition guards against the confused deputy.
+    With `source_account` (`aws:SourceAccount`) and `source_arn` (`aws:SourceArn`, an ARN pattern
+    matched with ArnLike), the service may assume the role only on behalf of this account's (and
+    that pattern's) resources: the confused-deputy guard AWS recommends for service roles.
     """
-    conditions = {"StringEquals": {"aws:SourceAccount": source_account}} if source_account else None
+    conditions: dict[str, Any] = {}
+    if source_account:
+        conditions["StringEquals"] = {"aws:SourceAccount": source_account}
+    if source_arn:
+        conditions["ArnLike"] = {"aws:SourceArn": source_arn}
     return document(
-        statement(["sts:AssumeRole"], principals={"Service": service}, conditions=conditions)
+        statement(
+            ["sts:AssumeRole"], principals={"Service": service}, conditions=conditions or None
+        )
     )
+
+
+def ecs_tasks_source_arn(partition: str, region: str, account: str) -> str:
+    """`arn:<partition>:ecs:<region>:<account>:*`: the `aws:SourceArn` pattern ECS documents for
+    task roles (the task, task set or service assuming it is in this account and region)."""
+    return f"arn:{partition}:ecs:{region}:{account}:*"

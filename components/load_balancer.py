@@ -73,6 +73,8 @@ class PublicLoadBalancer(pulumi.ComponentResource):
     security_group_id: pulumi.Output[str]
     url: pulumi.Output[str]
     listeners: list[aws.lb.Listener]
+    bucket_arns: list[pulumi.Output[str]]
+    """The access-log buckets (empty without access logs), for the S3 gateway endpoint policy."""
 
     def __init__(
         self, name: str, args: PublicLoadBalancerArgs, opts: pulumi.ResourceOptions | None = None
@@ -132,6 +134,7 @@ class PublicLoadBalancer(pulumi.ComponentResource):
 
         access_logs = None
         depends: list[pulumi.Resource] = []
+        self.bucket_arns = []
         if args.access_logs:
             logs = AccessLogBucket(
                 f"{name}-logs",
@@ -145,6 +148,7 @@ class PublicLoadBalancer(pulumi.ComponentResource):
                 bucket=logs.bucket_name, prefix=logs.prefix, enabled=True
             )
             depends.append(logs.ready)
+            self.bucket_arns = list(logs.bucket_arns)
 
         alb = aws.lb.LoadBalancer(
             f"{name}-alb",

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.cidr import DEFAULT_MAX_ZONES, plan_subnets
+from components.endpoint_policies import interface_endpoint_policy
 from components.iam_documents import document, statement
 from policy.guardrails.limits import CLOUDWATCH_RETENTION_DAYS
 
@@ -169,8 +170,10 @@ class Network(pulumi.ComponentResource):
       NAT gateway (`single`: the one in the first zone; `perAz`: their own zone's), or not at all
       with `none`. Isolated subnets have only the local route: no internet, no NAT, no S3.
     * The S3 gateway endpoint (free) is on the private route tables, so image layers and dnf
-      repositories stay off NAT. Interface endpoints, when on, sit in the private subnets with
-      private DNS and a security group admitting only HTTPS from the VPC CIDR.
+      repositories stay off NAT; its policy is attached by `S3GatewayAccess` once the stack's
+      buckets exist (`s3_endpoint_id`). Interface endpoints, when on, sit in the private subnets
+      with private DNS, a security group admitting only HTTPS from the VPC CIDR, and a policy
+      admitting only this account's principals (`components.endpoint_policies`).
     * VPC flow logs (ALL traffic, 60 s aggregation) go to a log group with retention, written by a
       role that `vpc-flow-logs.amazonaws.com` of this account alone can assume and that may only
       write to that group.
@@ -184,6 +187,7 @@ class Network(pulumi.ComponentResource):
     private_subnet_ids: pulumi.Output[list[str]]
     isolated_subnet_ids: pulumi.Output[list[str]]
     private_route_table_ids: pulumi.Output[list[str]]
+    s3_endpoint_id: pulumi.Output[str]
     nat_public_ips: pulumi.Output[list[str]]
     endpoint_security_group_id: pulumi.Output[str] | None
     flow_log_group_name: pulumi.Output[str]
@@ -326,8 +330,10 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             )
 
-        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
-        aws.ec2.VpcEndpoint(
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        region = aws.get_region_output(opts=invoke).region
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        s3_endpoint = aws.ec2.VpcEndpoint(
             f"{name}-vpce-s3",
             aws.ec2.VpcEndpointArgs(
                 vpc_id=vpc.id,
@@ -380,6 +386,7 @@ class Network(pulumi.ComponentResource):
                         private_dns_enabled=True,
                         subnet_ids=private_subnet_ids,
                         security_group_ids=[endpoint_sg.id],
+                        policy=interface_endpoint_policy(service, account),
                         tags=_tags(f"{name}-vpce-{label}", Role="endpoint"),
                     ),
                     opts=child,
@@ -393,6 +400,7 @@ class Network(pulumi.ComponentResource):
         self.private_subnet_ids = pulumi.Output.all(*[s.id for s in subnets["private"]])
         self.isolated_subnet_ids = pulumi.Output.all(*[s.id for s in subnets["isolated"]])
         self.private_route_table_ids = pulumi.Output.all(*[rt.id for rt in private_rts])
+        self.s3_endpoint_id = s3_endpoint.id
         self.nat_public_ips = pulumi.Output.all(*[eip.public_ip for eip in eips])
         self.endpoint_security_group_id = endpoint_sg_id
         self.flow_log_group_name = flow_log_group.name
@@ -404,6 +412,7 @@ class Network(pulumi.ComponentResource):
                 "private_subnet_ids": self.private_subnet_ids,
                 "isolated_subnet_ids": self.isolated_subnet_ids,
                 "private_route_table_ids": self.private_route_table_ids,
+                "s3_endpoint_id": self.s3_endpoint_id,
                 "nat_public_ips": self.nat_public_ips,
                 "endpoint_security_group_id": self.endpoint_security_group_id,
                 "flow_log_group_name": self.flow_log_group_name,

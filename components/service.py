@@ -22,7 +22,7 @@ from .container_definitions import (
     container_definitions,
 )
 from .deployment_alarms import DeploymentAlarmSpec, deployment_alarms
-from .iam_documents import assume_role_policy, document, statement
+from .iam_documents import assume_role_policy, document, ecs_tasks_source_arn, statement
 
 ECS_DESIRED_COUNT = "ecs:service:DesiredCount"
 
@@ -238,7 +238,17 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
         super().__init__("steadystate:service:ServiceWithAutoscaling", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = {"Role": args.role, "Environment": args.environment_name}
-        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        region = aws.get_region_output(opts=invoke).region
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        partition = aws.get_partition_output(opts=invoke).partition
+        self._trust = assume_role_policy(
+            "ecs-tasks.amazonaws.com",
+            source_account=account,
+            source_arn=pulumi.Output.all(partition, region, account).apply(
+                lambda parts: ecs_tasks_source_arn(*parts)
+            ),
+        )
 
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
@@ -397,7 +407,7 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
             f"{name}-role",
             aws.iam.RoleArgs(
                 description=description,
-                assume_role_policy=assume_role_policy("ecs-tasks.amazonaws.com"),
+                assume_role_policy=self._trust,
                 tags=tags,
             ),
             opts=pulumi.ResourceOptions(parent=self),

@@ -126,6 +126,7 @@ def dns_args(
     s: Settings,
     environments: Mapping[str, ServiceEnvironment],
     aggregate_alarm_names: Mapping[str, pulumi.Input[str]],
+    aggregate_alarm_fingerprints: Mapping[str, str],
     alarm_region: pulumi.Input[str],
 ) -> BlueGreenDnsArgs:
     https = serves_https(s)
@@ -142,6 +143,7 @@ def dns_args(
                 alb_dns_name=env.alb_dns_name,
                 alb_zone_id=env.alb_zone_id,
                 aggregate_alarm_name=aggregate_alarm_names[name],
+                aggregate_alarm_fingerprint=aggregate_alarm_fingerprints[name],
                 health_path=s.service.health_check.path,
                 port=443 if https else 80,
                 protocol="HTTPS" if https else "HTTP",

@@ -181,6 +181,13 @@ def consistency_problems(s: Settings, project: str = "steadystate") -> list[Prob
             s.load_balancer.certificate_domain,
             "set either loadBalancer.certificateArn or loadBalancer.certificateDomain, not both",
         )
+    if s.is_prod and not (s.connectivity.alarm_emails or s.connectivity.alarm_webhooks):
+        add(
+            "connectivity.alarmEmails",
+            [],
+            "must list at least one address in prod (or set connectivity.alarmWebhooks): every "
+            "prod alarm notifies the alert topic, and a topic without subscribers tells nobody",
+        )
     if s.dns.enabled and len(s.environments) != 2:
         add("dns.enabled", True, f"needs exactly two environments, got {s.environments}")
     if s.dns.primary not in s.environments:

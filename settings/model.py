@@ -70,6 +70,18 @@ def _email_list(values: list[str]) -> str | None:
     return None
 
 
+def _https_urls(values: list[str]) -> str | None:
+    for index, value in enumerate(values):
+        if not re.fullmatch(r"https://[A-Za-z0-9.-]+(:\d{1,5})?(/\S*)?", value):
+            return (
+                f"item {index} must be an https:// URL like https://hooks.example.com/alerts "
+                "(SNS delivers to http:// in the clear, so it is not allowed)"
+            )
+    if len(set(values)) != len(values):
+        return "webhook URLs must be unique"
+    return None
+
+
 def _dns_name(value: str) -> str | None:
     label = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
     if re.fullmatch(rf"{label}(\.{label})+\.?", value.lower()):
@@ -406,7 +418,17 @@ class ConnectivitySettings:
     )
     probe_interval_seconds: int = setting(10, "seconds between probes", minimum=5, maximum=60)
     alarm_emails: list[str] = setting(
-        [], "addresses subscribed to the alarm topic", item_kind=str, check=_email_list
+        [],
+        "addresses subscribed to the alarm topic (prod: at least one subscriber in all)",
+        item_kind=str,
+        check=_email_list,
+    )
+    alarm_webhooks: list[str] = setting(
+        [],
+        "HTTPS endpoints subscribed to the alarm topic (each must confirm the subscription)",
+        item_kind=str,
+        check=_https_urls,
+        allowed="https:// URLs, no duplicates",
     )
 
 

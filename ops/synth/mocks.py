@@ -337,6 +337,8 @@ class ResourceRecord:
     dependencies: list[str]
     property_dependencies: dict[str, list[str]]
     id: str = ""
+    secret_inputs: list[str] = field(default_factory=list)
+    """Top-level inputs the program marked secret (kept encrypted in the state)."""
 
 
 def _plain(value: Any) -> Any:
@@ -350,6 +352,10 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def _is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
 
 
 class RecordingMonitor(MockMonitor):
@@ -372,7 +378,8 @@ class RecordingMonitor(MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             return response
         _ensure_event_loop()
-        inputs = _plain(rpc.deserialize_properties(request.object))
+        raw_inputs = rpc.deserialize_properties(request.object)
+        inputs = _plain(raw_inputs)
         registration = self.resources.get(response.urn)
         provider = request.provider
         if request.custom and not provider:
@@ -413,6 +420,7 @@ class RecordingMonitor(MockMonitor):
                     key: list(deps.urns) for key, deps in request.propertyDependencies.items()
                 },
                 id=response.id,
+                secret_inputs=sorted(k for k, v in raw_inputs.items() if _is_secret(v)),
             )
         )
         return response

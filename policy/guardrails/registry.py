@@ -16,6 +16,7 @@ from . import (
     dns,
     ecr,
     ecs,
+    edges,
     fast_scaling,
     iam,
     load_balancing,
@@ -41,6 +42,7 @@ RULE_MODULES = (
     fast_scaling,
     dns,
     alarms,
+    edges,
 )
 """Every module that declares policies, in catalogue order."""
 

@@ -15,7 +15,12 @@ from components.alarm_math import (
     failover_estimate,
     failover_seconds,
 )
-from components.blue_green_dns import BlueGreenDns, BlueGreenDnsArgs, EnvironmentEndpoint
+from components.blue_green_dns import (
+    BlueGreenDns,
+    BlueGreenDnsArgs,
+    EnvironmentEndpoint,
+    validate_args,
+)
 from components.connectivity_alarms import ConnectivityAlarms, ConnectivityAlarmsArgs
 
 HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
@@ -27,6 +32,7 @@ ENVIRONMENTS = {
         alb_dns_name=f"{env}-alb-123.us-east-2.elb.amazonaws.com",
         alb_zone_id="Z3AADJGX6KTTL2",
         aggregate_alarm_name=f"{env}-all-connectivity",
+        aggregate_alarm_fingerprint="0123456789abcdef",
     )
     for env in ("blue", "green")
 }
@@ -118,7 +124,9 @@ def test_alarm_names_are_wired_from_connectivity_alarms(mocked) -> None:
         )
         environments = {
             env: dataclasses.replace(
-                endpoint, aggregate_alarm_name=alarms.aggregate_alarm_names[env]
+                endpoint,
+                aggregate_alarm_name=alarms.aggregate_alarm_names[env],
+                aggregate_alarm_fingerprint=alarms.aggregate_alarm_fingerprints[env],
             )
             for env, endpoint in ENVIRONMENTS.items()
         }
@@ -132,6 +140,97 @@ def test_alarm_names_are_wired_from_connectivity_alarms(mocked) -> None:
         check = rec.named(f"dns-{env}-alarm").inputs
         assert check["cloudwatchAlarmName"] == rec.named(f"conn-{env}-all").outputs["name"]
         assert check["cloudwatchAlarmRegion"] == "us-east-2"
+
+
+# -- alarm checks follow their alarms ----------------------------------------------------------
+
+CONNECTIVITY = ConnectivityAlarmsArgs(
+    environments=["blue", "green"],
+    dependencies=["db"],
+    namespace="steadystate",
+    topic_arn="arn:aws:sns:us-east-2:123456789012:alerts",
+)
+
+
+def alarms_and_dns(connectivity: ConnectivityAlarmsArgs):
+    """A program wiring ConnectivityAlarms into BlueGreenDns as the stack does."""
+
+    def program() -> None:
+        alarms = ConnectivityAlarms("conn", connectivity)
+        environments = {
+            env: dataclasses.replace(
+                endpoint,
+                aggregate_alarm_name=alarms.aggregate_alarm_names[env],
+                aggregate_alarm_fingerprint=alarms.aggregate_alarm_fingerprints[env],
+            )
+            for env, endpoint in ENVIRONMENTS.items()
+        }
+        BlueGreenDns("dns", dataclasses.replace(ARGS, environments=environments))
+
+    return program
+
+
+def replacement_keys(rec, env: str) -> dict[str, object]:
+    """The inputs of the alarm check that force its replacement, with their values."""
+    check = rec.named(f"dns-{env}-alarm")
+    values = {"cloudwatchAlarmName": check.inputs["cloudwatchAlarmName"]}
+    values["cloudwatchAlarmRegion"] = check.inputs["cloudwatchAlarmRegion"]
+    values["tags.AlarmConfiguration"] = check.inputs["tags"].get("AlarmConfiguration")
+    assert set(check.options["replaceOnChanges"]) == set(values)
+    return values
+
+
+def alarm_evaluation_inputs(rec, env: str) -> dict[str, object]:
+    """What decides when the aggregate alarm fires (everything but words, actions and tags)."""
+    alarm = rec.named(f"conn-{env}-all").inputs
+    ignored = {"alarmDescription", "alarmActions", "okActions", "actionsEnabled", "tags"}
+    return {k: v for k, v in alarm.items() if k not in ignored}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"period_seconds": 120},
+        {"evaluation_periods": 3},
+        {"datapoints_to_alarm": 1},
+        {"namespace": "steadystate-v2"},
+    ],
+    ids=lambda change: next(iter(change)),
+)
+def test_changing_the_alarm_settings_replaces_its_route53_check(mocked, change) -> None:
+    before = mocked(alarms_and_dns(CONNECTIVITY))
+    after = mocked(alarms_and_dns(dataclasses.replace(CONNECTIVITY, **change)))
+
+    for env in ("blue", "green"):
+        assert alarm_evaluation_inputs(before, env) != alarm_evaluation_inputs(after, env)
+        assert replacement_keys(before, env) != replacement_keys(after, env)
+        # The endpoint and calculated checks, and the records, are not replaced.
+        assert before.named(f"dns-{env}-http").inputs == after.named(f"dns-{env}-http").inputs
+        assert before.named(f"dns-{env}-health").options["replaceOnChanges"] == []
+
+
+def test_unchanged_alarm_settings_leave_the_check_alone(mocked) -> None:
+    first = mocked(alarms_and_dns(CONNECTIVITY))
+    second = mocked(alarms_and_dns(CONNECTIVITY))
+    for env in ("blue", "green"):
+        assert replacement_keys(first, env) == replacement_keys(second, env)
+        assert len(str(replacement_keys(first, env)["tags.AlarmConfiguration"])) == 16
+
+
+def test_alarm_checks_are_replaced_create_before_delete(rec) -> None:
+    """Route 53 refuses to delete a check a calculated check still lists (HealthCheckInUse): the
+    new alarm check must exist and be listed before the old one goes."""
+    for env in ("blue", "green"):
+        assert rec.named(f"dns-{env}-alarm").options["deleteBeforeReplace"] is False
+        assert rec.named(f"dns-{env}-health").options["deleteBeforeReplace"] is False
+    assert all(not r.options["deleteBeforeReplace"] for r in rec.of_type(RECORD))
+
+
+def test_a_missing_alarm_fingerprint_is_refused() -> None:
+    blue = dataclasses.replace(ENVIRONMENTS["blue"], aggregate_alarm_fingerprint="")
+    args = dataclasses.replace(ARGS, environments={**ENVIRONMENTS, "blue": blue})
+    with pytest.raises(ValueError, match=r"environments\['blue'\]\.aggregate_alarm_fingerprint"):
+        validate_args(args)
 
 
 # -- records ----------------------------------------------------------------------------------

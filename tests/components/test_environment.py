@@ -145,3 +145,29 @@ def test_load_balancer_alone_without_access_logs(mocked) -> None:
     )
     assert "accessLogs" not in rec.named("lb-alb").inputs
     assert not rec.of_type("aws:s3/bucket:Bucket")
+
+
+def test_access_log_bucket_is_server_access_logged_into_a_guarded_bucket(rec) -> None:
+    source = rec.named("blue-logs-bucket")
+    target = rec.named("blue-logs-server-logs-bucket")
+    (logging,) = rec.of_type("aws:s3/bucketLogging:BucketLogging")
+    assert logging.inputs["bucket"] == source.id
+    assert logging.inputs["targetBucket"] == target.id != source.id
+    assert logging.inputs["targetPrefix"] == "s3/"
+    # The target carries the same guardrails as the source.
+    for kind in ("public-access", "ownership", "encryption", "expiry"):
+        assert rec.named(f"blue-logs-server-logs-{kind}").inputs["bucket"] == target.id
+    block = rec.named("blue-logs-server-logs-public-access").inputs
+    assert all(block[k] for k in ("blockPublicAcls", "blockPublicPolicy", "restrictPublicBuckets"))
+    statements = {
+        s["Sid"]: s
+        for s in json.loads(rec.named("blue-logs-server-logs-policy").inputs["policy"])["Statement"]
+    }
+    write = statements["S3ServerAccessLogsWrite"]
+    assert write["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert write["Resource"] == [f"{target.outputs['arn']}/s3/*"]
+    assert write["Condition"]["ArnLike"] == {"aws:SourceArn": source.outputs["arn"]}
+    assert write["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+    assert statements["DenyInsecureTransport"]["Effect"] == "Deny"
+    # Logging waits for the policy that lets S3 write.
+    assert rec.named("blue-logs-server-logs-policy").urn in logging.dependencies

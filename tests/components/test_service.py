@@ -163,3 +163,13 @@ def test_exec_sessions_may_log_to_the_cluster_exec_group(mocked) -> None:
     statements = {s["Sid"]: s for s in policy_of(rec, "web-task-policy")["Statement"]}
     assert statements["EcsExecSessionLogs"]["Resource"] == [f"{group}:*"]
     assert statements["EcsExecFindLogGroup"]["Action"] == ["logs:DescribeLogGroups"]
+
+
+@pytest.mark.parametrize("role", ["web-execution-role", "web-task-role"])
+def test_ecs_tasks_may_assume_the_roles_only_for_this_account(rec, role: str) -> None:
+    (trust,) = json.loads(rec.named(role).inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+    assert trust["Condition"]["ArnLike"] == {
+        "aws:SourceArn": "arn:aws:ecs:us-east-2:123456789012:*"
+    }

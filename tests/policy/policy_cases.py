@@ -678,4 +678,31 @@ CASES = [
         },
         'treatMissingData="breaching"',
     ),
+    Case(
+        "iam-service-trust-source-account",
+        t.IAM_ROLE,
+        {
+            "assumeRolePolicy": policy_doc(
+                {
+                    "Effect": "Allow",
+                    "Action": "sts:AssumeRole",
+                    "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                }
+            )
+        },
+        {
+            "assumeRolePolicy": policy_doc(
+                {
+                    "Effect": "Allow",
+                    "Action": "sts:AssumeRole",
+                    "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": "123456789012"},
+                        "ArnLike": {"aws:SourceArn": "arn:aws:ecs:us-east-2:123456789012:*"},
+                    },
+                }
+            )
+        },
+        '"aws:SourceAccount": "<account>"',
+    ),
 ]

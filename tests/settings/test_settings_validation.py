@@ -78,11 +78,16 @@ BAD_INPUTS = {
         "steadystate:release.oneboxWeight = 30: ",
     ),
     "prod minimum capacity": (
-        {"stage": "prod", "service": {"minTasks": 1}},
+        {"stage": "prod", "service": {"minTasks": 1}, "connectivity": {"alarmEmails": ["o@x.io"]}},
         "steadystate:service.minTasks = 1: ",
     ),
     "prod onebox of one task": (
-        {"stage": "prod", "service": {"minTasks": 2}, "release": {"onebox": True}},
+        {
+            "stage": "prod",
+            "service": {"minTasks": 2},
+            "release": {"onebox": True},
+            "connectivity": {"alarmEmails": ["o@x.io"]},
+        },
         "steadystate:release.oneboxTasks = 1: ",
     ),
     "backup retention below the guardrail": (
@@ -104,6 +109,19 @@ BAD_INPUTS = {
     "bad email": (
         {"connectivity": {"alarmEmails": ["ops-at-example.com"]}},
         "steadystate:connectivity.alarmEmails = [\"ops-at-example.com\"]: item 0 ('ops-at-example.com') is not an email address",
+    ),
+    "prod alarms that notify nobody": (
+        {"stage": "prod", "service": {"minTasks": 2}},
+        "steadystate:connectivity.alarmEmails = []: must list at least one address in prod",
+    ),
+    "webhook over plain HTTP": (
+        {"connectivity": {"alarmWebhooks": ["http://hooks.example.com/alerts"]}},
+        'steadystate:connectivity.alarmWebhooks = ["http://hooks.example.com/alerts"]: item 0 '
+        "must be an https:// URL",
+    ),
+    "webhook that is not a URL": (
+        {"connectivity": {"alarmWebhooks": ["hooks.example.com"]}},
+        'steadystate:connectivity.alarmWebhooks = ["hooks.example.com"]: item 0 must be an https://',
     ),
     "retention CloudWatch does not offer": (
         {"service": {"logRetentionDays": 45}},
@@ -142,9 +160,26 @@ def test_unrelated_namespaces_are_ignored() -> None:
             "aws:region": "us-east-2",
             "steadystate:stage": "prod",
             "steadystate:service": json.dumps({"minTasks": 2}),
+            "steadystate:connectivity": json.dumps({"alarmEmails": ["oncall@example.com"]}),
         }
     )
     assert settings.is_prod and settings.service.min_tasks == 2
+
+
+@pytest.mark.parametrize(
+    "connectivity",
+    [
+        {"alarmEmails": ["oncall@example.com"]},
+        {"alarmWebhooks": ["https://hooks.example.com/alerts"]},
+    ],
+)
+def test_prod_with_a_subscriber_loads(connectivity: dict) -> None:
+    settings = load_settings(raw(stage="prod", service={"minTasks": 2}, connectivity=connectivity))
+    assert settings.connectivity.alarm_emails or settings.connectivity.alarm_webhooks
+
+
+def test_dev_may_have_no_subscriber() -> None:
+    assert load_settings(raw(stage="dev")).connectivity.alarm_emails == []
 
 
 def test_more_zones_than_the_region_has() -> None:

@@ -171,3 +171,36 @@ def test_exports(stacks, stack: str) -> None:
 
 def test_prod_url_is_the_failover_name(stacks) -> None:
     assert stacks["prod"].outputs["url"] == "https://api.example.com"
+
+
+def test_every_prod_alarm_reaches_a_subscriber(stacks) -> None:
+    prod = stacks["prod"]
+    subscribed = {
+        s.inputs["topic"] for s in prod.of_type("aws:sns/topicSubscription:TopicSubscription")
+    }
+    alarms = prod.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    notified = {arn for a in alarms for arn in a.inputs.get("alarmActions", []) if ":sns:" in arn}
+    assert notified, "no prod alarm notifies a topic"
+    assert notified <= subscribed, f"topics without a subscriber: {sorted(notified - subscribed)}"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_s3_gateway_admits_exactly_the_stacks_buckets(stacks, stack: str) -> None:
+    synthesis = stacks[stack]
+    (attached,) = synthesis.of_type("aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy")
+    statements = {s["Sid"]: s for s in json.loads(attached.inputs["policy"])["Statement"]}
+    buckets = sorted(b.outputs["arn"] for b in synthesis.of_type("aws:s3/bucket:Bucket"))
+    assert buckets
+    assert statements["StackBuckets"]["Resource"] == [
+        arn for bucket in buckets for arn in (bucket, f"{bucket}/*")
+    ]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_bucket_is_server_access_logged_or_is_a_log_target(stacks, stack: str) -> None:
+    synthesis = stacks[stack]
+    loggings = synthesis.of_type("aws:s3/bucketLogging:BucketLogging")
+    logged = {r.inputs["bucket"] for r in loggings}
+    targets = {r.inputs["targetBucket"] for r in loggings}
+    for bucket in synthesis.of_type("aws:s3/bucket:Bucket"):
+        assert bucket.id in logged ^ targets, bucket.name

@@ -36,6 +36,9 @@ EXPECTED = (
     "lb-http-redirects-to-https",
     "autoscaling-target-value-range",
     "alarms-notify-topic-in-stack",
+    "iam-service-trust-source-account",
+    "vpc-endpoint-policy-scoped",
+    "s3-bucket-server-access-logging",
 )
 
 
