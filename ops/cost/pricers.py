@@ -45,6 +45,7 @@ FREE_TYPES = frozenset(
         "aws:ec2/securityGroup:SecurityGroup",
         "aws:ec2/subnet:Subnet",
         "aws:ec2/vpc:Vpc",
+        "aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy",
         "aws:ecr/lifecyclePolicy:LifecyclePolicy",
         "aws:ecs/capacityProvider:CapacityProvider",
         "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders",
