@@ -14,10 +14,10 @@ import pulumi_aws as aws
 
 from .container_definitions import (
     APP_CONTAINER,
-    TMP_VOLUME,
     ContainerSpec,
     ProberSpec,
     container_definitions,
+    task_volume_names,
 )
 from .deployment_alarms import DeploymentAlarmSpec, deployment_alarms
 from .iam_documents import assume_role_policy, document, statement
@@ -228,6 +228,7 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
                         prober=replace(args.prober, targets=v["probe_targets"])
                         if args.prober
                         else None,
+                        ecs_exec=args.ecs_exec,
                     )
                 )
             )
@@ -243,7 +244,10 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
                 execution_role_arn=execution_role.arn,
                 task_role_arn=task_role.arn,
                 container_definitions=containers,
-                volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=TMP_VOLUME)],
+                volumes=[
+                    aws.ecs.TaskDefinitionVolumeArgs(name=volume)
+                    for volume in task_volume_names(args.ecs_exec)
+                ],
                 tags=tags,
             ),
             opts=child,
