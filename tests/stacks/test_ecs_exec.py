@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -13,7 +14,14 @@ AGENT_PATHS = ("/managed-agents", "/var/lib/amazon/ssm", "/var/log/amazon/ssm")
 
 @pytest.fixture(scope="module")
 def stacks() -> dict[str, Synthesis]:
-    return {name: synthesize(name) for name in ("dev", "prod")}
+    out = {}
+    for name in ("dev", "prod"):
+        loop = asyncio.new_event_loop()  # the Pulumi runtime keeps state on the current loop
+        asyncio.set_event_loop(loop)
+        out[name] = synthesize(name)
+        loop.close()
+    asyncio.set_event_loop(None)
+    return out
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
