@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_docker as docker
 
-from .build_context import content_tag
+from .build_context import content_tag, stage_context
 
 
 def lifecycle_policy(keep_images: int) -> str:
@@ -37,10 +38,28 @@ def lifecycle_policy(keep_images: int) -> str:
     )
 
 
+def build_path(path: Path) -> str:
+    """`path` relative to the working directory, with `/` separators: the same in every checkout.
+
+    ValueError when `path` is outside the working directory (it would record `..` paths that
+    depend on where the checkout sits).
+    """
+    relative = Path(os.path.relpath(Path(path).resolve(), Path.cwd().resolve()))
+    if relative.parts and relative.parts[0] == "..":
+        raise ValueError(
+            f"image staging directory {path} must be inside the working directory "
+            f"{Path.cwd()} (run pulumi from the project directory)"
+        )
+    return relative.as_posix()
+
+
 @dataclass(frozen=True)
 class AppImageArgs:
     context: Path
     """Build context directory holding a Dockerfile (the project's `app/`)."""
+    staging_root: Path
+    """Where the normalized copy of the context is staged for Docker (the project's
+    `.image-context/`); must lie under the working directory so the recorded path is relative."""
     keep_images: int = 20
     """How many images the ECR lifecycle policy keeps."""
     platform: str = "linux/amd64"
@@ -67,6 +86,12 @@ class AppImage(pulumi.ComponentResource):
         super().__init__("steadystate:app_image:AppImage", name, None, opts)
         context = Path(args.context)
         self.tag = content_tag(context)  # raises ValueError naming the context when no Dockerfile
+        # docker.Image records `build.context`/`build.dockerfile` as given and its provider adds a
+        # digest of every context file's name, mode and bytes: any difference between checkouts
+        # (path, umask) is a diff, and a diff rebuilds and pushes the same tag into an IMMUTABLE
+        # repository. So Docker gets a staged copy named by content, with fixed modes, by a path
+        # relative to the working directory (the project directory under the Pulumi CLI).
+        staged = build_path(stage_context(context, Path(args.staging_root)))
         child = pulumi.ResourceOptions(parent=self)
 
         repository = aws.ecr.Repository(
@@ -96,8 +121,8 @@ class AppImage(pulumi.ComponentResource):
             docker.ImageArgs(
                 image_name=repository.repository_url.apply(lambda url: f"{url}:{self.tag}"),
                 build=docker.DockerBuildArgs(
-                    context=str(context),
-                    dockerfile=str(context / "Dockerfile"),
+                    context=staged,
+                    dockerfile=f"{staged}/Dockerfile",
                     platform=args.platform,
                 ),
                 registry=docker.RegistryArgs(

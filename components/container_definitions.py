@@ -13,6 +13,14 @@ from typing import Any
 APP_CONTAINER = "app"
 PROBER_CONTAINER = "prober"
 TMP_VOLUME = "tmp"
+#: Where ECS Exec's managed SSM agent writes (its binaries and config, state, logs), each on a
+#: task-scoped volume of its own: AWS does not support ECS Exec on a read-only root filesystem,
+#: and the agent exits at start when it cannot write there. The root stays read-only.
+EXEC_AGENT_MOUNTS: tuple[tuple[str, str], ...] = (
+    ("exec-managed-agents", "/managed-agents"),
+    ("exec-ssm-state", "/var/lib/amazon/ssm"),
+    ("exec-ssm-logs", "/var/log/amazon/ssm"),
+)
 # Non-root user baked into the image (app/Dockerfile); repeated here so ECS enforces it too.
 APP_USER = "10001:10001"
 
@@ -57,6 +65,22 @@ class ContainerSpec:
         "steadystate_app.healthcheck",
     )
     prober: ProberSpec | None = None
+    ecs_exec: bool = False
+    """Operators may open ECS Exec sessions into the app container: mount the agent's
+    writable paths (`EXEC_AGENT_MOUNTS`)."""
+
+
+def task_volume_names(ecs_exec: bool) -> list[str]:
+    """Volumes the task must declare for the definitions below: `/tmp`, plus ECS Exec's.
+
+    Declared with no host path, each is a Docker-managed directory created for the task and
+    removed with it: nothing persists across tasks or is shared with other tasks.
+    """
+    return [TMP_VOLUME, *(name for name, _ in EXEC_AGENT_MOUNTS if ecs_exec)]
+
+
+def _writable(volume: str, path: str) -> dict[str, Any]:
+    return {"sourceVolume": volume, "containerPath": path, "readOnly": False}
 
 
 def _log_configuration(spec: ContainerSpec, stream_prefix: str) -> dict[str, Any]:
@@ -82,7 +106,7 @@ def _hardening(spec: ContainerSpec) -> dict[str, Any]:
             "initProcessEnabled": True,  # reaps zombies; ECS Exec needs it
             "capabilities": {"drop": ["ALL"]},
         },
-        "mountPoints": [{"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}],
+        "mountPoints": [_writable(TMP_VOLUME, "/tmp")],
         "stopTimeout": spec.stop_timeout,
     }
 
@@ -116,6 +140,9 @@ def container_definitions(spec: ContainerSpec) -> list[dict[str, Any]]:
         "ulimits": [{"name": "nofile", "softLimit": 65536, "hardLimit": 65536}],
         **_hardening(spec),
     }
+    if spec.ecs_exec:
+        # ECS Exec sessions target the serving container (`--container app`).
+        app["mountPoints"] += [_writable(volume, path) for volume, path in EXEC_AGENT_MOUNTS]
     containers = [app]
     if spec.prober is not None:
         probe = spec.prober

@@ -202,6 +202,8 @@ class EcsCluster(pulumi.ComponentResource):
       capacity provider (Pulumi ignores it), managed scaling tracks `target_capacity_percent`,
       managed draining moves tasks off instances before they terminate, and termination
       protection is on in both places or in neither.
+    * The capacity provider is created after the cluster, whose creation makes the account's ECS
+      service-linked role if it does not exist yet (a first deploy in a fresh account).
     * The EC2 provider is the cluster's default strategy (weight 1, base 0); Fargate providers
       are only attached when asked for. `cluster_name`, `cluster_arn` and `capacity_provider_name`
       resolve only once the providers are attached, so services built on them never race it.
@@ -397,7 +399,12 @@ class EcsCluster(pulumi.ComponentResource):
                 ),
                 tags={"Name": f"{name}-ec2"},
             ),
-            opts=child,
+            # CreateCapacityProvider needs the account's ECS service-linked role
+            # (AWSServiceRoleForECS), which CreateCluster creates when it is missing: in a
+            # never-used account the provider must come after the cluster, explicitly rather than
+            # by way of the user data. (Declaring the role instead fails wherever it exists, and
+            # destroying it would pull it from every other cluster in the account.)
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster]),
         )
 
         attached = aws.ecs.ClusterCapacityProviders(

@@ -16,10 +16,10 @@ from policy.guardrails.limits import FAST_SCALE_OUT_BAND
 
 from .container_definitions import (
     APP_CONTAINER,
-    TMP_VOLUME,
     ContainerSpec,
     ProberSpec,
     container_definitions,
+    task_volume_names,
 )
 from .deployment_alarms import DeploymentAlarmSpec, deployment_alarms
 from .iam_documents import assume_role_policy, document, ecs_tasks_source_arn, statement
@@ -287,6 +287,7 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
                         environment=v["environment"],
                         secrets=v["secrets"] or (),
                         prober=_prober(args, v["probe_targets"]),
+                        ecs_exec=args.ecs_exec,
                     )
                 )
             )
@@ -302,7 +303,10 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
                 execution_role_arn=execution_role.arn,
                 task_role_arn=task_role.arn,
                 container_definitions=containers,
-                volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=TMP_VOLUME)],
+                volumes=[
+                    aws.ecs.TaskDefinitionVolumeArgs(name=volume)
+                    for volume in task_volume_names(args.ecs_exec)
+                ],
                 tags=tags,
             ),
             opts=child,

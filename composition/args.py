@@ -31,6 +31,8 @@ from components.service import FastScaleOutSpec, ScalingSpec, ServiceWithAutosca
 from settings import Settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+#: Where the normalized image build context is staged (git-ignored; see components.build_context).
+IMAGE_STAGING_DIR = ".image-context"
 
 
 def network_args(s: Settings, zones: Sequence[str]) -> NetworkArgs:
@@ -66,6 +68,7 @@ def cluster_args(s: Settings, network: Network) -> EcsClusterArgs:
 def image_args(s: Settings) -> AppImageArgs:
     return AppImageArgs(
         context=PROJECT_DIR / s.image.context,
+        staging_root=PROJECT_DIR / IMAGE_STAGING_DIR,
         keep_images=s.image.keep_images,
         force_delete=not s.is_prod,
     )

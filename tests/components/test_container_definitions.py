@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from components.container_definitions import (
     APP_USER,
     ContainerSpec,
     ProberSpec,
     container_definitions,
+    task_volume_names,
 )
 from tests.support.aws_api import api_problems
 
@@ -92,3 +95,42 @@ def test_without_prober_only_the_app_runs() -> None:
     containers = container_definitions(replace(SPEC, prober=None))
     assert [c["name"] for c in containers] == ["app"]
     assert containers[0]["memoryReservation"] == 512
+
+
+EXEC_PATHS = ["/managed-agents", "/var/lib/amazon/ssm", "/var/log/amazon/ssm"]
+
+
+def _writable_paths(container: dict) -> list[str]:
+    return [m["containerPath"] for m in container["mountPoints"] if m["readOnly"] is False]
+
+
+def test_ecs_exec_gets_writable_agent_paths_on_a_read_only_root() -> None:
+    app, prober = container_definitions(replace(SPEC, ecs_exec=True))
+    assert app["readonlyRootFilesystem"] is True
+    assert _writable_paths(app) == ["/tmp", *EXEC_PATHS]
+    # Sessions target the serving container; the sidecar keeps only /tmp.
+    assert _writable_paths(prober) == ["/tmp"]
+
+
+def test_without_ecs_exec_only_tmp_is_writable() -> None:
+    app = container_definitions(SPEC)[0]
+    assert _writable_paths(app) == ["/tmp"]
+    assert task_volume_names(False) == ["tmp"]
+
+
+def test_every_mounted_volume_is_declared_and_the_api_accepts_it() -> None:
+    containers = container_definitions(replace(SPEC, ecs_exec=True))
+    volumes = task_volume_names(True)
+    mounted = {m["sourceVolume"] for c in containers for m in c["mountPoints"]}
+    assert mounted == set(volumes) and len(volumes) == len(set(volumes))
+    params = {
+        "family": "app",
+        "containerDefinitions": containers,
+        "networkMode": "bridge",
+        "requiresCompatibilities": ["EC2"],
+        "cpu": "256",
+        "memory": "512",
+        # No host path: Docker-managed directories that live and die with the task.
+        "volumes": [{"name": name} for name in volumes],
+    }
+    assert api_problems("ecs", "RegisterTaskDefinition", params) == ""

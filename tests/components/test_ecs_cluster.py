@@ -440,3 +440,20 @@ def test_exec_sessions_are_logged_to_a_group_with_retention(mocked) -> None:
     group = rec.named("c-exec-logs")
     assert exec_cfg["logConfiguration"]["cloudWatchLogGroupName"] == group.outputs["name"]
     assert group.inputs["retentionInDays"] == 30
+
+
+# -- a never-used account -------------------------------------------------------------------
+
+
+def test_capacity_provider_waits_for_the_cluster_itself(mocked: Mocked) -> None:
+    """CreateCluster makes AWSServiceRoleForECS where it is missing; CreateCapacityProvider
+    fails without it. The order must be a direct dependency, not a side effect of user data."""
+    rec = build(mocked, image_id="ami-0pinned")
+    provider = one(rec, CAPACITY_PROVIDER)
+    assert one(rec, CLUSTER).urn in provider.dependencies
+
+
+def test_the_account_wide_service_linked_role_is_not_managed_here(mocked: Mocked) -> None:
+    # Creating it fails where it exists; destroying it would take it from every other cluster.
+    rec = build(mocked)
+    assert not [r for r in rec.records if r.type == "aws:iam/serviceLinkedRole:ServiceLinkedRole"]

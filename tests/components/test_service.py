@@ -173,3 +173,26 @@ def test_ecs_tasks_may_assume_the_roles_only_for_this_account(rec, role: str) ->
     assert trust["Condition"]["ArnLike"] == {
         "aws:SourceArn": "arn:aws:ecs:us-east-2:123456789012:*"
     }
+
+
+def _task(rec, name: str) -> tuple[list[str], dict]:
+    task = rec.named(f"{name}-taskdef").inputs
+    app = json.loads(task["containerDefinitions"])[0]
+    return [v["name"] for v in task["volumes"]], app
+
+
+def test_ecs_exec_mounts_the_agent_paths_on_task_scoped_volumes(rec) -> None:
+    assert rec.named("web-service").inputs["enableExecuteCommand"] is True
+    volumes, app = _task(rec, "web")
+    mounts = {m["containerPath"]: m for m in app["mountPoints"]}
+    for path in ("/managed-agents", "/var/lib/amazon/ssm", "/var/log/amazon/ssm"):
+        assert mounts[path]["readOnly"] is False and mounts[path]["sourceVolume"] in volumes
+    assert app["readonlyRootFilesystem"] is True
+    task = rec.named("web-taskdef").inputs
+    assert all(set(v) == {"name"} for v in task["volumes"]), "no host path: nothing persists"
+
+
+def test_without_ecs_exec_the_task_has_only_tmp(mocked) -> None:
+    rec = mocked(lambda: ServiceWithAutoscaling("lean", service_args(ecs_exec=False)))
+    volumes, app = _task(rec, "lean")
+    assert volumes == ["tmp"] and [m["containerPath"] for m in app["mountPoints"]] == ["/tmp"]
