@@ -48,7 +48,9 @@ def capacity_provider_asg_scale_in_protection(check: StackCheck) -> None:
     for provider in check.of_type(ECS_CAPACITY_PROVIDER):
         protection = get(provider.props, "autoScalingGroupProvider.managedTerminationProtection")
         if is_unknown(protection):
-            check.note(f"the termination protection of {provider.label()} is unknown")
+            check.note(
+                f"the termination protection of {provider.label()} is unknown during preview"
+            )
             continue
         if protection != "ENABLED":
             continue

@@ -115,6 +115,11 @@ def ecs_task_no_host_network(check: ResourceCheck) -> None:
         )
 
 
+def _volume_name(volume: Any) -> str:
+    name = get(volume, "name")
+    return f" ({fmt(name)})" if isinstance(name, str) else ""
+
+
 @resource_rule(
     "ecs-task-efs-transit-encryption",
     types=ECS_TASK_DEFINITION,
@@ -135,10 +140,12 @@ def ecs_task_efs_transit_encryption(check: ResourceCheck) -> None:
             continue
         mode = get(efs, "transitEncryption")
         if is_unknown(mode):
-            check.note(f"volumes[{i}].efsVolumeConfiguration.transitEncryption is unknown")
+            check.note(
+                f"volumes[{i}].efsVolumeConfiguration.transitEncryption is unknown during preview"
+            )
         elif mode != "ENABLED":
             check.violation(
-                f"volumes[{i}] ({get(volume, 'name')}) mounts EFS with transitEncryption "
+                f"volumes[{i}]{_volume_name(volume)} mounts EFS with transitEncryption "
                 f"{fmt(mode) if mode else 'unset'}",
                 f'set volumes[{i}].efsVolumeConfiguration.transitEncryption="ENABLED"',
             )

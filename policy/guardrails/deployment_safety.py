@@ -132,14 +132,16 @@ def ecs_deployment_alarms_exist(check: StackCheck) -> None:
             continue
         if is_unknown(watched):
             if not service.depends_on("alarms"):
-                check.note(f"the deployment alarms of {service.label()} are unknown")
+                check.note(f"the deployment alarms of {service.label()} are unknown during preview")
             continue
         from_deps = {by_urn[u] for u in service.depends_on("alarms") if u in by_urn}
         missing = [
             n for n in watched if isinstance(n, str) and n not in names and n not in from_deps
         ]
         if any(is_unknown(n) for n in watched) or (missing and some_unknown):
-            check.note(f"the deployment alarm names of {service.label()} are unknown")
+            check.note(
+                f"the deployment alarm names of {service.label()} are unknown during preview"
+            )
             continue
         if missing:
             check.violation(

@@ -42,7 +42,7 @@ def hosts_no_public_ip(check: ResourceCheck) -> None:
     for i, interface in enumerate(interfaces):
         value = interface.get("associatePublicIpAddress") if isinstance(interface, dict) else None
         if is_unknown(value):
-            check.note(f"networkInterfaces[{i}].associatePublicIpAddress is unknown")
+            check.note(f"networkInterfaces[{i}].associatePublicIpAddress is unknown during preview")
         elif _truthy(value):
             check.violation(
                 f"networkInterfaces[{i}].associatePublicIpAddress is {fmt(value)}",

@@ -57,6 +57,10 @@ GOOD_RDS = {
     "multiAz": True,
     "deletionProtection": True,
     "manageMasterUserPassword": True,
+    "username": "app_admin",
+    "autoMinorVersionUpgrade": True,
+    "copyTagsToSnapshot": True,
+    "enabledCloudwatchLogsExports": ["postgresql"],
 }
 
 TRACKING = "targetTrackingScalingPolicyConfiguration"
@@ -567,3 +571,8 @@ CASES = [
         'treatMissingData="breaching"',
     ),
 ]
+
+# The second wave of resource policies (issue 12) keeps its inputs beside this file.
+from policy_cases_second_wave import SECOND_WAVE_CASES  # noqa: E402
+
+CASES += SECOND_WAVE_CASES
