@@ -27,7 +27,17 @@ def _policies() -> str:
     return catalogue()
 
 
-SECTIONS: dict[str, Callable[[], str]] = {"settings": _settings, "policies": _policies}
+def _coverage() -> str:
+    from policy.guardrails.coverage import render as coverage
+
+    return coverage()
+
+
+SECTIONS: dict[str, Callable[[], str]] = {
+    "settings": _settings,
+    "policies": _policies,
+    "coverage": _coverage,
+}
 
 
 def render(text: str) -> str:

@@ -152,7 +152,7 @@ PRIVILEGED_ACTIONS = {
     description=(
         "No identity policy allows iam:PassRole, kms:Decrypt, kms:ReEncryptFrom or "
         'sts:AssumeRole on every resource ("*"), whether named or matched by a wildcard '
-        '(FSBP KMS.1/KMS.2, CKV_AWS_286/287). Mandatory: on "*" these are privilege '
+        '(FSBP KMS.1/KMS.2, CKV_AWS_286). Mandatory: on "*" these are privilege '
         "escalation (PassRole, AssumeRole) or access to every secret the account encrypts."
     ),
 )

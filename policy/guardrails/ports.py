@@ -180,7 +180,7 @@ def _acl_entries(check: ResourceCheck) -> list[tuple[str, dict[str, Any]]]:
     level=MANDATORY,
     description=(
         "No network ACL allows 0.0.0.0/0 or ::/0 in to SSH (22), RDP (3389) or all ports (FSBP "
-        "EC2.21, CKV_AWS_229/230/231/232). Mandatory: a subnet-wide allow undoes the security "
+        "EC2.21). Mandatory: a subnet-wide allow undoes the security "
         "groups' intent for everything in the subnet."
     ),
 )

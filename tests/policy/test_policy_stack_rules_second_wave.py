@@ -167,8 +167,12 @@ def network(route: dict | None) -> list[Res]:
         Res(t.SUBNET, "iso-a", {"id": "subnet-a", "availabilityZone": "us-east-2a"}),
         Res(t.SUBNET, "iso-b", {"id": "subnet-b", "availabilityZone": "us-east-2b"}),
         Res(t.ROUTE_TABLE, "iso-rt", {"id": "rtb-1", "vpcId": "vpc-1"}),
-        Res(t.ROUTE_TABLE_ASSOCIATION, "assoc-a", {"subnetId": "subnet-a", "routeTableId": "rtb-1"}),
-        Res(t.ROUTE_TABLE_ASSOCIATION, "assoc-b", {"subnetId": "subnet-b", "routeTableId": "rtb-1"}),
+        Res(
+            t.ROUTE_TABLE_ASSOCIATION, "assoc-a", {"subnetId": "subnet-a", "routeTableId": "rtb-1"}
+        ),
+        Res(
+            t.ROUTE_TABLE_ASSOCIATION, "assoc-b", {"subnetId": "subnet-b", "routeTableId": "rtb-1"}
+        ),
         Res(
             t.RDS_SUBNET_GROUP,
             "db-subnets",
