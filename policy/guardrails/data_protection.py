@@ -151,7 +151,7 @@ def _denies_insecure_transport(policy: StackResource) -> bool | None:
         statements = policy_statements(document)
     except DocumentError:
         return False
-    if is_unknown(statements):
+    if not isinstance(statements, list):
         return None
     for statement in statements:
         secure = get(statement, "Condition.Bool.aws:SecureTransport")

@@ -3,6 +3,7 @@ DNS failover to meet its target, and never call silence healthy."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from . import limits
@@ -18,7 +19,7 @@ ROUTE53_DEFAULT_INTERVAL = 30
 ROUTE53_DEFAULT_THRESHOLD = 3
 
 
-def _budget_config_check(props: dict[str, Any], level: str | None) -> list[str]:
+def _budget_config_check(props: Mapping[str, Any], level: str | None) -> list[str]:
     target, ttl = props.get("failoverTargetSeconds"), props.get("ttlSeconds")
     if isinstance(target, int | float) and isinstance(ttl, int | float) and ttl >= target:
         return [

@@ -87,7 +87,8 @@ def _instance_volumes(check: ResourceCheck) -> None:
             "rootBlockDevice.encrypted is not true",
             'set rootBlockDevice={encrypted: true, volumeType: "gp3"}',
         )
-    for i, volume in enumerate(as_list(check.known("ebsBlockDevices", []))):
+    volumes = check.known("ebsBlockDevices", []) or []
+    for i, volume in enumerate(volumes if isinstance(volumes, list) else [volumes]):
         if isinstance(volume, dict) and volume.get("encrypted") is not True:
             if is_set(volume.get("snapshotId")):
                 continue
@@ -117,6 +118,11 @@ def hosts_encrypted_volumes(check: ResourceCheck) -> None:
         check.violation("encrypted is not true", "set encrypted=true (optionally kmsKeyId)")
 
 
+def _count(value: Any) -> int:
+    listed = as_list(value)
+    return len(listed) if isinstance(listed, list) else 0
+
+
 @resource_rule(
     "autoscaling-group-multi-az",
     types=AUTOSCALING_GROUP,
@@ -132,7 +138,7 @@ def autoscaling_group_multi_az(check: ResourceCheck) -> None:
     if is_unknown(subnets) or is_unknown(zones):
         check.note("vpcZoneIdentifiers / availabilityZones are unknown during preview")
         return
-    count = max(len(as_list(subnets)), len(as_list(zones)))
+    count = max(_count(subnets), _count(zones))
     if count < 2:
         check.violation(
             f"it launches into {count} subnet{'s' if count != 1 else ''}/zone",

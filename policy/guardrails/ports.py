@@ -199,7 +199,7 @@ def network_acl_no_world_admin_ingress(check: ResourceCheck) -> None:
         )
         exposed = _exposed_ports(entry, list(ADMIN_PORTS))
         if exposed:
-            world = ", ".join(c for c in cidrs if _is_world(c))
+            world = ", ".join(str(c) for c in cidrs if _is_world(c))
             check.violation(
                 f"{where} allows {world} in to {exposed} (protocol {fmt(rule.get('protocol'))})",
                 "narrow the rule's cidrBlock to known networks or set its action to deny; SSH "
