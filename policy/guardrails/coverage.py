@@ -36,7 +36,8 @@ CONTROLS: tuple[Control, ...] = (
     Control(
         "EC2.2",
         "VPC default security groups allow no traffic",
-        reason="not yet: the network component does not adopt the default security group (aws:ec2/defaultSecurityGroup with no rules); nothing uses it, but it is not emptied",
+        ("vpc-default-security-group-closed",),
+        checkov="CKV2_AWS_12",
     ),
     Control(
         "EC2.3",

@@ -10,13 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from .aws_types import (
+    DEFAULT_SECURITY_GROUP,
     NETWORK_ACL,
     NETWORK_ACL_RULE,
     SECURITY_GROUP,
     SECURITY_GROUP_RULE,
     SG_INGRESS_RULE,
+    VPC,
 )
-from .framework import MANDATORY, ResourceCheck, resource_rule
+from .framework import MANDATORY, ResourceCheck, StackCheck, resource_rule, stack_rule
 from .network import ADMIN_PORTS, _exposed_ports, _ingress_entries, _IngressEntry, _is_world
 from .properties import find_unknown, fmt, is_unknown
 
@@ -207,8 +209,46 @@ def network_acl_no_world_admin_ingress(check: ResourceCheck) -> None:
             )
 
 
+@stack_rule(
+    "vpc-default-security-group-closed",
+    level=MANDATORY,
+    description=(
+        "Every VPC of the stack adopts its default security group with an "
+        "aws:ec2/defaultSecurityGroup that has no ingress and no egress rules (FSBP EC2.2, "
+        "CKV2_AWS_12). Mandatory: AWS creates the default group allowing all traffic between its "
+        "members, and anything launched without a group lands in it."
+    ),
+)
+def vpc_default_security_group_closed(check: StackCheck) -> None:
+    groups = check.of_type(DEFAULT_SECURITY_GROUP)
+    fix = (
+        "add an aws:ec2/defaultSecurityGroup with vpcId set to this VPC's id, ingress=[] and "
+        "egress=[] (Pulumi then removes the default rules)"
+    )
+    for vpc in check.of_type(VPC):
+        links = [(g, check.refers_to(g, "vpcId", vpc, "id")) for g in groups]
+        adopted = [g for g, linked in links if linked]
+        if not adopted:
+            if any(linked is None for _, linked in links):
+                check.note("which VPC the default security groups adopt is unknown during preview")
+            else:
+                check.violation(vpc, "its default security group keeps AWS's allow rules", fix)
+            continue
+        for group in adopted:
+            rules = [group.get("ingress"), group.get("egress")]
+            if any(is_unknown(r) for r in rules):
+                check.note(f"the rules of {group.label()} are unknown during preview")
+            elif any(rules):
+                check.violation(
+                    vpc,
+                    f'its default security group "{group.name}" still has rules',
+                    "set ingress=[] and egress=[] on that aws:ec2/defaultSecurityGroup",
+                )
+
+
 POLICIES = [
     no_world_high_risk_ports,
     world_ingress_authorized_ports,
     network_acl_no_world_admin_ingress,
+    vpc_default_security_group_closed,
 ]

@@ -344,3 +344,38 @@ def test_alarm_topic_subscriber_is_not_applicable_in_dev() -> None:
     )
     assert outcome.violations == []
     assert "prod-only" in outcome.not_applicable
+
+
+# vpc-default-security-group-closed -------------------------------------------------------------
+
+MAIN_VPC = Res(t.VPC, "vpc", {"id": "vpc-1"})
+
+
+def test_vpc_whose_default_group_is_not_adopted_is_reported() -> None:
+    outcome = run_stack("vpc-default-security-group-closed", [MAIN_VPC])
+    assert_reported(outcome, MAIN_VPC, "keeps AWS's allow rules", "ingress=[]")
+
+
+def test_adopted_default_group_with_rules_is_reported() -> None:
+    group = Res(
+        t.DEFAULT_SECURITY_GROUP,
+        "default",
+        {"vpcId": "vpc-1", "ingress": [{"protocol": "-1"}], "egress": []},
+    )
+    outcome = run_stack("vpc-default-security-group-closed", [MAIN_VPC, group])
+    assert_reported(outcome, MAIN_VPC, "still has rules")
+
+
+def test_adopted_empty_default_group_passes_also_by_dependency() -> None:
+    group = Res(
+        t.DEFAULT_SECURITY_GROUP, "default", {"vpcId": "vpc-1", "ingress": [], "egress": []}
+    )
+    assert_clean(run_stack("vpc-default-security-group-closed", [MAIN_VPC, group]))
+    preview_vpc = Res(t.VPC, "vpc", {"id": UNKNOWN_STRING})
+    preview_group = Res(
+        t.DEFAULT_SECURITY_GROUP,
+        "default",
+        {"vpcId": UNKNOWN_STRING, "ingress": [], "egress": []},
+        {"vpcId": ["vpc"]},
+    )
+    assert_clean(run_stack("vpc-default-security-group-closed", [preview_vpc, preview_group]))
