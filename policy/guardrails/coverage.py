@@ -295,7 +295,8 @@ CONTROLS: tuple[Control, ...] = (
     Control(
         "RDS.6",
         "Enhanced monitoring is on",
-        reason="not yet: needs a monitoring IAM role in the database component; Performance Insights is on in prod",
+        ("rds-enhanced-monitoring",),
+        checkov="CKV_AWS_118",
     ),
     Control(
         "RDS.8",

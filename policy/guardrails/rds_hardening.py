@@ -150,6 +150,37 @@ def rds_custom_admin_username(check: ResourceCheck) -> None:
         )
 
 
+@resource_rule(
+    "rds-enhanced-monitoring",
+    types=RDS_INSTANCE,
+    level=MANDATORY,
+    config={
+        "maximumIntervalSeconds": {
+            "type": "integer",
+            "enum": [1, 5, 10, 15, 30, 60],
+            "default": 60,
+            "description": "Coarsest Enhanced Monitoring interval accepted, in seconds.",
+        }
+    },
+    description=(
+        "RDS instances run Enhanced Monitoring (monitoringInterval 1-60 s, default at most 60, "
+        "with a monitoringRoleArn) (FSBP RDS.6, CKV_AWS_118). Mandatory: CPU steal, memory "
+        "pressure and per-process load of the database host are visible nowhere else."
+    ),
+)
+def rds_enhanced_monitoring(check: ResourceCheck) -> None:
+    maximum = check.config["maximumIntervalSeconds"]
+    interval = check.known("monitoringInterval", 0) or 0
+    fix = (
+        f"set monitoringInterval={maximum} (or finer) and monitoringRoleArn to a role that "
+        "monitoring.rds.amazonaws.com assumes, with the AmazonRDSEnhancedMonitoringRole policy"
+    )
+    if not isinstance(interval, int | float) or not 0 < interval <= maximum:
+        check.violation(f"monitoringInterval is {fmt(interval)} (0 means off)", fix)
+    elif not is_set(check.get("monitoringRoleArn")):
+        check.violation("monitoringRoleArn is unset, so RDS cannot publish the metrics", fix)
+
+
 def _find(
     check: StackCheck,
     candidates: list[StackResource],
@@ -382,6 +413,7 @@ POLICIES = [
     rds_log_exports,
     rds_copy_tags_to_snapshots,
     rds_custom_admin_username,
+    rds_enhanced_monitoring,
     rds_force_tls,
     rds_isolated_subnets,
 ]

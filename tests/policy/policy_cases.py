@@ -61,6 +61,8 @@ GOOD_RDS = {
     "autoMinorVersionUpgrade": True,
     "copyTagsToSnapshot": True,
     "enabledCloudwatchLogsExports": ["postgresql"],
+    "monitoringInterval": 60,
+    "monitoringRoleArn": "arn:aws:iam::123456789012:role/db-monitoring",
 }
 
 TRACKING = "targetTrackingScalingPolicyConfiguration"

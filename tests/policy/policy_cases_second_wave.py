@@ -471,6 +471,13 @@ SECOND_WAVE_CASES = [
         "copyTagsToSnapshot=true",
     ),
     Case(
+        "rds-enhanced-monitoring",
+        t.RDS_INSTANCE,
+        with_(GOOD_RDS, monitoringInterval=0),
+        GOOD_RDS,
+        "set monitoringInterval=60",
+    ),
+    Case(
         "rds-custom-admin-username",
         t.RDS_INSTANCE,
         with_(GOOD_RDS, username="postgres"),
