@@ -126,6 +126,7 @@ def _alarm_names(check: StackCheck) -> tuple[set[str], dict[str, str], bool]:
 )
 def ecs_deployment_alarms_exist(check: StackCheck) -> None:
     names, by_urn, some_unknown = _alarm_names(check)
+    alarm_urns = {a.urn for a in check.of_type(METRIC_ALARM, COMPOSITE_ALARM)}
     for service in check.of_type(ECS_SERVICE):
         watched = get(service.props, "alarms.alarmNames")
         if not watched:
@@ -138,7 +139,12 @@ def ecs_deployment_alarms_exist(check: StackCheck) -> None:
         missing = [
             n for n in watched if isinstance(n, str) and n not in names and n not in from_deps
         ]
-        if any(is_unknown(n) for n in watched) or (missing and some_unknown):
+        deps = service.depends_on("alarms")
+        # An unknown name still comes from an alarm of the stack when every resource the
+        # property depends on is one (how the link shows during preview).
+        unknown_from_alarms = bool(deps) and all(u in alarm_urns for u in deps)
+        unresolved = any(is_unknown(n) for n in watched) and not unknown_from_alarms
+        if unresolved or (missing and some_unknown):
             check.note(
                 f"the deployment alarm names of {service.label()} are unknown during preview"
             )

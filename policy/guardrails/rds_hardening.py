@@ -274,12 +274,23 @@ def _is_internet_route(route: dict[str, Any] | StackResource, gateways: set[str]
     return is_set(targets["natGatewayId"]) or is_set(targets["egressOnlyGatewayId"])
 
 
+def _points_at(
+    check: StackCheck, source: StackResource, prop: str, target: StackResource, *props: str
+) -> bool | None:
+    """Like ``check.refers_to``, but an unknown value whose property dependencies name other
+    resources only is known not to point at ``target`` (how a preview still shows the links)."""
+    linked = check.refers_to(source, prop, target, *props)
+    if linked is None and source.depends_on(prop) and target.urn not in source.depends_on(prop):
+        return False
+    return linked
+
+
 def _table_routes(check: StackCheck, table: StackResource) -> list[Any]:
     """Inline routes of ``table`` plus aws:ec2/route resources pointing at it."""
     routes = table.get("routes") or table.get("route") or []
     found: list[Any] = list(routes) if isinstance(routes, list) else [routes]
     for route in check.of_type(ROUTE):
-        linked = check.refers_to(route, "routeTableId", table, "id")
+        linked = _points_at(check, route, "routeTableId", table, "id")
         if linked:
             found.append(route)
         elif linked is None:
@@ -302,14 +313,14 @@ def _subnet_exposure(
     associations = [
         a
         for a in check.of_type(ROUTE_TABLE_ASSOCIATION)
-        if check.refers_to(a, "subnetId", subnet, "id")
+        if _points_at(check, a, "subnetId", subnet, "id")
     ]
     tables: list[StackResource] = []
     for association in associations:
         linked = [
             t
             for t in check.of_type(ROUTE_TABLE)
-            if check.refers_to(association, "routeTableId", t, "id")
+            if _points_at(check, association, "routeTableId", t, "id")
         ]
         if not linked:
             return Unknown("route table")

@@ -379,3 +379,21 @@ def test_adopted_empty_default_group_passes_also_by_dependency() -> None:
         {"vpcId": ["vpc"]},
     )
     assert_clean(run_stack("vpc-default-security-group-closed", [preview_vpc, preview_group]))
+
+
+def test_deployment_alarm_names_from_stack_alarms_pass_during_preview() -> None:
+    latency = Res(t.METRIC_ALARM, "web-latency", {"name": UNKNOWN_STRING})
+    web = Res(
+        t.ECS_SERVICE,
+        "web",
+        {"alarms": {"alarmNames": [UNKNOWN_STRING], "enable": True}},
+        {"alarms": ["web-latency"]},
+    )
+    assert_clean(run_stack("ecs-deployment-alarms-exist", [latency, web]))
+
+
+def test_deployment_alarm_names_of_unknown_origin_skip_with_reason() -> None:
+    web = Res(t.ECS_SERVICE, "web", {"alarms": {"alarmNames": [UNKNOWN_STRING], "enable": True}})
+    outcome = run_stack("ecs-deployment-alarms-exist", [LATENCY, web])
+    assert outcome.violations == []
+    assert "unknown during preview" in outcome.not_applicable
