@@ -17,11 +17,12 @@ from policy_harness import (
     UNKNOWN_OBJECT,
     UNKNOWN_STRING,
     Res,
+    run_resource,
     run_stack,
 )
 
 from ops.synth.runner import Synthesis, synthesize
-from policy.guardrails.framework import StackGuardrail
+from policy.guardrails.framework import ResourceGuardrail, StackGuardrail
 
 COMPUTED = ("id", "arn", "name", "bucket")
 """Outputs the provider computes on create (auto-names included)."""
@@ -147,3 +148,19 @@ def _config(name: str) -> dict[str, Any] | None:
     policy = POLICIES[name]
     schema = policy.config_schema.properties if policy.config_schema else {}
     return PROD_CONFIG if "environment" in schema else None
+
+
+RESOURCE_POLICIES = sorted(n for n, p in POLICIES.items() if isinstance(p, ResourceGuardrail))
+
+
+@pytest.mark.parametrize("name", RESOURCE_POLICIES)
+def test_resource_policy_passes_prod_during_the_first_preview(prod: Synthesis, name: str) -> None:
+    policy = POLICIES[name]
+    assert isinstance(policy, ResourceGuardrail)
+    judged = [r for r in preview_resources(prod, unknown=True) if r.type in policy.resource_types]
+    for resource in judged:
+        outcome = run_resource(
+            name, resource.type, resource.props, name=resource.name, config=_config(name)
+        )
+        assert outcome.violations == [], outcome.text
+        assert "<unknown" not in (outcome.not_applicable or "")
