@@ -63,7 +63,7 @@ CONTROLS: tuple[Control, ...] = (
     Control(
         "EC2.10",
         "EC2 is reached through a VPC endpoint",
-        reason="VPC endpoints are judged by the edges rules (policy/guardrails/edges.py); the program adds interface endpoints in prod (network.interfaceEndpoints)",
+        reason="not adopted: nothing in the VPC calls the EC2 API (hosts and tasks call ECS, ECR, CloudWatch Logs, Secrets Manager and SSM); VPC endpoint rules are the edges rules' concern",
     ),
     Control(
         "EC2.15",
@@ -111,7 +111,7 @@ CONTROLS: tuple[Control, ...] = (
     Control(
         "EC2.55-57",
         "Interface endpoints for ECR API, Docker registry and Systems Manager",
-        reason="VPC endpoints are judged by the edges rules (policy/guardrails/edges.py); dev uses the NAT gateway instead to save cost",
+        reason="prod creates all three (network.interfaceEndpoints: ecr.api, ecr.dkr, ssm, ssmmessages, logs, secretsmanager); dev turns them off and uses the NAT gateway to save cost, so no policy forces them; VPC endpoint rules are the edges rules' concern",
     ),
     Control("EC2.170", "Launch templates use IMDSv2", ("launch-template-imdsv2",)),
     Control(
