@@ -313,7 +313,7 @@ CONTROLS: tuple[Control, ...] = (
     Control(
         "RDS.10",
         "IAM authentication is configured",
-        reason="not adopted: the app authenticates with the RDS-managed, RDS-rotated Secrets Manager password (rds-managed-master-password); IAM tokens would need the app to mint one every 15 minutes",
+        reason="not adopted: the Database component can turn it on (iam_database_authentication), but the app authenticates with the RDS-managed, RDS-rotated Secrets Manager password (rds-managed-master-password); IAM tokens would need the app to mint one every 15 minutes",
     ),
     Control(
         "RDS.11", "Automatic backups are enabled", ("rds-backup-retention",), checkov="CKV_AWS_133"
@@ -328,7 +328,7 @@ CONTROLS: tuple[Control, ...] = (
     Control(
         "RDS.20/21/22",
         "Event subscriptions for instances, parameter groups, security groups",
-        reason="not yet: RDS events are not wired to the alert topic; CloudWatch alarms on the instance are the signal today",
+        reason="not yet: RDS events are not wired to the alert topic (its KMS key and topic policy admit only CloudWatch); the prober's db-connectivity alarms are the signal today",
     ),
     Control(
         "RDS.23",
