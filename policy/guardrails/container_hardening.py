@@ -115,6 +115,21 @@ def ecs_task_no_host_network(check: ResourceCheck) -> None:
         )
 
 
+@resource_rule(
+    "ecs-task-no-host-ipc",
+    types=ECS_TASK_DEFINITION,
+    level=MANDATORY,
+    description=(
+        "Task definitions never share the host's IPC namespace (ipcMode=host) (CIS Docker "
+        "Benchmark 5.16). Mandatory: shared memory and semaphores of every process on the "
+        "instance become readable and writable from the container."
+    ),
+)
+def ecs_task_no_host_ipc(check: ResourceCheck) -> None:
+    if check.known("ipcMode") == "host":
+        check.violation('ipcMode is "host"', 'remove ipcMode (or set ipcMode="task")')
+
+
 def _volume_name(volume: Any) -> str:
     name = get(volume, "name")
     return f" ({fmt(name)})" if isinstance(name, str) else ""
@@ -156,5 +171,6 @@ POLICIES = [
     containers_no_added_capabilities,
     containers_image_pinned_by_digest,
     ecs_task_no_host_network,
+    ecs_task_no_host_ipc,
     ecs_task_efs_transit_encryption,
 ]

@@ -206,6 +206,11 @@ CONTROLS: tuple[Control, ...] = (
         "ECS.17", "Task definitions do not use host network mode", ("ecs-task-no-host-network",)
     ),
     Control(
+        "ECS (IPC)",
+        "Task definitions do not share the host's IPC namespace",
+        ("ecs-task-no-host-ipc",),
+    ),
+    Control(
         "ECS.18",
         "EFS volumes use transit encryption",
         ("ecs-task-efs-transit-encryption",),

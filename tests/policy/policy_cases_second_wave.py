@@ -245,6 +245,13 @@ SECOND_WAVE_CASES = [
         'networkMode="awsvpc"',
     ),
     Case(
+        "ecs-task-no-host-ipc",
+        t.ECS_TASK_DEFINITION,
+        task(HARDENED, ipcMode="host"),
+        task(HARDENED, ipcMode="task"),
+        'ipcMode="task"',
+    ),
+    Case(
         "ecs-task-efs-transit-encryption",
         t.ECS_TASK_DEFINITION,
         task(
