@@ -100,6 +100,8 @@ class DatabaseArgs:
     performance_insights: bool = False
     """Turn on Performance Insights with the free 7-day retention (prod)."""
     iam_database_authentication: bool = False
+    monitoring_interval_seconds: int = 60
+    """Enhanced Monitoring granularity (OS metrics); 0 turns it off (FSBP RDS.6)."""
     """Also allow IAM authentication tokens as passwords."""
     kms_key_id: pulumi.Input[str] | None = None
     """Customer managed key ARN for storage; None uses the AWS managed ``aws/rds`` key."""
@@ -115,6 +117,12 @@ def _problem(arg: str, value: object, allowed: str) -> ValueError:
 
 def _whole(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
+"""Enhanced Monitoring intervals RDS accepts, in seconds."""
+
+ENHANCED_MONITORING_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 
 
 def validate_args(args: DatabaseArgs) -> None:
@@ -149,6 +157,12 @@ def validate_args(args: DatabaseArgs) -> None:
         raise _problem(
             "username", args.username, "a letter then letters, digits, '_' and not reserved"
         )
+    if args.monitoring_interval_seconds not in MONITORING_INTERVALS:
+        raise _problem(
+            "monitoring_interval_seconds",
+            args.monitoring_interval_seconds,
+            "one of " + ", ".join(map(str, MONITORING_INTERVALS)) + " (0 = off)",
+        )
     low, high = BACKUP_RETENTION_RANGE
     if not _whole(args.backup_retention_days) or not low <= args.backup_retention_days <= high:
         raise _problem("backup_retention_days", args.backup_retention_days, f"{low}..{high}")
@@ -161,7 +175,8 @@ class Database(pulumi.ComponentResource):
     enforced by ``rds.force_ssl=1``, master password generated and held by RDS in Secrets
     Manager (never an input), automated backups kept ``backup_retention_days`` days, tags copied
     to snapshots, minor versions upgraded automatically, Postgres logs exported to CloudWatch
-    Logs; multi-AZ, deletion protection, a final snapshot and Performance Insights exactly as the
+    Logs, Enhanced Monitoring every ``monitoring_interval_seconds`` (default 60) through a role
+    only RDS monitoring of this account can assume; multi-AZ, deletion protection, a final snapshot and Performance Insights exactly as the
     arguments say. No bastion, no SSH: the only way in is Postgres from the client groups.
     """
 
@@ -234,6 +249,9 @@ class Database(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        monitoring_role = (
+            self._monitoring_role(name, tags, child) if args.monitoring_interval_seconds else None
+        )
         ceiling = args.max_allocated_storage
         instance = aws.rds.Instance(
             f"{name}-db",
@@ -271,6 +289,8 @@ class Database(pulumi.ComponentResource):
                 performance_insights_enabled=args.performance_insights,
                 performance_insights_retention_period=7 if args.performance_insights else None,
                 enabled_cloudwatch_logs_exports=["postgresql"],
+                monitoring_interval=args.monitoring_interval_seconds,
+                monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
                 tags=tags,
             ),
             opts=child,
@@ -294,6 +314,31 @@ class Database(pulumi.ComponentResource):
                 "identifier": self.identifier,
             }
         )
+
+    def _monitoring_role(
+        self, name: str, tags: dict[str, str], child: pulumi.ResourceOptions
+    ) -> aws.iam.Role:
+        """The role RDS Enhanced Monitoring assumes to publish OS metrics to CloudWatch Logs."""
+        account = aws.get_caller_identity_output(
+            opts=pulumi.InvokeOutputOptions(parent=self)
+        ).account_id
+        role = aws.iam.Role(
+            f"{name}-monitoring",
+            aws.iam.RoleArgs(
+                assume_role_policy=iam_documents.assume_role_policy(
+                    "monitoring.rds.amazonaws.com", source_account=account
+                ),
+                description=f"{name}: RDS Enhanced Monitoring publishes OS metrics",
+                tags=tags,
+            ),
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-monitoring",
+            aws.iam.RolePolicyAttachmentArgs(role=role.name, policy_arn=ENHANCED_MONITORING_POLICY),
+            opts=child,
+        )
+        return role
 
     def ecs_secrets(self, prefix: str = "DB_") -> pulumi.Output[list[dict[str, str]]]:
         """ECS container ``secrets`` for the master user: ``<prefix>USERNAME``/``PASSWORD``.

@@ -30,7 +30,6 @@ from components.network import Network, NetworkArgs
 from components.service import FastScaleOutSpec, ScalingSpec, ServiceWithAutoscalingArgs
 from settings import Settings
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 #: Where the normalized image build context is staged (git-ignored; see components.build_context).
 IMAGE_STAGING_DIR = ".image-context"
 
@@ -66,9 +65,12 @@ def cluster_args(s: Settings, network: Network) -> EcsClusterArgs:
 
 
 def image_args(s: Settings) -> AppImageArgs:
+    # The project directory is the working directory Pulumi runs the program in (and the one the
+    # offline tools chdir to), so the image context is found, and staged, relative to it.
+    project = Path.cwd()
     return AppImageArgs(
-        context=PROJECT_DIR / s.image.context,
-        staging_root=PROJECT_DIR / IMAGE_STAGING_DIR,
+        context=project / s.image.context,
+        staging_root=project / IMAGE_STAGING_DIR,
         keep_images=s.image.keep_images,
         force_delete=not s.is_prod,
     )

@@ -35,10 +35,17 @@ def _cost() -> str:
     return readme_table({stack: estimate_stack(stack) for stack in ("dev", "prod")})
 
 
+def _coverage() -> str:
+    from policy.guardrails.coverage import render as coverage
+
+    return coverage()
+
+
 SECTIONS: dict[str, Callable[[], str]] = {
     "settings": _settings,
     "policies": _policies,
     "cost": _cost,
+    "coverage": _coverage,
 }
 
 

@@ -286,3 +286,46 @@ def grace_period_problem(
     if value < minimum:
         return f"must be at least {minimum} seconds (got {value})"
     return None
+
+
+# -- second wave (issue 12): failover and scaling timing --------------------------------------
+
+FAILOVER_TARGET_SECONDS = 90
+"""How long an environment may be down before resolvers get the secondary (the prod resilience
+target ``env_failover`` in ops/resilience/model.py)."""
+
+FAILOVER_TTL_SECONDS = 60
+"""The DNS TTL counted against the failover target: ALB alias records have a fixed 60 s TTL."""
+
+CONNECTIVITY_DETECTION_CEILING_SECONDS = 180
+"""Longest a connectivity alarm may take to go off once a dependency is lost (period ×
+datapoints to alarm). Route 53 only accepts standard-resolution (60 s) alarms, so the
+dependency-loss path cannot meet the 90 s environment target; this is its own, looser budget."""
+
+SCALE_OUT_COOLDOWN_CEILING_SECONDS = 120
+"""Longest scale-out cooldown accepted: during a spike a longer cooldown holds the next scale-out
+back although the first new tasks are not enough."""
+
+PROD_MINIMUM_HEALTHY_PERCENT = 100
+"""Lowest deploymentMinimumHealthyPercent for a prod service: a deployment never removes serving
+capacity before its replacement is healthy."""
+
+
+def detection_seconds_problem(
+    interval: object, threshold: object, budget: float, what: str
+) -> str | None:
+    """Judge ``interval × threshold`` (seconds until a failure is detected) against ``budget``.
+
+    Example: ``detection_seconds_problem(30, 3, 30, "requestInterval × failureThreshold")`` ->
+    ``"requestInterval × failureThreshold is 30 × 3 = 90 s, more than the 30 s budget"``.
+    """
+    seconds, count = _number(interval), _whole(threshold)
+    if seconds is None or count is None:
+        return f"{what} must be numbers (got {interval!r} × {threshold!r})"
+    total = seconds * count
+    if total > budget:
+        return (
+            f"{what} is {_fmt(seconds)} × {count} = {_fmt(total)} s, more than the "
+            f"{_fmt(budget)} s budget"
+        )
+    return None

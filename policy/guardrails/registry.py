@@ -8,21 +8,31 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import (
+from . import (  # second wave (issue 12)
     alarms,
+    alert_delivery,
     autoscaling,
     capacity,
+    capacity_protection,
+    container_hardening,
     containers,
+    data_protection,
+    deployment_safety,
     dns,
     ecr,
     ecs,
     edges,
+    failover_timing,
     fast_scaling,
+    hosts,
     iam,
+    iam_wildcards,
     load_balancing,
     logs,
     network,
+    ports,
     rds,
+    rds_hardening,
 )
 from .framework import PACK_ENFORCEMENT_LEVEL
 
@@ -43,6 +53,17 @@ RULE_MODULES = (
     dns,
     alarms,
     edges,
+    # second wave (issue 12)
+    ports,
+    hosts,
+    container_hardening,
+    data_protection,
+    iam_wildcards,
+    rds_hardening,
+    capacity_protection,
+    deployment_safety,
+    failover_timing,
+    alert_delivery,
 )
 """Every module that declares policies, in catalogue order."""
 

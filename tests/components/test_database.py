@@ -233,3 +233,31 @@ def test_pure_helpers() -> None:
 def test_invalid_args_raise_naming_the_argument(change: dict, arg: str) -> None:
     with pytest.raises(ValueError, match=rf"DatabaseArgs\.{arg} must be"):
         Database("db", dataclasses.replace(DEV, **change))
+
+
+ROLE = "aws:iam/role:Role"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+
+
+def test_enhanced_monitoring_every_60_s_through_a_role_only_rds_monitoring_assumes(dev) -> None:
+    db = instance(dev)
+    (role,) = dev.of_type(ROLE)
+    (attachment,) = dev.of_type(ATTACHMENT)
+    assert db["monitoringInterval"] == 60
+    assert db["monitoringRoleArn"] == role.outputs["arn"]
+    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert [s["Principal"] for s in trust] == [{"Service": "monitoring.rds.amazonaws.com"}]
+    assert trust[0]["Condition"]["StringEquals"]["aws:SourceAccount"]
+    assert attachment.inputs["policyArn"].endswith("service-role/AmazonRDSEnhancedMonitoringRole")
+
+
+def test_enhanced_monitoring_off_creates_no_role(mocked) -> None:
+    rec = mocked(lambda: build(dataclasses.replace(DEV, monitoring_interval_seconds=0)))
+    assert instance(rec)["monitoringInterval"] == 0
+    assert "monitoringRoleArn" not in instance(rec)
+    assert rec.of_type(ROLE) == []
+
+
+def test_invalid_monitoring_interval_names_the_allowed_values() -> None:
+    with pytest.raises(ValueError, match=r"monitoring_interval_seconds must be one of 0, 1, 5"):
+        Database("db", dataclasses.replace(DEV, monitoring_interval_seconds=45))

@@ -57,6 +57,12 @@ GOOD_RDS = {
     "multiAz": True,
     "deletionProtection": True,
     "manageMasterUserPassword": True,
+    "username": "app_admin",
+    "autoMinorVersionUpgrade": True,
+    "copyTagsToSnapshot": True,
+    "enabledCloudwatchLogsExports": ["postgresql"],
+    "monitoringInterval": 60,
+    "monitoringRoleArn": "arn:aws:iam::123456789012:role/db-monitoring",
 }
 
 TRACKING = "targetTrackingScalingPolicyConfiguration"
@@ -706,3 +712,8 @@ CASES = [
         '"aws:SourceAccount": "<account>"',
     ),
 ]
+
+# The second wave of resource policies (issue 12) keeps its inputs beside this file.
+from policy_cases_second_wave import SECOND_WAVE_CASES  # noqa: E402
+
+CASES += SECOND_WAVE_CASES

@@ -103,6 +103,9 @@ def test_prod_only_policies_read_the_environment_and_default_to_prod() -> None:
         "lb-deletion-protection",
         "ecs-service-deployment-alarms",
         "autoscaling-prod-min-capacity",
+        "ecs-service-prod-minimum-healthy-percent",
+        "ecs-capacity-provider-termination-protection",
+        "alarm-topics-have-subscriber",
     }
     for name in PROD_ONLY:
         assert _default(name, "environment") == "prod"

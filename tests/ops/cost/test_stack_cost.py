@@ -25,7 +25,7 @@ def _project(tmp_path: Path, stack: str, edit: Callable[[dict[str, Any]], None])
     project = tmp_path / "project"
     project.mkdir()
     for entry in REPO.iterdir():
-        if entry.name not in (f"Pulumi.{stack}.yaml", ".git", ".venv"):
+        if entry.name != f"Pulumi.{stack}.yaml" and not entry.name.startswith("."):
             (project / entry.name).symlink_to(entry)
     config = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())
     edit(config["config"])
