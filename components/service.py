@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -74,6 +75,8 @@ class ServiceWithAutoscalingArgs:
     """ECS `secrets` entries (`name`, `valueFrom`) injected from Secrets Manager."""
     secret_arns: Sequence[pulumi.Input[str]] = ()
     """Secrets the execution role may read: exactly those behind `secrets`."""
+    task_role_statements: Sequence[Mapping[str, Any]] = ()
+    """Extra IAM statements for the application's task role (e.g. read its database secret)."""
     prober: ProberSpec | None = None
     """Connectivity-prober sidecar, or None."""
     deployment_alarms: DeploymentAlarmSpec | None = None
@@ -112,7 +115,7 @@ def _exec_role_statements(
 
 
 def _task_role_statements(args: ServiceWithAutoscalingArgs) -> list:
-    statements = []
+    statements: list = [dict(item) for item in args.task_role_statements]
     if args.prober is not None:
         statements.append(
             statement(
