@@ -14,6 +14,7 @@ from components.blue_green_dns import BlueGreenDns
 from components.connectivity_alarms import ConnectivityAlarms
 from components.dashboard import Dashboard
 from components.database import Database
+from components.database_bootstrap import DatabaseBootstrap
 from components.ecs_cluster import EcsCluster
 from components.endpoint_policies import S3GatewayAccess, S3GatewayAccessArgs
 from components.environment import ServiceEnvironment
@@ -55,15 +56,9 @@ for env_name in settings.environments:
         version=image.tag,
         exec_log_group_arn=cluster.exec_log_group_arn,
         prober_targets=build.probe_targets(settings, database.address if database else None),
-        secrets=database.ecs_secrets() if database else (),
-        secret_arns=[database.secret_arn] if database else (),
-        extra_environment={
-            "DB_HOST": database.address,
-            "DB_PORT": database.port.apply(str),
-            "DB_NAME": database.db_name,
-        }
-        if database
-        else None,
+        # The app reads its own role's secret at connect time: no credentials in the task.
+        task_role_statements=database.app_secret_read_statements() if database else (),
+        extra_environment=build.database_environment(database) if database else None,
     )
     environments[env_name] = ServiceEnvironment(
         env_name,
@@ -127,3 +122,11 @@ pulumi.export("imageRef", image.image_ref)
 pulumi.export("alarmTopicArn", alerts.topic_arn)
 if database:
     pulumi.export("databaseAddress", database.address)
+    bootstrap = DatabaseBootstrap(
+        "db-bootstrap",
+        build.database_bootstrap_args(
+            settings, database, cluster, image.image_ref, image.repository_arn
+        ),
+    )
+    pulumi.export("databaseBootstrapCommand", bootstrap.run_command)
+    pulumi.export("databaseRotateCommand", bootstrap.rotate_command)

@@ -6,11 +6,20 @@ given client security groups, one ingress rule each. The group has no egress rul
 groups are stateful, so replies to admitted connections flow anyway, and Postgres on RDS opens
 no connections of its own (the provider removes AWS's default allow-all egress rule).
 
-Credentials: ``manage_master_user_password`` makes RDS generate the password and keep it in a
-Secrets Manager secret (JSON with ``username`` and ``password``). The program never sees the
-password, so no ``password`` input exists to leak into state. Containers get the two values
-through ECS ``secrets`` entries (see :meth:`Database.ecs_secrets`); the host, port and database
-name are not secret and go through ``environment`` (:meth:`Database.ecs_environment`).
+Credentials: ``manage_master_user_password`` makes RDS generate the master password and keep it
+in a Secrets Manager secret (JSON with ``username`` and ``password``), rotated by RDS. The app
+does not use it: it logs in as a least-privilege role whose credentials live in a second secret
+made here, *empty* (:attr:`Database.app_secret_arn`). The one-shot bootstrap task
+(:mod:`components.database_bootstrap`, ``python -m steadystate_app.bootstrap_db``) reads the
+master secret, creates the role and writes the role's generated password into the app secret.
+The program never sees either password, so no password input exists to leak into state. The app
+reads the app secret at connect time (``DB_SECRET_ARN``); the host, port and database name are
+not secret and go through ``environment`` (:meth:`Database.ecs_environment`).
+
+Generations (:mod:`components.database_names`): the instance identifier, its final snapshot and
+its Postgres log group are named per instance generation, so a replacement or a second deletion
+never meets the previous generation's snapshot. The log group RDS exports to is created by the
+stack, before the instance, with the stack's retention, and is deleted with the stack.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import iam_documents
+from components import database_names, iam_documents
 
 POSTGRES_PORT = 5432
 """Port Postgres listens on and the only port the security group opens."""
@@ -31,6 +40,7 @@ POSTGRES_PORT = 5432
 _MAJOR_RE = re.compile(r"^(\d{2,})(\.\d+)?$")
 _DB_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
 _USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
+_APP_USERNAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _RESERVED_USERNAMES = frozenset({"rdsadmin", "rdsrepladmin", "rds_superuser", "postgres_admin"})
 BACKUP_RETENTION_RANGE = (7, 35)
 """Automated backup retention accepted (7 is the project's floor, 35 the RDS maximum)."""
@@ -45,26 +55,6 @@ def parameter_group_family(engine_version: str) -> str:
             f"'16.4' (got {engine_version!r})"
         )
     return f"postgres{match.group(1)}"
-
-
-def final_snapshot_identifier(name: str) -> str:
-    """A valid RDS snapshot identifier derived from the component name.
-
-    Letters, digits and single hyphens, starting with a letter, at most 255 characters.
-    """
-    cleaned = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()
-    if not cleaned or not cleaned[0].isalpha():
-        cleaned = f"db-{cleaned}".rstrip("-")
-    return f"{cleaned[:230]}-final-snapshot"
-
-
-def secret_value_from(secret_arn: str, json_key: str) -> str:
-    """ECS ``valueFrom`` for one JSON key of a Secrets Manager secret, current version.
-
-    Format ``<secret-arn>:<json-key>:<version-stage>:<version-id>``; empty stage and id mean
-    AWSCURRENT. Example: ``arn:...:secret:rds!db-1-AbCdEf:password::``.
-    """
-    return f"{secret_arn}:{json_key}::"
 
 
 @dataclass(frozen=True)
@@ -94,7 +84,8 @@ class DatabaseArgs:
     deletion_protection: bool = False
     """Refuse DeleteDBInstance until turned off (prod)."""
     skip_final_snapshot: bool = True
-    """Delete without a final snapshot (non-prod). False takes one named after the component."""
+    """Delete without a final snapshot (non-prod). False takes one named after the instance
+    generation (``<identifier>-final``)."""
     backup_retention_days: int = 7
     """Days of automated backups and point-in-time recovery (7..35)."""
     performance_insights: bool = False
@@ -107,6 +98,10 @@ class DatabaseArgs:
     """Customer managed key ARN for storage; None uses the AWS managed ``aws/rds`` key."""
     master_user_secret_kms_key_id: pulumi.Input[str] | None = None
     """Customer managed key for the master-user secret; None uses ``aws/secretsmanager``."""
+    log_retention_days: int = 30
+    """Retention of the ``postgresql`` log group the instance exports to."""
+    app_username: str = "steadystate_app"
+    """The app's least-privilege role, created by the bootstrap task (not the master user)."""
     tags: dict[str, str] = field(default_factory=dict)
     """Tags for every taggable child (copied to snapshots)."""
 
@@ -163,6 +158,18 @@ def validate_args(args: DatabaseArgs) -> None:
             args.monitoring_interval_seconds,
             "one of " + ", ".join(map(str, MONITORING_INTERVALS)) + " (0 = off)",
         )
+    if not _APP_USERNAME_RE.match(args.app_username) or args.app_username.startswith(
+        ("pg_", "rds")
+    ):
+        raise _problem(
+            "app_username",
+            args.app_username,
+            "lower-case letters, digits, '_' (max 63), not pg_* or rds*",
+        )
+    if args.app_username == args.username.lower():
+        raise _problem("app_username", args.app_username, "a role other than the master user")
+    if not _whole(args.log_retention_days) or args.log_retention_days < 1:
+        raise _problem("log_retention_days", args.log_retention_days, "a positive whole number")
     low, high = BACKUP_RETENTION_RANGE
     if not _whole(args.backup_retention_days) or not low <= args.backup_retention_days <= high:
         raise _problem("backup_retention_days", args.backup_retention_days, f"{low}..{high}")
@@ -187,11 +194,19 @@ class Database(pulumi.ComponentResource):
     db_name: str
     """Name of the database created at launch."""
     secret_arn: pulumi.Output[str]
-    """ARN of the RDS-managed master-user secret (JSON keys ``username``, ``password``)."""
+    """ARN of the RDS-managed master-user secret (JSON keys ``username``, ``password``): for the
+    bootstrap task only, never for the serving tasks."""
+    app_secret_arn: pulumi.Output[str]
+    """ARN of the app role's secret, empty until the bootstrap task writes it."""
+    app_username: str
+    """The app's role."""
+    log_group_name: pulumi.Output[str]
+    """The ``postgresql`` log group the instance exports to (owned by the stack)."""
     security_group_id: pulumi.Output[str]
     """Security group of the instance."""
     identifier: pulumi.Output[str]
-    """RDS instance identifier (the ``DBInstanceIdentifier`` metric dimension)."""
+    """RDS instance identifier (the ``DBInstanceIdentifier`` metric dimension), one per
+    generation."""
     arn: pulumi.Output[str]
     """ARN of the instance."""
 
@@ -253,9 +268,57 @@ class Database(pulumi.ComponentResource):
             self._monitoring_role(name, tags, child) if args.monitoring_interval_seconds else None
         )
         ceiling = args.max_allocated_storage
+        marker = aws.ssm.Parameter(
+            f"{name}-generation",
+            aws.ssm.ParameterArgs(
+                type="String",
+                description=(
+                    f"{name}: generation marker of the RDS instance. Its auto-generated name picks "
+                    "the instance identifier and final snapshot name; it is replaced when an "
+                    "input that replaces the instance changes."
+                ),
+                value=pulumi.Output.all(
+                    engine="postgres",
+                    db_name=args.db_name,
+                    username=args.username,
+                    storage_encrypted=True,
+                    kms_key_id=args.kms_key_id,
+                ).apply(database_names.marker_value),
+                tags=tags,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, replace_on_changes=["value"]),
+        )
+        prefix = database_names.identifier_prefix(pulumi.get_project(), pulumi.get_stack(), name)
+        identifier = marker.name.apply(
+            lambda marker_name: database_names.instance_identifier(prefix, marker_name)
+        )
+        # RDS creates this group itself on the first export (retention: never expire) unless it
+        # exists already: so it is created first, and the instance depends on it.
+        postgres_logs = aws.cloudwatch.LogGroup(
+            f"{name}-postgresql-logs",
+            aws.cloudwatch.LogGroupArgs(
+                name=identifier.apply(database_names.postgres_log_group_name),
+                retention_in_days=args.log_retention_days,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        app_secret = aws.secretsmanager.Secret(
+            f"{name}-app-credentials",
+            aws.secretsmanager.SecretArgs(
+                description=(
+                    f"{name}: login of the app's least-privilege role {args.app_username!r}; "
+                    "written by the bootstrap task (python -m steadystate_app.bootstrap_db)"
+                ),
+                kms_key_id=args.master_user_secret_kms_key_id,
+                tags=tags,
+            ),
+            opts=child,
+        )
         instance = aws.rds.Instance(
             f"{name}-db",
             aws.rds.InstanceArgs(
+                identifier=identifier,
                 engine="postgres",
                 engine_version=args.engine_version,
                 auto_minor_version_upgrade=True,
@@ -283,7 +346,7 @@ class Database(pulumi.ComponentResource):
                 skip_final_snapshot=args.skip_final_snapshot,
                 final_snapshot_identifier=None
                 if args.skip_final_snapshot
-                else final_snapshot_identifier(name),
+                else identifier.apply(database_names.final_snapshot_identifier),
                 backup_retention_period=args.backup_retention_days,
                 copy_tags_to_snapshot=True,
                 performance_insights_enabled=args.performance_insights,
@@ -293,13 +356,16 @@ class Database(pulumi.ComponentResource):
                 monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
                 tags=tags,
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[postgres_logs]),
         )
 
         self.address = instance.address
         self.port = instance.port
         self.db_name = args.db_name
         self.secret_arn = instance.master_user_secrets.apply(_first_secret_arn)
+        self.app_secret_arn = app_secret.arn
+        self.app_username = args.app_username
+        self.log_group_name = postgres_logs.name
         self.security_group_id = security_group.id
         self.identifier = instance.identifier
         self.arn = instance.arn
@@ -310,6 +376,8 @@ class Database(pulumi.ComponentResource):
                 "port": self.port,
                 "db_name": self.db_name,
                 "secret_arn": self.secret_arn,
+                "app_secret_arn": self.app_secret_arn,
+                "log_group_name": self.log_group_name,
                 "security_group_id": self.security_group_id,
                 "identifier": self.identifier,
             }
@@ -340,19 +408,6 @@ class Database(pulumi.ComponentResource):
         )
         return role
 
-    def ecs_secrets(self, prefix: str = "DB_") -> pulumi.Output[list[dict[str, str]]]:
-        """ECS container ``secrets`` for the master user: ``<prefix>USERNAME``/``PASSWORD``.
-
-        Each ``valueFrom`` names one JSON key of the RDS-managed secret, AWSCURRENT version, so
-        the container sees the current values at start and after a forced new deployment.
-        """
-        return self.secret_arn.apply(
-            lambda arn: [
-                {"name": f"{prefix}USERNAME", "valueFrom": secret_value_from(arn, "username")},
-                {"name": f"{prefix}PASSWORD", "valueFrom": secret_value_from(arn, "password")},
-            ]
-        )
-
     def ecs_environment(self, prefix: str = "DB_") -> pulumi.Output[list[dict[str, str]]]:
         """ECS container ``environment`` entries ``<prefix>HOST``, ``PORT`` and ``NAME``."""
         return pulumi.Output.all(self.address, self.port).apply(
@@ -363,38 +418,53 @@ class Database(pulumi.ComponentResource):
             ]
         )
 
-    def read_secret_policy_statements(self) -> list[dict[str, Any]]:
-        """IAM statements for the ECS *execution* role: read exactly this secret.
+    def app_secret_read_statements(self) -> list[dict[str, Any]]:
+        """IAM statements for the serving tasks' *task* role: read the app secret, nothing else.
 
-        ``secretsmanager:GetSecretValue`` on the secret's ARN only; ``kms:Decrypt`` on the
-        customer managed key, through Secrets Manager only, when one encrypts the secret (the
-        AWS managed ``aws/secretsmanager`` key needs no statement). Use with
+        ``secretsmanager:GetSecretValue`` on the app secret's ARN only (never the master secret);
+        ``kms:Decrypt`` through Secrets Manager when a customer managed key encrypts it. Use with
         :func:`components.iam_documents.document`.
         """
-        statements = [self.read_secret_policy_statement()]
-        if self._secret_kms_key_id is not None:
-            region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
-            statements.append(
-                iam_documents.statement(
-                    ["kms:Decrypt"],
-                    [self._secret_kms_key_id],
-                    sid="DecryptDatabaseSecret",
-                    conditions={
-                        "StringEquals": {
-                            "kms:ViaService": pulumi.Output.concat(
-                                "secretsmanager.", region, ".amazonaws.com"
-                            )
-                        }
-                    },
-                )
-            )
-        return statements
+        return [
+            iam_documents.statement(
+                ["secretsmanager:GetSecretValue"], [self.app_secret_arn], sid="ReadAppDbSecret"
+            ),
+            *self._kms_statements(["kms:Decrypt"]),
+        ]
 
-    def read_secret_policy_statement(self) -> dict[str, Any]:
-        """The ``secretsmanager:GetSecretValue`` statement on exactly this secret's ARN."""
-        return iam_documents.statement(
-            ["secretsmanager:GetSecretValue"], [self.secret_arn], sid="ReadDatabaseSecret"
-        )
+    def bootstrap_statements(self) -> list[dict[str, Any]]:
+        """IAM statements for the bootstrap task role: read the master secret, read and write
+        the app secret (plus the customer managed key through Secrets Manager, if any)."""
+        return [
+            iam_documents.statement(
+                ["secretsmanager:GetSecretValue"], [self.secret_arn], sid="ReadMasterDbSecret"
+            ),
+            iam_documents.statement(
+                ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"],
+                [self.app_secret_arn],
+                sid="WriteAppDbSecret",
+            ),
+            *self._kms_statements(["kms:Decrypt", "kms:GenerateDataKey"]),
+        ]
+
+    def _kms_statements(self, actions: list[str]) -> list[dict[str, Any]]:
+        if self._secret_kms_key_id is None:
+            return []  # the AWS managed aws/secretsmanager key needs no statement
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        return [
+            iam_documents.statement(
+                actions,
+                [self._secret_kms_key_id],
+                sid="DatabaseSecretKey",
+                conditions={
+                    "StringEquals": {
+                        "kms:ViaService": pulumi.Output.concat(
+                            "secretsmanager.", region, ".amazonaws.com"
+                        )
+                    }
+                },
+            )
+        ]
 
 
 def _first_secret_arn(secrets: Sequence[Any] | None) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -22,7 +23,7 @@ from .container_definitions import (
     task_volume_names,
 )
 from .deployment_alarms import DeploymentAlarmSpec, deployment_alarms
-from .iam_documents import assume_role_policy, document, ecs_tasks_source_arn, statement
+from .iam_documents import document, ecs_tasks_trust, statement
 
 ECS_DESIRED_COUNT = "ecs:service:DesiredCount"
 
@@ -102,6 +103,8 @@ class ServiceWithAutoscalingArgs:
     """ECS `secrets` entries (`name`, `valueFrom`) injected from Secrets Manager."""
     secret_arns: Sequence[pulumi.Input[str]] = ()
     """Secrets the execution role may read: exactly those behind `secrets`."""
+    task_role_statements: Sequence[Mapping[str, Any]] = ()
+    """Extra IAM statements for the application's task role (e.g. read its database secret)."""
     prober: ProberSpec | None = None
     """Connectivity-prober sidecar, or None."""
     deployment_alarms: DeploymentAlarmSpec | None = None
@@ -158,7 +161,7 @@ def _exec_role_statements(
 
 
 def _task_role_statements(args: ServiceWithAutoscalingArgs) -> list:
-    statements = []
+    statements: list = [dict(item) for item in args.task_role_statements]
     if args.prober is not None:
         statements.append(
             statement(
@@ -238,17 +241,8 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
         super().__init__("steadystate:service:ServiceWithAutoscaling", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = {"Role": args.role, "Environment": args.environment_name}
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        region = aws.get_region_output(opts=invoke).region
-        account = aws.get_caller_identity_output(opts=invoke).account_id
-        partition = aws.get_partition_output(opts=invoke).partition
-        self._trust = assume_role_policy(
-            "ecs-tasks.amazonaws.com",
-            source_account=account,
-            source_arn=pulumi.Output.all(partition, region, account).apply(
-                lambda parts: ecs_tasks_source_arn(*parts)
-            ),
-        )
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        self._trust = ecs_tasks_trust(self)
 
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -17,7 +18,8 @@ from components.blue_green_dns import BlueGreenDnsArgs, EnvironmentEndpoint
 from components.connectivity_alarms import ConnectivityAlarmsArgs
 from components.container_definitions import ProberSpec
 from components.dashboard import DashboardArgs
-from components.database import DatabaseArgs
+from components.database import Database, DatabaseArgs
+from components.database_bootstrap import DatabaseBootstrapArgs
 from components.deployment_alarms import DeploymentAlarmSpec
 from components.ecs_cluster import EcsCluster, EcsClusterArgs
 from components.environment import (
@@ -110,6 +112,41 @@ def database_args(s: Settings, network: Network, cluster: EcsCluster) -> Databas
         skip_final_snapshot=not d.final_snapshot,
         backup_retention_days=d.backup_retention_days,
         performance_insights=d.performance_insights,
+        log_retention_days=s.service.log_retention_days,
+    )
+
+
+def database_environment(database: Database) -> dict[str, pulumi.Input[str]]:
+    """Where the serving containers find the database: the app secret's ARN, never a password
+    (the app reads the secret when it connects, so rotations reach running tasks)."""
+    return {
+        "DB_HOST": database.address,
+        "DB_PORT": database.port.apply(str),
+        "DB_NAME": database.db_name,
+        "DB_SSLMODE": "require",  # the parameter group forces TLS (rds.force_ssl=1)
+        "DB_SECRET_ARN": database.app_secret_arn,
+    }
+
+
+def database_bootstrap_args(
+    s: Settings,
+    database: Database,
+    cluster: EcsCluster,
+    image: pulumi.Input[str],
+    repository_arn: pulumi.Input[str],
+) -> DatabaseBootstrapArgs:
+    return DatabaseBootstrapArgs(
+        image=image,
+        repository_arn=repository_arn,
+        cluster_name=cluster.cluster_name,
+        capacity_provider_name=cluster.capacity_provider_name,
+        environment={
+            **database_environment(database),
+            "DB_MASTER_SECRET_ARN": database.secret_arn,
+            "DB_APP_USERNAME": database.app_username,
+        },
+        task_role_statements=database.bootstrap_statements(),
+        log_retention_days=s.service.log_retention_days,
     )
 
 
@@ -229,6 +266,7 @@ def service_template(
     prober_targets: pulumi.Input[str] | None,
     secrets: pulumi.Input[Sequence[Mapping[str, str]]] = (),
     secret_arns: Sequence[pulumi.Input[str]] = (),
+    task_role_statements: Sequence[Mapping[str, Any]] = (),
     extra_environment: Mapping[str, pulumi.Input[str]] | None = None,
 ) -> ServiceWithAutoscalingArgs:
     sv = s.service
@@ -273,6 +311,7 @@ def service_template(
         },
         secrets=secrets,
         secret_arns=secret_arns,
+        task_role_statements=task_role_statements,
         prober=prober,
         deployment_alarms=deployment_alarm_spec(s, topic_arn),
         ecs_exec=s.operations.ecs_exec,

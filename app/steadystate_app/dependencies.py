@@ -18,6 +18,9 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 import psycopg
+import psycopg.conninfo
+
+from .db_credentials import Credentials, SecretCredentials, is_auth_failure
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 _USER_AGENT = "steadystate-probe/1"
@@ -87,16 +90,40 @@ class HttpDependency:
 class PostgresDependency:
     """Ready when a new connection runs ``SELECT 1``.
 
-    ``conninfo`` holds the password, so it is left out of the repr.
+    ``conninfo`` may hold the password, so it is left out of the repr. With ``credentials`` the
+    user name and password come from Secrets Manager at each connection instead (the conninfo
+    holds only host, port, database and TLS mode); a login refused for its credentials re-reads
+    the secret and tries once more with a newer version, so a rotation heals without a restart.
     """
 
     name: str
     conninfo: str = field(repr=False)
     connect_timeout: float = 2.0
+    credentials: SecretCredentials | None = None
 
     async def probe(self) -> None:
+        if self.credentials is None:
+            await self._select_one(self.conninfo)
+            return
+        current = await self.credentials.current()
+        try:
+            await self._select_one(self._with(current))
+        except psycopg.OperationalError as exc:
+            if not is_auth_failure(exc):
+                raise
+            newer = await self.credentials.refresh_after_auth_failure(current)
+            if newer is None:
+                raise
+            await self._select_one(self._with(newer))
+
+    def _with(self, credentials: Credentials) -> str:
+        return psycopg.conninfo.make_conninfo(
+            self.conninfo, user=credentials.username, password=credentials.password
+        )
+
+    async def _select_one(self, conninfo: str) -> None:
         conn = await psycopg.AsyncConnection.connect(
-            self.conninfo,
+            conninfo,
             # libpq's own bound (whole seconds, at least 2); check() enforces the exact one.
             connect_timeout=max(2, math.ceil(self.connect_timeout)),
             application_name="steadystate-ready",

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import psycopg.conninfo
 
+from .db_credentials import SecretCredentials
 from .dependencies import (
     Dependency,
     HttpDependency,
@@ -183,17 +184,27 @@ def _scaling_metric(env: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _postgres(env: Mapping[str, str], timeout: float) -> PostgresDependency | None:
-    """The database: DATABASE_URL, or credentials (see :func:`_credentials`) plus
-    DB_HOST/DB_PORT/DB_NAME."""
-    url, secret = env.get("DATABASE_URL"), _credentials(env)
-    if url and secret is not None:
-        raise SettingsError("set DATABASE_URL or the DB_* credentials, not both")
+    """The database: DATABASE_URL; or DB_SECRET_ARN (credentials read from Secrets Manager at
+    connect time, what the stack sets); or static credentials (see :func:`_credentials`). The
+    last two take DB_HOST/DB_PORT/DB_NAME/DB_SSLMODE from the environment."""
+    url, secret_id, secret = env.get("DATABASE_URL"), env.get("DB_SECRET_ARN"), _credentials(env)
+    if sum(bool(choice) for choice in (url, secret_id, secret is not None)) > 1:
+        raise SettingsError(
+            "set only one of DATABASE_URL, DB_SECRET_ARN or the DB_* credentials "
+            "(DB_SECRET_JSON or DB_USERNAME/DB_PASSWORD)"
+        )
     if url:
         try:
             psycopg.conninfo.conninfo_to_dict(url)
         except psycopg.ProgrammingError:
             raise SettingsError("DATABASE_URL is not a valid libpq URL or DSN") from None
         return PostgresDependency(POSTGRES, url, timeout)
+    if secret_id:
+        if not env.get("DB_HOST"):
+            raise SettingsError("DB_SECRET_ARN is set but DB_HOST is not")
+        refresh = _number(env, "DB_SECRET_REFRESH_SECONDS", float, 300.0, 1.0, 86_400.0)
+        credentials = SecretCredentials(secret_id, refresh, _secret_region(env, secret_id))
+        return PostgresDependency(POSTGRES, _conninfo(env, dict(env)), timeout, credentials)
     if secret is None:
         return None
     # An RDS-managed secret also carries host, port and dbname; the environment wins over it.
@@ -202,15 +213,27 @@ def _postgres(env: Mapping[str, str], timeout: float) -> PostgresDependency | No
     db_env.update((var, env[var]) for var in from_secret if env.get(var))
     if "DB_HOST" not in db_env:
         raise SettingsError("database credentials are set but DB_HOST is not")
-    conninfo = psycopg.conninfo.make_conninfo(
+    conninfo = _conninfo(env, db_env, user=secret["username"], password=secret["password"])
+    return PostgresDependency(POSTGRES, conninfo, timeout)
+
+
+def _conninfo(env: Mapping[str, str], db_env: Mapping[str, str], **login: str) -> str:
+    return psycopg.conninfo.make_conninfo(
         host=db_env["DB_HOST"],
         port=_number(db_env, "DB_PORT", int, 5432, 1, 65_535),
-        dbname=db_env.get("DB_NAME", "postgres"),
-        user=secret["username"],
-        password=secret["password"],
+        dbname=db_env.get("DB_NAME") or "postgres",
         sslmode=env.get("DB_SSLMODE", "prefer"),
+        **login,
     )
-    return PostgresDependency(POSTGRES, conninfo, timeout)
+
+
+def _secret_region(env: Mapping[str, str], secret_id: str) -> str | None:
+    """The secret ARN's own region, else AWS_REGION / AWS_DEFAULT_REGION (botocore by itself
+    reads only the latter)."""
+    parts = secret_id.split(":")
+    if secret_id.startswith("arn:") and len(parts) > 3 and parts[3]:
+        return parts[3]
+    return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
 
 
 def _credentials(env: Mapping[str, str]) -> dict[str, Any] | None:

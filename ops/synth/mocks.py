@@ -42,6 +42,8 @@ _AUTONAMED = {
     "aws:rds/subnetGroup:SubnetGroup",
     "aws:rds/parameterGroup:ParameterGroup",
     "aws:cloudwatch/dashboard:Dashboard",
+    "aws:ssm/parameter:Parameter",
+    "aws:secretsmanager/secret:Secret",
 }
 
 _SERVICE_OF = {
@@ -202,6 +204,11 @@ class SteadyMocks(pulumi.runtime.Mocks):
                 if inputs.get("manageMasterUserPassword")
                 else [],
             }
+        if typ == "aws:secretsmanager/secret:Secret":
+            arn = _arn("secretsmanager", region, f"secret:{physical}-{h[:6]}")
+            return arn, {"arn": arn}
+        if typ == "aws:ssm/parameter:Parameter":
+            return physical, {"arn": _arn("ssm", region, f"parameter/{physical}"), "version": 1}
         if typ == "aws:route53/zone:Zone":
             return f"Z{h.upper()[:20]}", {
                 "zoneId": f"Z{h.upper()[:20]}",

@@ -294,3 +294,16 @@ def cloudwatch(port: int) -> Any:
         aws_access_key_id=AWS_TEST_ENV["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=AWS_TEST_ENV["AWS_SECRET_ACCESS_KEY"],
     )
+
+
+def secretsmanager(port: int) -> Any:
+    """A boto3 Secrets Manager client talking to the moto_server on ``port``."""
+    import boto3
+
+    return boto3.client(
+        "secretsmanager",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        region_name=AWS_TEST_ENV["AWS_REGION"],
+        aws_access_key_id=AWS_TEST_ENV["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=AWS_TEST_ENV["AWS_SECRET_ACCESS_KEY"],
+    )

@@ -117,7 +117,7 @@ def test_rds_secret_supplies_host_port_and_dbname_unless_env_overrides() -> None
         ({"DB_SECRET_JSON": "{not json"}, "DB_SECRET_JSON must be a JSON object"),
         ({"DB_SECRET_JSON": '{"username": "u"}'}, "DB_SECRET_JSON must be a JSON object"),
         ({"DB_SECRET_JSON": '{"username": "u", "password": "p"}'}, "DB_HOST is not"),
-        ({"DATABASE_URL": "postgresql://x", "DB_USERNAME": "u", "DB_PASSWORD": "p"}, "not both"),
+        ({"DATABASE_URL": "postgresql://x", "DB_USERNAME": "u", "DB_PASSWORD": "p"}, "only one of"),
         ({"DB_SECRET_JSON": '{"username": "u", "password": "p"}', "DB_PASSWORD": "p"}, "not both"),
         ({"DB_SECRET_JSON": '{"username": "u", "password": 7}'}, "DB_SECRET_JSON must be"),
         ({"DB_SECRET_JSON": '["u", "p"]'}, "DB_SECRET_JSON must be"),

@@ -9,13 +9,7 @@ import pulumi
 import pytest
 
 from components import iam_documents
-from components.database import (
-    Database,
-    DatabaseArgs,
-    final_snapshot_identifier,
-    parameter_group_family,
-    secret_value_from,
-)
+from components.database import Database, DatabaseArgs, parameter_group_family
 
 INSTANCE = "aws:rds/instance:Instance"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -23,6 +17,7 @@ EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
 PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
+SECRET = "aws:secretsmanager/secret:Secret"
 
 DEV = DatabaseArgs(
     vpc_id="vpc-0123",
@@ -47,10 +42,12 @@ def build(args: DatabaseArgs = DEV) -> Database:
     pulumi.export("db_name", db.db_name)
     pulumi.export("secret_arn", db.secret_arn)
     pulumi.export("security_group_id", db.security_group_id)
-    pulumi.export("ecs_secrets", db.ecs_secrets())
-    pulumi.export("ecs_secrets_app", db.ecs_secrets(prefix="APP_DB_"))
+    pulumi.export("app_secret_arn", db.app_secret_arn)
+    pulumi.export("identifier", db.identifier)
+    pulumi.export("log_group_name", db.log_group_name)
     pulumi.export("ecs_environment", db.ecs_environment())
-    pulumi.export("policy", iam_documents.document(*db.read_secret_policy_statements()))
+    pulumi.export("policy", iam_documents.document(*db.app_secret_read_statements()))
+    pulumi.export("bootstrap_policy", iam_documents.document(*db.bootstrap_statements()))
     return db
 
 
@@ -104,7 +101,7 @@ def test_prod_switches_are_on(prod) -> None:
     assert db["performanceInsightsEnabled"] is True
     assert db["performanceInsightsRetentionPeriod"] == 7
     assert db["skipFinalSnapshot"] is False
-    assert db["finalSnapshotIdentifier"] == "db-final-snapshot"
+    assert db["finalSnapshotIdentifier"] == f"{db['identifier']}-final"
     assert db["backupRetentionPeriod"] == 14
 
 
@@ -156,19 +153,6 @@ def test_outputs(dev) -> None:
     assert dev.outputs["secret_arn"] == record.outputs["masterUserSecrets"][0]["secretArn"]
 
 
-def test_ecs_secrets_point_at_json_keys_of_the_secret(dev) -> None:
-    arn = dev.outputs["secret_arn"]
-    assert arn.startswith("arn:aws:secretsmanager:us-east-2:123456789012:secret:")
-    assert dev.outputs["ecs_secrets"] == [
-        {"name": "DB_USERNAME", "valueFrom": f"{arn}:username::"},
-        {"name": "DB_PASSWORD", "valueFrom": f"{arn}:password::"},
-    ]
-    assert [s["name"] for s in dev.outputs["ecs_secrets_app"]] == [
-        "APP_DB_USERNAME",
-        "APP_DB_PASSWORD",
-    ]
-
-
 def test_ecs_environment_carries_the_non_secret_connection_details(dev) -> None:
     assert dev.outputs["ecs_environment"] == [
         {"name": "DB_HOST", "value": dev.outputs["address"]},
@@ -177,16 +161,30 @@ def test_ecs_environment_carries_the_non_secret_connection_details(dev) -> None:
     ]
 
 
-def test_execution_role_statement_reads_exactly_this_secret(dev) -> None:
+def test_serving_statement_reads_only_the_app_secret(dev) -> None:
     (statement,) = json.loads(dev.outputs["policy"])["Statement"]
     assert statement["Effect"] == "Allow"
     assert statement["Action"] == ["secretsmanager:GetSecretValue"]
-    assert statement["Resource"] == [dev.outputs["secret_arn"]]
+    assert statement["Resource"] == [dev.outputs["app_secret_arn"]]
+    assert dev.outputs["secret_arn"] not in dev.outputs["policy"]  # never the master secret
+
+
+def test_bootstrap_statements_read_the_master_and_write_the_app_secret(dev) -> None:
+    statements = json.loads(dev.outputs["bootstrap_policy"])["Statement"]
+    assert [(s["Action"], s["Resource"]) for s in statements] == [
+        (["secretsmanager:GetSecretValue"], [dev.outputs["secret_arn"]]),
+        (
+            ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"],
+            [dev.outputs["app_secret_arn"]],
+        ),
+    ]
 
 
 def test_customer_key_adds_a_scoped_decrypt(mocked) -> None:
     rec = mocked(lambda: build(dataclasses.replace(DEV, master_user_secret_kms_key_id=CMK)))
     assert instance(rec)["masterUserSecretKmsKeyId"] == CMK
+    (secret,) = rec.of_type(SECRET)
+    assert secret.inputs["kmsKeyId"] == CMK
     statements = json.loads(rec.outputs["policy"])["Statement"]
     assert [s["Action"] for s in statements] == [["secretsmanager:GetSecretValue"], ["kms:Decrypt"]]
     decrypt = statements[1]
@@ -194,6 +192,9 @@ def test_customer_key_adds_a_scoped_decrypt(mocked) -> None:
     assert decrypt["Condition"] == {
         "StringEquals": {"kms:ViaService": "secretsmanager.us-east-2.amazonaws.com"}
     }
+    bootstrap = json.loads(rec.outputs["bootstrap_policy"])["Statement"]
+    assert bootstrap[-1]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert bootstrap[-1]["Condition"] == decrypt["Condition"]
 
 
 def test_storage_autoscaling_off_when_ceiling_equals_allocation(mocked) -> None:
@@ -210,9 +211,6 @@ def test_children_are_parented(dev) -> None:
 def test_pure_helpers() -> None:
     assert parameter_group_family("16") == "postgres16"
     assert parameter_group_family("16.4") == "postgres16"
-    assert final_snapshot_identifier("prod_DB") == "prod-db-final-snapshot"
-    assert final_snapshot_identifier("1db") == "db-1db-final-snapshot"
-    assert secret_value_from("arn:x:secret:s-AbC", "password") == "arn:x:secret:s-AbC:password::"
 
 
 @pytest.mark.parametrize(

@@ -138,25 +138,76 @@ def test_services_run_the_pushed_digest(stacks, stack: str) -> None:
     assert "@sha256:" in digest
 
 
-def test_prod_services_get_database_credentials_only_as_secrets(stacks) -> None:
+def _service_tasks(synthesis) -> list:
+    return [
+        t
+        for t in synthesis.of_type("aws:ecs/taskDefinition:TaskDefinition")
+        if "DatabaseBootstrap" not in t.urn
+    ]
+
+
+def _role_policy(synthesis, role_arn: str) -> str:
+    (role,) = [r for r in synthesis.of_type("aws:iam/role:Role") if r.outputs["arn"] == role_arn]
+    policies = [
+        p.inputs["policy"]
+        for p in synthesis.of_type("aws:iam/rolePolicy:RolePolicy")
+        if p.inputs["role"] == role.outputs["name"]
+    ]
+    return "\n".join(policies)
+
+
+def test_prod_services_read_only_the_app_secret_when_they_connect(stacks) -> None:
     prod = stacks["prod"]
-    secret_arn = prod.of_type("aws:rds/instance:Instance")[0].outputs["masterUserSecrets"][0][
+    master = prod.of_type("aws:rds/instance:Instance")[0].outputs["masterUserSecrets"][0][
         "secretArn"
     ]
-    for task in prod.of_type("aws:ecs/taskDefinition:TaskDefinition"):
+    (app_secret,) = prod.of_type("aws:secretsmanager/secret:Secret")
+    tasks = _service_tasks(prod)
+    assert tasks
+    for task in tasks:
         app = json.loads(task.inputs["containerDefinitions"])[0]
-        assert {s["valueFrom"] for s in app["secrets"]} == {
-            f"{secret_arn}:username::",
-            f"{secret_arn}:password::",
-        }
-        env = {e["name"] for e in app["environment"]}
-        assert {"DB_HOST", "DB_PORT", "DB_NAME"} <= env and "DB_PASSWORD" not in env
+        assert not app.get("secrets"), "no credentials injected at task start: they go stale"
+        env = {e["name"]: e["value"] for e in app["environment"]}
+        assert env["DB_SECRET_ARN"] == app_secret.outputs["arn"]
+        assert env["DB_SSLMODE"] == "require"
+        assert {"DB_HOST", "DB_PORT", "DB_NAME"} <= set(env) and "DB_PASSWORD" not in env
+        task_policy = json.loads(_role_policy(prod, task.inputs["taskRoleArn"]))
+        reads = [
+            s for s in task_policy["Statement"] if "secretsmanager:GetSecretValue" in s["Action"]
+        ]
+        assert [s["Resource"] for s in reads] == [[app_secret.outputs["arn"]]]
+        for role in ("taskRoleArn", "executionRoleArn"):
+            assert master not in _role_policy(prod, task.inputs[role])
+
+
+def test_prod_bootstrap_task_alone_reads_the_master_secret(stacks) -> None:
+    prod = stacks["prod"]
+    master = prod.of_type("aws:rds/instance:Instance")[0].outputs["masterUserSecrets"][0][
+        "secretArn"
+    ]
+    (bootstrap,) = [
+        t
+        for t in prod.of_type("aws:ecs/taskDefinition:TaskDefinition")
+        if "DatabaseBootstrap" in t.urn
+    ]
+    (container,) = json.loads(bootstrap.inputs["containerDefinitions"])
+    assert container["command"] == ["python", "-m", "steadystate_app.bootstrap_db"]
+    assert container["image"] == prod.outputs["imageRef"]
+    env = {e["name"]: e["value"] for e in container["environment"]}
+    assert env["DB_MASTER_SECRET_ARN"] == master
+    assert env["DB_APP_USERNAME"] == "steadystate_app"
+    assert master in _role_policy(prod, bootstrap.inputs["taskRoleArn"])
+    assert master not in _role_policy(prod, bootstrap.inputs["executionRoleArn"])
+    command = prod.outputs["databaseBootstrapCommand"]
+    assert command.startswith("aws ecs run-task --cluster ")
+    assert bootstrap.inputs["family"] in command
+    assert "--rotate" in prod.outputs["databaseRotateCommand"]
 
 
 def test_prod_prober_watches_the_database(stacks) -> None:
     prod = stacks["prod"]
     address = prod.outputs["databaseAddress"]
-    for task in prod.of_type("aws:ecs/taskDefinition:TaskDefinition"):
+    for task in _service_tasks(prod):
         prober = json.loads(task.inputs["containerDefinitions"])[1]
         targets = {e["name"]: e["value"] for e in prober["environment"]}["PROBE_TARGETS"]
         assert f"db=tcp://{address}:5432" in targets
