@@ -21,7 +21,8 @@ import pulumi
 import pulumi_aws as aws
 
 from .container_definitions import APP_USER
-from .iam_documents import document, ecs_tasks_trust, statement
+from .iam_documents import statement
+from .task_roles import ecs_task_role, ecs_tasks_trust
 
 BOOTSTRAP_CONTAINER = "bootstrap"
 BOOTSTRAP_COMMAND = ("python", "-m", "steadystate_app.bootstrap_db")
@@ -120,13 +121,14 @@ class DatabaseBootstrap(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
         region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
-        self._trust = ecs_tasks_trust(self)
+        trust = ecs_tasks_trust(self)
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             aws.cloudwatch.LogGroupArgs(retention_in_days=args.log_retention_days, tags=tags),
             opts=child,
         )
-        execution_role = self._role(
+        execution_role = ecs_task_role(
+            self,
             f"{name}-execution",
             f"ECS agent for {name}: pull the image, write logs",
             [
@@ -147,12 +149,15 @@ class DatabaseBootstrap(pulumi.ComponentResource):
                 ),
             ],
             tags,
+            trust=trust,
         )
-        task_role = self._role(
+        task_role = ecs_task_role(
+            self,
             f"{name}-task",
             f"{name}: create the app's database role and write its secret",
             [dict(item) for item in args.task_role_statements],
             tags,
+            trust=trust,
         )
         containers = pulumi.Output.all(
             image=args.image,
@@ -197,22 +202,3 @@ class DatabaseBootstrap(pulumi.ComponentResource):
                 "rotate_command": self.rotate_command,
             }
         )
-
-    def _role(
-        self, name: str, description: str, statements: list[dict[str, Any]], tags: dict[str, str]
-    ) -> aws.iam.Role:
-        role = aws.iam.Role(
-            f"{name}-role",
-            aws.iam.RoleArgs(
-                description=description,
-                assume_role_policy=self._trust,
-                tags=tags,
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        aws.iam.RolePolicy(
-            f"{name}-policy",
-            aws.iam.RolePolicyArgs(role=role.name, policy=document(*statements)),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        return role

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 
 
 def statement(
@@ -67,18 +66,3 @@ def ecs_tasks_source_arn(partition: str, region: str, account: str) -> str:
     """`arn:<partition>:ecs:<region>:<account>:*`: the `aws:SourceArn` pattern ECS documents for
     task roles (the task, task set or service assuming it is in this account and region)."""
     return f"arn:{partition}:ecs:{region}:{account}:*"
-
-
-def ecs_tasks_trust(parent: pulumi.Resource) -> pulumi.Output[str]:
-    """Trust policy for an ECS task or execution role, limited to this account and region."""
-    invoke = pulumi.InvokeOutputOptions(parent=parent)
-    region = aws.get_region_output(opts=invoke).region
-    account = aws.get_caller_identity_output(opts=invoke).account_id
-    partition = aws.get_partition_output(opts=invoke).partition
-    return assume_role_policy(
-        "ecs-tasks.amazonaws.com",
-        source_account=account,
-        source_arn=pulumi.Output.all(partition, region, account).apply(
-            lambda parts: ecs_tasks_source_arn(*parts)
-        ),
-    )

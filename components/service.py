@@ -23,7 +23,8 @@ from .container_definitions import (
     task_volume_names,
 )
 from .deployment_alarms import DeploymentAlarmSpec, deployment_alarms
-from .iam_documents import document, ecs_tasks_trust, statement
+from .iam_documents import statement
+from .task_roles import ecs_task_role, ecs_tasks_trust
 
 ECS_DESIRED_COUNT = "ecs:service:DesiredCount"
 
@@ -242,7 +243,7 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = {"Role": args.role, "Environment": args.environment_name}
         region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
-        self._trust = ecs_tasks_trust(self)
+        trust = ecs_tasks_trust(self)
 
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
@@ -250,14 +251,21 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
             opts=child,
         )
 
-        execution_role = self._task_role(
+        execution_role = ecs_task_role(
+            self,
             f"{name}-execution",
             f"ECS agent for {name}: pull the image, write logs, read its secrets",
             _exec_role_statements(args, log_group.arn),
             tags,
+            trust=trust,
         )
-        task_role = self._task_role(
-            f"{name}-task", f"Application code of {name}", _task_role_statements(args), tags
+        task_role = ecs_task_role(
+            self,
+            f"{name}-task",
+            f"Application code of {name}",
+            _task_role_statements(args),
+            tags,
+            trust=trust,
         )
 
         containers = pulumi.Output.all(
@@ -396,27 +404,6 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
                 "alarm_names": self.alarm_names,
             }
         )
-
-    def _task_role(
-        self, name: str, description: str, statements: list, tags: dict[str, str]
-    ) -> aws.iam.Role:
-        """A role ECS tasks assume (`<name>-role`), with its inline policy when it needs one."""
-        role = aws.iam.Role(
-            f"{name}-role",
-            aws.iam.RoleArgs(
-                description=description,
-                assume_role_policy=self._trust,
-                tags=tags,
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        if statements:
-            aws.iam.RolePolicy(
-                f"{name}-policy",
-                aws.iam.RolePolicyArgs(role=role.name, policy=document(*statements)),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-        return role
 
     def _fast_scale_out(
         self,
