@@ -324,7 +324,11 @@ def run_with_chaoslib(experiment: dict[str, Any], overrides: Mapping[str, Any]) 
     experiment = json.loads(json.dumps(experiment))  # chaoslib mutates its argument
     experiment_vars = (dict(overrides), None)
     ensure_experiment_is_valid_with_vars(experiment, overrides, ensure_experiment_is_valid)
-    journal = run_experiment(experiment, settings={}, experiment_vars=experiment_vars)
+    journal = run_experiment(
+        experiment,
+        settings={},
+        experiment_vars=experiment_vars,  # pyright: ignore[reportArgumentType]  chaoslib annotates Dict but Runner.configure unpacks (config_vars, secret_vars)
+    )
     journal["engine"] = f"chaostoolkit-lib {__version__}"
     return journal
 

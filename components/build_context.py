@@ -12,7 +12,7 @@ _ALWAYS_IGNORED = ("__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", ".myp
 
 def _ignore_patterns(context: Path) -> list[str]:
     ignore_file = context / ".dockerignore"
-    patterns = list(_ALWAYS_IGNORED)
+    patterns: list[str] = list(_ALWAYS_IGNORED)
     if ignore_file.exists():
         for line in ignore_file.read_text().splitlines():
             line = line.strip()

@@ -86,6 +86,31 @@ class ServiceWithAutoscalingArgs:
     """Namespace the prober may publish to (the task role is limited to it)."""
 
 
+@dataclass(frozen=True)
+class LoadBalancerWiring:
+    """The target-group and load-balancer identifiers a service cannot run without."""
+
+    target_group_arn: pulumi.Input[str]
+    target_group_arn_suffix: pulumi.Input[str]
+    load_balancer_arn_suffix: pulumi.Input[str]
+
+
+def load_balancer_wiring(name: str, args: ServiceWithAutoscalingArgs) -> LoadBalancerWiring:
+    """The args' load-balancer identifiers, or ValueError naming every one left unset."""
+    tg_arn = args.target_group_arn
+    tg_suffix = args.target_group_arn_suffix
+    lb_suffix = args.load_balancer_arn_suffix
+    if tg_arn is None or tg_suffix is None or lb_suffix is None:
+        given = {
+            "target_group_arn": tg_arn,
+            "target_group_arn_suffix": tg_suffix,
+            "load_balancer_arn_suffix": lb_suffix,
+        }
+        missing = [field_name for field_name, value in given.items() if value is None]
+        raise ValueError(f"ServiceWithAutoscaling {name}: {', '.join(missing)} must be set")
+    return LoadBalancerWiring(tg_arn, tg_suffix, lb_suffix)
+
+
 def _exec_role_statements(
     args: ServiceWithAutoscalingArgs, log_group_arn: pulumi.Output[str]
 ) -> list:
@@ -173,13 +198,7 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
         args: ServiceWithAutoscalingArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        missing = [
-            f
-            for f in ("target_group_arn", "target_group_arn_suffix", "load_balancer_arn_suffix")
-            if getattr(args, f) is None
-        ]
-        if missing:
-            raise ValueError(f"ServiceWithAutoscaling {name}: {', '.join(missing)} must be set")
+        wiring = load_balancer_wiring(name, args)
         if args.role not in ("fleet", "onebox"):
             raise ValueError(
                 f"ServiceWithAutoscaling {name}: role {args.role!r} must be fleet or onebox"
@@ -253,8 +272,8 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
             deployment_alarms(
                 name,
                 args.deployment_alarms,
-                args.target_group_arn_suffix,
-                args.load_balancer_arn_suffix,
+                wiring.target_group_arn_suffix,
+                wiring.load_balancer_arn_suffix,
                 parent=self,
             )
             if args.deployment_alarms
@@ -275,7 +294,7 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
                 ],
                 load_balancers=[
                     aws.ecs.ServiceLoadBalancerArgs(
-                        target_group_arn=args.target_group_arn,
+                        target_group_arn=wiring.target_group_arn,
                         container_name=APP_CONTAINER,
                         container_port=args.container_port,
                     )
@@ -320,7 +339,7 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self._tracking_policies(name, args, target)
+        self._tracking_policies(name, args, wiring, target)
 
         self.service_name = service.name
         self.service_arn = service.id
@@ -360,7 +379,11 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
         return role
 
     def _tracking_policies(
-        self, name: str, args: ServiceWithAutoscalingArgs, target: aws.appautoscaling.Target
+        self,
+        name: str,
+        args: ServiceWithAutoscalingArgs,
+        wiring: LoadBalancerWiring,
+        target: aws.appautoscaling.Target,
     ) -> None:
         s = args.scaling
         metrics: list[tuple[str, str, int, pulumi.Input[str] | None]] = [
@@ -370,7 +393,7 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
             metrics.append(("memory", "ECSServiceAverageMemoryUtilization", s.memory_target, None))
         if s.requests_per_target is not None:
             label = pulumi.Output.concat(
-                args.load_balancer_arn_suffix, "/", args.target_group_arn_suffix
+                wiring.load_balancer_arn_suffix, "/", wiring.target_group_arn_suffix
             )
             metrics.append(("requests", "ALBRequestCountPerTarget", s.requests_per_target, label))
         for suffix, metric, value, label in metrics:

@@ -60,10 +60,11 @@ def _topic_links(check: StackCheck, alarm: StackResource, topics: list[StackReso
     """(actions that are topics of this stack, SNS ARNs of foreign topics, undecidable?)."""
     actions = alarm.get("alarmActions")
     from_topics = [t for t in topics if t.urn in alarm.depends_on("alarmActions")]
-    if is_unknown(actions):
+    listed = as_list(actions)
+    if is_unknown(listed):
         return from_topics, [], not from_topics
     in_stack, foreign, undecidable = list(from_topics), [], False
-    for action in as_list(actions):
+    for action in listed:
         if is_unknown(action):
             undecidable = undecidable or not from_topics
         elif isinstance(action, str) and _SNS_ARN.match(action):
