@@ -28,9 +28,12 @@ test: $(VENV)/.installed  ## run the whole test suite
 docs: $(VENV)/.installed  ## regenerate the README's settings and policy tables from the code
 	$(PY) -m ops.docs.readme
 
-lint: $(VENV)/.installed  ## ruff lint + format check
+# pyright reads pyrightconfig.json; the wheel bundles pyright and runs it on the system node (or
+# installs one through nodeenv). IGNORE_WARNINGS skips its "newer version on PyPI" lookup.
+lint: $(VENV)/.installed  ## ruff lint + format check, then pyright (standard mode) over the program
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	PYRIGHT_PYTHON_IGNORE_WARNINGS=1 $(VENV)/bin/pyright
 
 format: $(VENV)/.installed  ## apply ruff formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .

@@ -52,7 +52,9 @@ def parse_var(text: str) -> tuple[str, Any]:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m chaos.run", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m chaos.run", description=(__doc__ or "").split("\n")[0]
+    )
     parser.add_argument("--stack", default="dev")
     parser.add_argument("--experiment", default="kill-one-task", help="name in chaos/experiments")
     parser.add_argument("--cluster")
@@ -144,9 +146,9 @@ def main(
     cloudwatch: Any = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> int:
-    out = out or sys.stdout
+    stream: TextIO = out or sys.stdout
     args = parse_args(argv)
-    handler = _attach_logging(out)
+    handler = _attach_logging(stream)
     log = logging.getLogger("steadystate.chaos").info
     try:
         try:

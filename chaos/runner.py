@@ -318,13 +318,22 @@ def chaoslib_available() -> bool:
 
 def run_with_chaoslib(experiment: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     """``chaoslib.experiment.run_experiment`` with the overrides as configuration vars."""
-    from chaoslib import __version__
-    from chaoslib.experiment import ensure_experiment_is_valid, run_experiment
+    # chaostoolkit-lib is optional (dev requirements; chaoslib_available() guards the call), so the
+    # program's own venv, where `pulumi up` type-checks, may lack it.
+    from chaoslib import __version__  # pyright: ignore[reportMissingImports]  optional, see above
+    from chaoslib.experiment import (  # pyright: ignore[reportMissingImports]  optional, see above
+        ensure_experiment_is_valid,
+        run_experiment,
+    )
 
     experiment = json.loads(json.dumps(experiment))  # chaoslib mutates its argument
     experiment_vars = (dict(overrides), None)
     ensure_experiment_is_valid_with_vars(experiment, overrides, ensure_experiment_is_valid)
-    journal = run_experiment(experiment, settings={}, experiment_vars=experiment_vars)
+    journal = run_experiment(
+        experiment,
+        settings={},
+        experiment_vars=experiment_vars,  # pyright: ignore[reportArgumentType]  chaoslib annotates Dict but Runner.configure unpacks (config_vars, secret_vars)
+    )
     journal["engine"] = f"chaostoolkit-lib {__version__}"
     return journal
 

@@ -35,7 +35,7 @@ Record layout and why switching over is a clean config change:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -200,7 +200,7 @@ class BlueGreenDns(pulumi.ComponentResource):
     """Environment currently holding the PRIMARY role."""
     secondary: str
     """Environment currently holding the SECONDARY role."""
-    name_servers: pulumi.Output[list[str]] | None
+    name_servers: pulumi.Output[Sequence[str]] | None
     """Name servers of the zone when this component created it (to delegate to), else None."""
 
     def __init__(

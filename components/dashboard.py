@@ -409,17 +409,15 @@ class Dashboard(pulumi.ComponentResource):
         dashboard_name = args.dashboard_name or dashboard_name_for(
             pulumi.get_project(), pulumi.get_stack(), name
         )
-        spec = pulumi.Output.from_input(
-            {
-                "region": args.region,
-                "load_balancers": dict(args.load_balancers),
-                "target_groups": dict(args.target_groups),
-                "services": {label: list(pair) for label, pair in args.services.items()},
-                "cluster_name": args.cluster_name,
-                "capacity_provider_name": args.capacity_provider_name,
-                "alarm_arns": list(args.alarm_arns),
-                "database_identifier": args.database_identifier,
-            }
+        spec = pulumi.Output.all(
+            region=args.region,
+            load_balancers=dict(args.load_balancers),
+            target_groups=dict(args.target_groups),
+            services={label: list(pair) for label, pair in args.services.items()},
+            cluster_name=args.cluster_name,
+            capacity_provider_name=args.capacity_provider_name,
+            alarm_arns=list(args.alarm_arns),
+            database_identifier=args.database_identifier,
         )
         body = spec.apply(
             lambda resolved: json.dumps(

@@ -123,8 +123,9 @@ ENHANCED_MONITORING_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnha
 def validate_args(args: DatabaseArgs) -> None:
     """Raise ValueError naming the argument, its value and what is allowed."""
     subnets = args.isolated_subnet_ids
-    # An Output's length is known only at deploy time; the settings check zones >= 2 beforehand.
-    if isinstance(subnets, str) or (not isinstance(subnets, pulumi.Output) and len(subnets) < 2):
+    # An Output's (or awaitable's) length is known only at deploy time; the settings check
+    # zones >= 2 beforehand.
+    if isinstance(subnets, str) or (isinstance(subnets, Sequence) and len(subnets) < 2):
         raise _problem(
             "isolated_subnet_ids", args.isolated_subnet_ids, "at least 2 subnets (2 AZs)"
         )

@@ -178,7 +178,7 @@ def ecs_cluster_args_problem(args: EcsClusterArgs) -> str | None:
         return f"instance_warmup_seconds must be between 0 and 10000 (got {args.instance_warmup_seconds})"
     if args.health_check_grace_seconds < 0:
         return f"health_check_grace_seconds must not be negative (got {args.health_check_grace_seconds})"
-    if not isinstance(args.private_subnet_ids, pulumi.Output) and not list(args.private_subnet_ids):
+    if isinstance(args.private_subnet_ids, Sequence) and not args.private_subnet_ids:
         return "private_subnet_ids must name at least one subnet"
     return None
 

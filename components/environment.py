@@ -68,7 +68,7 @@ def target_group_args(
         port=port,
         protocol="HTTP",
         target_type="instance",
-        deregistration_delay=str(deregistration_delay),
+        deregistration_delay=deregistration_delay,
         health_check=aws.lb.TargetGroupHealthCheckArgs(
             enabled=True,
             path=health.path,

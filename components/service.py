@@ -136,6 +136,31 @@ def _prober(args: ServiceWithAutoscalingArgs, targets: str) -> ProberSpec | None
     )
 
 
+@dataclass(frozen=True)
+class LoadBalancerWiring:
+    """The target-group and load-balancer identifiers a service cannot run without."""
+
+    target_group_arn: pulumi.Input[str]
+    target_group_arn_suffix: pulumi.Input[str]
+    load_balancer_arn_suffix: pulumi.Input[str]
+
+
+def load_balancer_wiring(name: str, args: ServiceWithAutoscalingArgs) -> LoadBalancerWiring:
+    """The args' load-balancer identifiers, or ValueError naming every one left unset."""
+    tg_arn = args.target_group_arn
+    tg_suffix = args.target_group_arn_suffix
+    lb_suffix = args.load_balancer_arn_suffix
+    if tg_arn is None or tg_suffix is None or lb_suffix is None:
+        given = {
+            "target_group_arn": tg_arn,
+            "target_group_arn_suffix": tg_suffix,
+            "load_balancer_arn_suffix": lb_suffix,
+        }
+        missing = [field_name for field_name, value in given.items() if value is None]
+        raise ValueError(f"ServiceWithAutoscaling {name}: {', '.join(missing)} must be set")
+    return LoadBalancerWiring(tg_arn, tg_suffix, lb_suffix)
+
+
 def _exec_role_statements(
     args: ServiceWithAutoscalingArgs, log_group_arn: pulumi.Output[str]
 ) -> list:
@@ -223,13 +248,7 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
         args: ServiceWithAutoscalingArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        missing = [
-            f
-            for f in ("target_group_arn", "target_group_arn_suffix", "load_balancer_arn_suffix")
-            if getattr(args, f) is None
-        ]
-        if missing:
-            raise ValueError(f"ServiceWithAutoscaling {name}: {', '.join(missing)} must be set")
+        wiring = load_balancer_wiring(name, args)
         if args.scaling.fast_scale_out is not None and args.prober is None:
             raise ValueError(
                 f"ServiceWithAutoscaling {name}: fast_scale_out needs the prober sidecar, which "
@@ -318,8 +337,8 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
             deployment_alarms(
                 name,
                 args.deployment_alarms,
-                args.target_group_arn_suffix,
-                args.load_balancer_arn_suffix,
+                wiring.target_group_arn_suffix,
+                wiring.load_balancer_arn_suffix,
                 parent=self,
             )
             if args.deployment_alarms
@@ -340,7 +359,7 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
                 ],
                 load_balancers=[
                     aws.ecs.ServiceLoadBalancerArgs(
-                        target_group_arn=args.target_group_arn,
+                        target_group_arn=wiring.target_group_arn,
                         container_name=APP_CONTAINER,
                         container_port=args.container_port,
                     )
@@ -385,7 +404,7 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self._tracking_policies(name, args, target)
+        self._tracking_policies(name, args, wiring, target)
         if args.scaling.fast_scale_out is not None:
             self._fast_scale_out(name, args, target, args.scaling.fast_scale_out)
 
@@ -465,7 +484,11 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
         )
 
     def _tracking_policies(
-        self, name: str, args: ServiceWithAutoscalingArgs, target: aws.appautoscaling.Target
+        self,
+        name: str,
+        args: ServiceWithAutoscalingArgs,
+        wiring: LoadBalancerWiring,
+        target: aws.appautoscaling.Target,
     ) -> None:
         s = args.scaling
         metrics: list[tuple[str, str, int, pulumi.Input[str] | None]] = [
@@ -475,7 +498,7 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
             metrics.append(("memory", "ECSServiceAverageMemoryUtilization", s.memory_target, None))
         if s.requests_per_target is not None:
             label = pulumi.Output.concat(
-                args.load_balancer_arn_suffix, "/", args.target_group_arn_suffix
+                wiring.load_balancer_arn_suffix, "/", wiring.target_group_arn_suffix
             )
             metrics.append(("requests", "ALBRequestCountPerTarget", s.requests_per_target, label))
         for suffix, metric, value, label in metrics:

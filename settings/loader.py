@@ -11,7 +11,7 @@ import difflib
 import ipaddress
 import json
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from policy.guardrails import limits
@@ -240,7 +240,7 @@ def consistency_problems(s: Settings, project: str = "steadystate") -> list[Prob
 
 
 def choose_zones(
-    settings: Settings, available: list[str], project: str = "steadystate"
+    settings: Settings, available: Sequence[str], project: str = "steadystate"
 ) -> list[str]:
     """The first `network.availabilityZones` zone names of the region, or SettingsError."""
     wanted = settings.network.availability_zones

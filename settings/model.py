@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 from policy.guardrails import limits
 
 from .fields import setting
+
+# The NAT layouts components.network.NetworkArgs accepts; pyright holds the two in step.
+NatStrategy = Literal["none", "single", "perAz"]
 
 TARGET_RANGE = f"{limits.TARGET_VALUE_LOW}–{limits.TARGET_VALUE_HIGH} (same function as the policy)"
 RETENTION = f"a CloudWatch retention value ≥ {limits.LOG_RETENTION_MINIMUM_DAYS}"
@@ -54,7 +59,7 @@ def _instance_type(value: str) -> str | None:
     return None
 
 
-def _arn_of(service: str) -> object:
+def _arn_of(service: str) -> Callable[[str], str | None]:
     def check(value: str) -> str | None:
         if re.fullmatch(rf"arn:aws[a-z-]*:{service}:[a-z0-9-]+:\d{{12}}:.+", value):
             return None
@@ -136,10 +141,10 @@ class NetworkSettings:
         allowed="/16–/22, not overlapping 172.17.0.0/16 or avoidCidrs",
     )
     availability_zones: int = setting(2, "zones to spread subnets over", minimum=1, maximum=6)
-    nat_strategy: str = setting(
+    nat_strategy: NatStrategy = setting(
         "single",
         "NAT gateways: none, one shared, or one per zone",
-        choices=("none", "single", "perAz"),
+        choices=get_args(NatStrategy),
     )
     interface_endpoints: bool = setting(
         True, "interface endpoints for ECR, logs, Secrets Manager and SSM (billed per zone-hour)"

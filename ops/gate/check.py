@@ -499,9 +499,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return fail(EXIT_USAGE, "usage-error", f"--graph: {err}")
 
     if args.policy_config is not None:
-        config_path: Path | None = args.policy_config.resolve()
-        if not config_path.is_file():
-            return fail(EXIT_PACK, "policy-error", f"--policy-config {config_path}: file not found")
+        given: Path = args.policy_config.resolve()
+        if not given.is_file():
+            return fail(EXIT_PACK, "policy-error", f"--policy-config {given}: file not found")
+        config_path: Path | None = given
     else:
         default = pack_dir / "config" / f"{args.stack}.json"
         config_path = default if default.is_file() else None

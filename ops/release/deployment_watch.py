@@ -114,11 +114,15 @@ def judge_rollout(service: Mapping[str, Any], deployment_id: str | None) -> Verd
         deployment_id = str(primary.get("id"))
     target = next((d for d in deployments if d.get("id") == deployment_id), None)
     if target is None:
-        now = f"; PRIMARY is now {primary.get('id')} ({primary.get('taskDefinition')})"
+        now = (
+            f"; PRIMARY is now {primary.get('id')} ({primary.get('taskDefinition')})"
+            if primary
+            else ""
+        )
         return Verdict(
             name,
             FAILED,
-            f"deployment {deployment_id} is gone{now if primary else ''}: "
+            f"deployment {deployment_id} is gone{now}: "
             "ECS rolled it back or another deployment replaced it",
             deployment_id,
         )

@@ -64,8 +64,23 @@ class StackLike(Protocol):
 
     name: str
 
-    def preview(self, **kwargs: Any) -> Any: ...
-    def up(self, **kwargs: Any) -> Any: ...
+    # Only the keywords `Pipeline._cli_kwargs` passes.
+    def preview(
+        self,
+        *,
+        color: str | None = None,
+        policy_packs: list[str] | None = None,
+        policy_pack_configs: list[str] | None = None,
+        on_output: Callable[[str], Any] | None = None,
+    ) -> Any: ...
+    def up(
+        self,
+        *,
+        color: str | None = None,
+        policy_packs: list[str] | None = None,
+        policy_pack_configs: list[str] | None = None,
+        on_output: Callable[[str], Any] | None = None,
+    ) -> Any: ...
     def outputs(self) -> Mapping[str, Any]: ...
     def get_all_config(self) -> Mapping[str, Any]: ...
     def set_config(self, key: str, value: Any, *, path: bool = False) -> None: ...
@@ -480,7 +495,7 @@ def boto_watcher_factory(poll_interval: float) -> WatcherFactory:
     def make(region: str | None) -> DeploymentWatcher:
         import boto3
 
-        session = boto3.session.Session(region_name=region) if region else boto3.session.Session()
+        session = boto3.Session(region_name=region) if region else boto3.Session()
         return DeploymentWatcher(
             session.client("ecs"), session.client("cloudwatch"), poll_interval=poll_interval
         )

@@ -694,25 +694,27 @@ SEED_002_DEPENDENCY_ALARM = AlarmSpec(
 )
 """Seed 002's dependency alarms (2 of 2 one-minute datapoints); not wired to DNS in the seed."""
 
-_SEED_003_SHAPE = {"period_s": 60, "evaluation_periods": 4, "datapoints_to_alarm": 3}
+
+def _seed_003_alarm(name: str, metric: str) -> AlarmSpec:
+    """Seed 003's alarm shape (3 of 4 one-minute datapoints) on an ALB metric."""
+    return AlarmSpec(
+        name=name,
+        period_s=60,
+        evaluation_periods=4,
+        datapoints_to_alarm=3,
+        metrics=(metric,),
+        namespace="AWS/ApplicationELB",
+    )
+
+
 SEED_003_RELEASE = ReleaseGuard(
     service="seed 003 onebox",
     role="onebox",
     alarms_enabled=True,
     alarms_rollback=True,
     alarms=(
-        AlarmSpec(
-            name="TargetResponseTime>3s",
-            metrics=("TargetResponseTime",),
-            namespace="AWS/ApplicationELB",
-            **_SEED_003_SHAPE,
-        ),
-        AlarmSpec(
-            name="5xx, seed 003 alarm shape",
-            metrics=("HTTPCode_Target_5XX_Count",),
-            namespace="AWS/ApplicationELB",
-            **_SEED_003_SHAPE,
-        ),
+        _seed_003_alarm("TargetResponseTime>3s", "TargetResponseTime"),
+        _seed_003_alarm("5xx, seed 003 alarm shape", "HTTPCode_Target_5XX_Count"),
     ),
 )
 """Seed 003: deployment alarm 3 of 4 one-minute datapoints with rollback. The seed alarms only on

@@ -370,26 +370,26 @@ def main(
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    out = out or sys.stdout
-    err = err or sys.stderr
+    stdout: TextIO = out or sys.stdout
+    stderr: TextIO = err or sys.stderr
     args = parse_args(argv)
     try:
         synthesis = synth(args.stack, args.project_dir, args.program)
     except Exception as error:  # the program's own errors are the message to show
-        err.write(
+        stderr.write(
             f"resilience: cannot synthesize stack '{args.stack}': {type(error).__name__}: {error}\n"
         )
         return EXIT_SYNTH_FAILED
     inputs = extract_inputs(synthesis)
     report = build_report(args.stack, inputs, enforced=True if args.enforce_targets else None)
     if args.json:
-        json.dump(report_json(report), out, indent=2, ensure_ascii=False)
-        out.write("\n")
+        json.dump(report_json(report), stdout, indent=2, ensure_ascii=False)
+        stdout.write("\n")
     else:
-        render_text(report, out)
+        render_text(report, stdout)
     if report.exit_code == EXIT_TARGET_MISSED:
         missed = ", ".join(row.key for row in report.missed)
-        err.write(f"resilience: prod target missed: {missed}\n")
+        stderr.write(f"resilience: prod target missed: {missed}\n")
     return report.exit_code
 
 

@@ -105,8 +105,9 @@ def run_under_mocks(
     pulumi.runtime.set_all_config(values, list(secret_keys or []))
     runtime_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
-    runtime_settings.SETTINGS.rpc_manager.clear()
-    runtime_settings.SETTINGS.outputs.clear()
+    # pulumi's @contextproperty descriptor hides both attributes from checkers (the SDK type-ignores them too).
+    runtime_settings.SETTINGS.rpc_manager.clear()  # pyright: ignore[reportAttributeAccessIssue]  contextproperty, see above
+    runtime_settings.SETTINGS.outputs.clear()  # pyright: ignore[reportAttributeAccessIssue]  contextproperty, see above
     try:
         _sync_await(run_pulumi_func(program))
     except BaseException as err:

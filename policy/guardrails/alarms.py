@@ -60,10 +60,11 @@ def _topic_links(check: StackCheck, alarm: StackResource, topics: list[StackReso
     """(actions that are topics of this stack, SNS ARNs of foreign topics, undecidable?)."""
     actions = alarm.get("alarmActions")
     from_topics = [t for t in topics if t.urn in alarm.depends_on("alarmActions")]
-    if is_unknown(actions):
+    listed = as_list(actions)
+    if is_unknown(listed):
         return from_topics, [], not from_topics
     in_stack, foreign, undecidable = list(from_topics), [], False
-    for action in as_list(actions):
+    for action in listed:
         if is_unknown(action):
             undecidable = undecidable or not from_topics
         elif isinstance(action, str) and _SNS_ARN.match(action):
@@ -81,12 +82,12 @@ def _scales_this_stack(check: StackCheck, alarm: StackResource) -> bool:
     """True when every alarm action is a scaling policy of this stack: a trigger, not a page."""
     policies = check.of_type(SCALING_POLICY)
     linked = [p for p in policies if p.urn in alarm.depends_on("alarmActions")]
-    actions = alarm.get("alarmActions")
-    if not linked or is_unknown(actions):
-        return bool(linked) and is_unknown(actions)
+    listed = as_list(alarm.get("alarmActions"))
+    if not linked or is_unknown(listed):
+        return bool(linked) and is_unknown(listed)
     return all(
         check.find_by(linked, action, "arn", "id") is not None or is_unknown(action)
-        for action in as_list(actions)
+        for action in listed
     )
 
 

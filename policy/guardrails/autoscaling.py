@@ -3,6 +3,7 @@ load-balanced ECS service is actually scaled."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from . import limits
@@ -20,7 +21,7 @@ from .properties import Unknown, fmt, is_set, is_unknown
 _TRACKING = "targetTrackingScalingPolicyConfiguration"
 
 
-def _target_value_config_check(props: dict[str, Any], level: str | None) -> list[str]:
+def _target_value_config_check(props: Mapping[str, Any], level: str | None) -> list[str]:
     low, high = props.get("targetValueLow"), props.get("targetValueHigh")
     if isinstance(low, int | float) and isinstance(high, int | float) and low >= high:
         return [f"targetValueLow {fmt(low)} must be below targetValueHigh {fmt(high)}"]

@@ -84,7 +84,7 @@ def value_problems(value: Any, schema: Mapping[str, Any], where: str) -> list[st
         problems.append(f"{where}: {_show(value)} is below the minimum {schema['minimum']}")
     if "maximum" in schema and value > schema["maximum"]:
         problems.append(f"{where}: {_show(value)} is above the maximum {schema['maximum']}")
-    if "items" in schema:
+    if "items" in schema and isinstance(value, list):  # as in JSON Schema: items bind arrays only
         for i, item in enumerate(value):
             problems.extend(value_problems(item, schema["items"], f"{where}[{i}]"))
     return problems

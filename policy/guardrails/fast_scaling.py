@@ -18,7 +18,7 @@ from .framework import (
     resource_rule,
     stack_rule,
 )
-from .properties import as_list, fmt, is_unknown
+from .properties import fmt, is_unknown
 
 _STEP = "stepScalingPolicyConfiguration"
 _TRACKING = "targetTrackingScalingPolicyConfiguration"
@@ -60,7 +60,8 @@ def step_scaling_bounded(check: ResourceCheck) -> None:
             f"set {_STEP}.adjustmentType=ChangeInCapacity",
         )
     ceiling = check.config["maxStepAdjustment"]
-    for index, step in enumerate(as_list(config.get("stepAdjustments"))):
+    steps: list[dict] = config.get("stepAdjustments") or []  # fully known: check.known above
+    for index, step in enumerate(steps):
         problem = limits.step_adjustment_problem(int(step.get("scalingAdjustment", 0)), ceiling)
         if problem:
             check.violation(

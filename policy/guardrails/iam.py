@@ -6,11 +6,12 @@ from typing import Any
 
 from .aws_types import IAM_GROUP_POLICY, IAM_POLICY, IAM_ROLE, IAM_ROLE_POLICY, IAM_USER_POLICY
 from .framework import MANDATORY, ResourceCheck, resource_rule
-from .properties import find_unknown, policy_statements, statement_values
+from .properties import Unknown, find_unknown, is_unknown, policy_statements, statement_values
 
 
-def _wildcard(values: list[Any], *wild: str) -> bool:
-    return any(isinstance(v, str) and v.strip() in wild for v in values)
+def _wildcard(values: list[Any] | Unknown, *wild: str) -> bool:
+    """True when a listed value is one of ``wild``; an unknown list is no wildcard (yet)."""
+    return not is_unknown(values) and any(isinstance(v, str) and v.strip() in wild for v in values)
 
 
 def _admin_statements(check: ResourceCheck, document: Any, where: str) -> list[str]:

@@ -3,6 +3,7 @@ onebox/fleet traffic split."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from . import limits
@@ -129,12 +130,12 @@ def lb_desync_mitigation(check: ResourceCheck) -> None:
     ),
 )
 def lb_multi_az(check: ResourceCheck) -> None:
-    subnets = check.get("subnets")
-    mappings = check.get("subnetMappings")
+    subnets = as_list(check.get("subnets"))
+    mappings = as_list(check.get("subnetMappings"))
     if is_unknown(subnets) or is_unknown(mappings):
         check.note("the subnet list is unknown during preview")
         return
-    count = max(len(as_list(subnets)), len(as_list(mappings)))
+    count = max(len(subnets), len(mappings))
     if count < 2:
         check.violation(
             f"it is placed in {count} subnet{'s' if count != 1 else ''}",
@@ -192,7 +193,7 @@ def _listener_protocol(check: ResourceCheck) -> Any:
     return str(protocol).upper()
 
 
-def _https_config_check(props: dict[str, Any], level: str | None) -> list[str]:
+def _https_config_check(props: Mapping[str, Any], level: str | None) -> list[str]:
     if props.get("requireHttps") is False and level == "mandatory":
         return [
             'requireHttps is false but the enforcement level is "mandatory": a stack without '

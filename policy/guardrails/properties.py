@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi_policy.proxy import (
     UNKNOWN_ARCHIVE_VALUE,
@@ -27,6 +27,9 @@ from pulumi_policy.proxy import (
     UNKNOWN_STRING_VALUE,
     UnknownValueError,
 )
+
+if TYPE_CHECKING:  # typing.TypeIs is 3.13+; checkers know typing_extensions without installing it
+    from typing_extensions import TypeIs
 
 _SENTINEL_KINDS = {
     UNKNOWN_BOOLEAN_VALUE: "boolean",
@@ -76,7 +79,7 @@ def _item(container: Any, key: Any) -> Any:
         return Unknown(_SENTINEL_KINDS.get(error.unknown_type_sentinel, "value"))
 
 
-def is_unknown(value: Any) -> bool:
+def is_unknown(value: Any) -> TypeIs[Unknown]:
     """True when ``value`` is an :class:`Unknown` marker."""
     return isinstance(value, Unknown)
 

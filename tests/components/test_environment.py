@@ -67,7 +67,7 @@ def test_services_wait_for_the_listener(rec) -> None:
 
 def test_target_group_health_check_is_deliberate(rec) -> None:
     tg = rec.named("blue-fleet-tg").inputs
-    assert tg["targetType"] == "instance" and tg["deregistrationDelay"] == "15"
+    assert tg["targetType"] == "instance" and tg["deregistrationDelay"] == 15
     hc = tg["healthCheck"]
     assert (hc["path"], hc["matcher"], hc["port"]) == ("/health", "200", "traffic-port")
     assert (hc["interval"], hc["timeout"], hc["healthyThreshold"], hc["unhealthyThreshold"]) == (

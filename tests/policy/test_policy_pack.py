@@ -76,6 +76,14 @@ def test_config_schema_is_valid_json_schema(name: str) -> None:
             assert prop["type"] in ("integer", "number")
 
 
+def test_items_constrain_only_arrays() -> None:
+    """As in JSON Schema, ``items`` without ``type`` says nothing about a non-array value."""
+    schema = {"items": {"type": "integer"}}
+    assert value_problems(5, schema, "ports") == []
+    assert value_problems("80", schema, "ports") == []
+    assert value_problems([80, "x"], schema, "ports") == ['ports[1]: "x" is not an integer']
+
+
 def _default(policy: str, key: str) -> Any:
     return config_schemas()[policy]["properties"][key]["default"]
 

@@ -74,6 +74,12 @@ def service(*deployments: dict, status: str = "ACTIVE") -> dict:
             FAILED,
             "deployment d2 is gone; PRIMARY is now d1 (td:d1): ECS rolled it back",
         ),
+        (  # no PRIMARY left at all (e.g. mid-replacement): a verdict, not an AttributeError
+            service(deployment("d1", "ACTIVE")),
+            "d2",
+            FAILED,
+            "deployment d2 is gone: ECS rolled it back",
+        ),
         (
             service(deployment("d3", rolloutState="COMPLETED"), deployment("d2", "ACTIVE")),
             "d2",
