@@ -15,9 +15,9 @@ from components.connectivity_alarms import ConnectivityAlarms
 from components.dashboard import Dashboard
 from components.database import Database
 from components.ecs_cluster import EcsCluster
-from components.release_pins import ReleasePin, pins_output
 from components.environment import ServiceEnvironment
 from components.network import Network
+from components.release_pins import ReleasePin, pins_output
 from composition import args as build
 from settings import choose_zones, load_settings, raw_config
 
@@ -114,7 +114,9 @@ pulumi.export("repositoryName", image.repository_name)
 pulumi.export("imageRef", image.image_ref)
 pulumi.export("imageVersion", image.tag)
 pulumi.export("releasePins", pins_output(pins))
-pulumi.export("environmentUrls", {env: environment.url for env, environment in environments.items()})
+pulumi.export(
+    "environmentUrls", {env: environment.url for env, environment in environments.items()}
+)
 pulumi.export("alarmTopicArn", alerts.topic_arn)
 if database:
     pulumi.export("databaseAddress", database.address)

@@ -81,9 +81,7 @@ class ReleasePin(pulumi.ComponentResource):
                 description=f"image and version {name} runs; moved only by a release",
                 insecure_value=value,
             ),
-            opts=pulumi.ResourceOptions(
-                parent=self, ignore_changes=[] if moves else [PIN_VALUE]
-            ),
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=[] if moves else [PIN_VALUE]),
         )
         pinned = parameter.insecure_value.apply(lambda doc: read_pin(str(doc)))
         self.image = pinned.apply(lambda p: p.image)
