@@ -150,3 +150,14 @@ def test_rollout_and_pins_must_name_services_of_the_stack():
     assert "blue-fleet.image must be pinned by digest" in _problems(
         {"pins": {"blue-fleet": {"image": "app:latest", "version": "x"}}}
     )
+
+
+@pytest.mark.parametrize(("stack", "treat"), [("prod", "missing"), ("dev", "notBreaching")])
+def test_prod_deployment_alarms_do_not_read_missing_data_as_healthy(fresh_loop, stack, treat):
+    rec = synth(stack)
+    alarms = [
+        r
+        for r in rec.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if r.name.endswith(("-latency", "-5xx-rate"))
+    ]
+    assert alarms and {a.inputs["treatMissingData"] for a in alarms} == {treat}
