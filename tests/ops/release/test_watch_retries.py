@@ -91,5 +91,7 @@ def test_cloudwatch_check_reports_access_denied(bare):
     cloudwatch = Flaky(
         boto3.client("cloudwatch", region_name=REGION), "describe_alarms", "AccessDenied", 99
     )
-    with pytest.raises(WatchError, match="CloudWatch DescribeAlarms failed 4 times .*AccessDenied"):
+    with pytest.raises(
+        WatchError, match=r"CloudWatch DescribeAlarms failed 4 times .*AccessDenied"
+    ):
         watcher(ecs, cloudwatch, time, lines).check_cloudwatch()
