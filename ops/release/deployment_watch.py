@@ -324,8 +324,12 @@ class DeploymentWatcher:
         timeout: float,
         deployment_ids: Mapping[str, str | None] | None = None,
         extra_alarm_names: Iterable[str] = (),
+        check_alarms: bool = True,
     ) -> WatchReport:
         """Poll until every service's deployment is COMPLETED; stop at the first failure.
+
+        ``check_alarms`` False: judge on the deployment alone (a rollback's watch: the alarm that
+        caused it is still in ALARM).
 
         Fails on: a FAILED/replaced deployment, any deployment alarm in ALARM, a missing service,
         or ``timeout`` seconds without every deployment COMPLETED.
@@ -337,6 +341,7 @@ class DeploymentWatcher:
             extra_alarm_names=extra_alarm_names,
             until=timeout,
             done_when_completed=True,
+            check_alarms=check_alarms,
         )
 
     def bake(
@@ -367,6 +372,7 @@ class DeploymentWatcher:
         extra_alarm_names: Iterable[str],
         until: float,
         done_when_completed: bool,
+        check_alarms: bool = True,
     ) -> WatchReport:
         if not services:
             return WatchReport(True, "no services to watch")
@@ -401,7 +407,7 @@ class DeploymentWatcher:
             if failed:
                 reason = "; ".join(f"{v.service}: {v.reason}" for v in failed)
                 return WatchReport(False, reason, verdicts, [], elapsed, events)
-            firing = self.firing_alarms(alarm_names) if alarm_names else []
+            firing = self.firing_alarms(alarm_names) if alarm_names and check_alarms else []
             if firing:
                 reason = "; ".join(f"alarm {a.name} is in ALARM ({a.reason})" for a in firing)
                 return WatchReport(False, reason, verdicts, firing, elapsed, events)

@@ -24,6 +24,10 @@ class LocalService:
         self.lock = threading.Lock()
         self.url = ""
 
+    def set_versions(self, versions: list[str]) -> None:
+        with self.lock:
+            self.cycle = itertools.cycle(versions)
+
 
 @contextmanager
 def serving(service: LocalService) -> Iterator[LocalService]:
