@@ -51,7 +51,7 @@ import yaml
 from pulumi import automation as auto
 
 from ops.release.deployment_watch import DeploymentWatcher, WatchError, WatchReport
-from ops.release.http_probe import Fetch, http_get
+from ops.release.http_probe import Fetch, fetch_for, http_get, public_name
 from ops.release.load import BackgroundLoad, LoadResult, check_bounds
 from ops.release.run_config import RunConfigError, write_run_config
 from ops.release.smoke import SmokeResult, smoke_test
@@ -288,6 +288,7 @@ class Pipeline:
         self.clock = clock
         self.fetch = fetch
         self.summary = Summary(stack.name)
+        self.service_url = ""
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
 
     # pulumi calls ------------------------------------------------------------------------------
@@ -354,6 +355,12 @@ class Pipeline:
             raise PipelineError(f"imageRef {outputs['imageRef']!r} is not pinned by digest")
         return outputs
 
+    def _fetch_for(self, environment_url: str) -> Fetch:
+        """HTTPS to an environment's load balancer presents the service's public name (its
+        certificate's), HTTP goes as is."""
+        name = public_name(self.service_url, environment_url)
+        return fetch_for(name) if name else self.fetch
+
     def _stage(self, step: str, kind: str, started: float, result: str, **extra: Any) -> None:
         self.summary.stages.append(
             {
@@ -410,7 +417,9 @@ class Pipeline:
         )
         watcher.log = lambda line: self.log(step, line)
         started = self.clock()
-        load = BackgroundLoad(url, rate=opts.load_rate, seconds=load_seconds, fetch=self.fetch)
+        load = BackgroundLoad(
+            url, rate=opts.load_rate, seconds=load_seconds, fetch=self._fetch_for(url)
+        )
         load.start()
         try:
             report = watcher.bake(
@@ -458,7 +467,7 @@ class Pipeline:
             every=every,
             also_allowed=[fleet_version] if fleet_version else [],
             samples=self.options.smoke_samples,
-            fetch=self.fetch,
+            fetch=self._fetch_for(url),
         )
         self.log(step, f"smoke {env}: {'ok' if result.ok else 'FAILED'}: {result.reason}")
         self._stage(step, "smoke", started, "ok" if result.ok else "failed", smoke=result.to_json())
@@ -581,6 +590,7 @@ class Pipeline:
         new_image, new_version = str(outputs["imageRef"]), str(outputs["imageVersion"])
         self.summary.image = {"ref": new_image, "version": new_version}
         urls: dict[str, str] = dict(outputs["environmentUrls"])
+        self.service_url = str(outputs.get("url") or "")
         key = step.key
         watched = {k: v for k, v in names.items() if key is None or k == key}
         report, ids = self._watch(watcher, f"watch {step.name}", cluster, watched)

@@ -565,3 +565,12 @@ def test_bad_numbers_are_rejected(capsys, argv, message):
     with pytest.raises(SystemExit):
         pipeline_module.parse_args(["--stack", "prod", *argv])
     assert message in capsys.readouterr().err
+
+
+def test_https_environments_are_called_under_the_service_s_public_name(make):
+    h = make("prod", {"onebox": True})
+    pipeline = h.pipeline()
+    pipeline.service_url = "https://api.example.com"
+    assert pipeline._fetch_for("http://127.0.0.1:8080") is pipeline.fetch
+    named = pipeline._fetch_for("https://steadystate-blue-1.us-east-2.elb.amazonaws.com")
+    assert named is not pipeline.fetch and named.__qualname__.startswith("fetch_for")
