@@ -78,7 +78,9 @@ def retryable(err: BaseException) -> bool:
 
 def describe_error(err: BaseException) -> str:
     code = error_code(err)
-    message = str((getattr(err, "response", {}) or {}).get("Error", {}).get("Message", err))
+    response = getattr(err, "response", None)
+    details = (response.get("Error") or {}) if isinstance(response, Mapping) else {}
+    message = str(details.get("Message") or err)
     return f"{code}: {message}" if code else f"{type(err).__name__}: {err}"
 
 
@@ -160,11 +162,15 @@ def judge_rollout(service: Mapping[str, Any], deployment_id: str | None) -> Verd
         deployment_id = str(primary.get("id"))
     target = next((d for d in deployments if d.get("id") == deployment_id), None)
     if target is None:
-        now = f"; PRIMARY is now {primary.get('id')} ({primary.get('taskDefinition')})"
+        now = (
+            f"; PRIMARY is now {primary.get('id')} ({primary.get('taskDefinition')})"
+            if primary
+            else ""
+        )
         return Verdict(
             name,
             FAILED,
-            f"deployment {deployment_id} is gone{now if primary else ''}: "
+            f"deployment {deployment_id} is gone{now}: "
             "ECS rolled it back or another deployment replaced it",
             deployment_id,
         )

@@ -78,12 +78,18 @@ CLI_MISSING = "needs the pulumi CLI on PATH (not installable from PyPI/apt here)
 class StackLike(Protocol):
     """The part of ``pulumi.automation.Stack`` the pipeline uses (tests pass a fake)."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
-    def preview(self, **kwargs: Any) -> Any: ...
-    def up(self, **kwargs: Any) -> Any: ...
-    def outputs(self) -> Mapping[str, Any]: ...
-    def get_all_config(self) -> Mapping[str, Any]: ...
+    # read-only (covariant) members: Stack's methods have many more keyword arguments
+    @property
+    def preview(self) -> Callable[..., Any]: ...
+    @property
+    def up(self) -> Callable[..., Any]: ...
+    @property
+    def outputs(self) -> Callable[[], Any]: ...
+    @property
+    def get_all_config(self) -> Callable[[], Any]: ...
 
 
 WatcherFactory = Callable[[str | None], DeploymentWatcher]
@@ -759,7 +765,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def boto_watcher_factory(poll_interval: float) -> WatcherFactory:
     def make(region: str | None) -> DeploymentWatcher:
-        import boto3
+        import boto3.session
         from botocore.config import Config
 
         session = boto3.session.Session(region_name=region) if region else boto3.session.Session()
