@@ -19,6 +19,7 @@ from components.ecs_cluster import EcsCluster
 from components.endpoint_policies import S3GatewayAccess, S3GatewayAccessArgs
 from components.environment import ServiceEnvironment
 from components.network import Network
+from components.release_pins import ReleasePin, pins_output
 from composition import args as build
 from settings import choose_zones, load_settings, raw_config
 
@@ -40,20 +41,26 @@ database = (
     else None
 )
 
-# With onebox, the fleet keeps the promoted digest until a second `pulumi up` promotes the new one.
-fleet_image = (settings.release.onebox and settings.release.fleet_image) or image.image_ref
+# Each service runs what its release pin holds: a plain `pulumi up` moves only the oneboxes (the
+# fleets without onebox); the pipeline says which pins move per `up` (README: Day two, Releases).
+pins = {
+    key: ReleasePin(key, build.release_pin_args(settings, key, image.image_ref, image.tag))
+    for key in build.service_keys(settings)
+}
 
 environments: dict[str, ServiceEnvironment] = {}
 for env_name in settings.environments:
+    fleet_pin = pins[f"{env_name}-fleet"]
+    onebox_pin = pins.get(f"{env_name}-onebox")
     service = build.service_template(
         settings,
         environment_name=env_name,
         cluster_name=cluster.cluster_name,
         capacity_provider_name=cluster.capacity_provider_name,
-        image=fleet_image,
+        image=fleet_pin.image,
         repository_arn=image.repository_arn,
         topic_arn=alerts.topic_arn,
-        version=image.tag,
+        version=fleet_pin.version,
         exec_log_group_arn=cluster.exec_log_group_arn,
         prober_targets=build.probe_targets(settings, database.address if database else None),
         # The app reads its own role's secret at connect time: no credentials in the task.
@@ -63,7 +70,7 @@ for env_name in settings.environments:
     environments[env_name] = ServiceEnvironment(
         env_name,
         build.environment_args(
-            settings, network, cluster.instance_security_group_id, service, image.image_ref
+            settings, network, cluster.instance_security_group_id, service, onebox_pin
         ),
     )
 
@@ -119,6 +126,11 @@ pulumi.export("serviceNames", {key: svc.service_name for key, svc in services.it
 pulumi.export("logGroupNames", {key: svc.log_group_name for key, svc in services.items()})
 pulumi.export("repositoryName", image.repository_name)
 pulumi.export("imageRef", image.image_ref)
+pulumi.export("imageVersion", image.tag)
+pulumi.export("releasePins", pins_output(pins))
+pulumi.export(
+    "environmentUrls", {env: environment.url for env, environment in environments.items()}
+)
 pulumi.export("alarmTopicArn", alerts.topic_arn)
 if database:
     pulumi.export("databaseAddress", database.address)

@@ -2,7 +2,10 @@
 
 Both alarms watch one target group: a slow release (target response time above a threshold in M of
 N one-minute datapoints) and an erroring release (share of target 5xx responses). No traffic is not
-a failure, so missing data is "not breaching" here — unlike the connectivity alarms.
+a failure, but in prod it is not a pass either: there missing data is "missing" (the alarm goes to
+INSUFFICIENT_DATA, which ECS does not roll back on and the release pipeline's bake refuses to call
+healthy); elsewhere it is "notBreaching". Never "breaching": a quiet night would roll back every
+deployment.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ class DeploymentAlarmSpec:
     error_datapoints: int = 2
     error_evaluation_periods: int = 2
     period_seconds: int = 60
+    treat_missing_data: str = "notBreaching"
+    """``missing`` (prod): no requests leaves the alarm INSUFFICIENT_DATA instead of OK."""
 
 
 def _dimensions(tg_suffix: pulumi.Input[str], lb_suffix: pulumi.Input[str]) -> dict:
@@ -45,13 +50,18 @@ def deployment_alarms(
     parent: pulumi.Resource,
 ) -> Sequence[aws.cloudwatch.MetricAlarm]:
     """Create the latency and 5xx-rate alarms for one target group, children of `parent`."""
+    if spec.treat_missing_data not in ("missing", "notBreaching"):
+        raise ValueError(
+            f"DeploymentAlarmSpec.treat_missing_data must be missing or notBreaching, got "
+            f"{spec.treat_missing_data!r}"
+        )
     opts = pulumi.ResourceOptions(parent=parent)
     dims = _dimensions(target_group_arn_suffix, load_balancer_arn_suffix)
     # Both alarms: breaching means "above the threshold"; no traffic is not a failure; every
     # state change reaches the alert topic.
     shared = {
         "comparison_operator": "GreaterThanThreshold",
-        "treat_missing_data": "notBreaching",
+        "treat_missing_data": spec.treat_missing_data,
         "alarm_actions": [spec.alarm_topic_arn],
         "ok_actions": [spec.alarm_topic_arn],
     }

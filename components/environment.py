@@ -30,7 +30,9 @@ class OneboxSpec:
     """A small fixed-size service that meets a new image before the fleet does (seed 003)."""
 
     image: pulumi.Input[str]
-    """The freshly built image; the fleet keeps running its promoted digest."""
+    """The onebox's release (normally this run's image); the fleet keeps running its own."""
+    version: pulumi.Input[str] | None = None
+    """``APP_VERSION`` of the onebox's image; None: the template's."""
     tasks: int = 1
     weight: int = 1
     fleet_weight: int = 99
@@ -157,6 +159,14 @@ class ServiceEnvironment(pulumi.ComponentResource):
             )
             if role == "onebox" and args.onebox:
                 # Fixed size: the onebox exists to meet a new image with a sliver of traffic.
+                if args.onebox.version is not None:
+                    service_args = replace(
+                        service_args,
+                        environment={
+                            **service_args.environment,
+                            "APP_VERSION": args.onebox.version,
+                        },
+                    )
                 service_args = replace(
                     service_args,
                     image=args.onebox.image,

@@ -29,6 +29,7 @@ from components.environment import (
     ServiceEnvironmentArgs,
 )
 from components.network import Network, NetworkArgs
+from components.release_pins import PinnedRelease, ReleasePin, ReleasePinArgs
 from components.service import FastScaleOutSpec, ScalingSpec, ServiceWithAutoscalingArgs
 from settings import Settings
 
@@ -237,6 +238,31 @@ def deployment_alarm_spec(s: Settings, topic_arn: pulumi.Input[str]) -> Deployme
         error_min_requests=r.error_min_requests,
         error_datapoints=r.error_datapoints,
         error_evaluation_periods=r.error_evaluation_periods,
+        # prod: a bake with no requests must not look healthy (INSUFFICIENT_DATA, not OK)
+        treat_missing_data="missing" if s.is_prod else "notBreaching",
+    )
+
+
+def service_keys(s: Settings) -> list[str]:
+    """``blue-fleet``, ``blue-onebox``, ...: one release pin per service."""
+    roles = ("fleet", "onebox") if s.release.onebox else ("fleet",)
+    return [f"{env}-{role}" for env in s.environments for role in roles]
+
+
+def release_pin_args(
+    s: Settings, key: str, fresh_image: pulumi.Input[str], fresh_version: str
+) -> ReleasePinArgs:
+    """Does ``key`` take this run's image? ``release.rollout`` says; unset: the oneboxes (or, with
+    no onebox, the fleets) follow and the fleets hold. ``release.pins`` overrides both."""
+    front = "onebox" if s.release.onebox else "fleet"
+    rollout = s.release.rollout
+    follow = key in rollout if rollout is not None else key.endswith(f"-{front}")
+    override = (s.release.pins or {}).get(key)
+    return ReleasePinArgs(
+        fresh_image=fresh_image,
+        fresh_version=fresh_version,
+        follow=follow,
+        override=PinnedRelease(override["image"], override["version"]) if override else None,
     )
 
 
@@ -261,7 +287,7 @@ def service_template(
     image: pulumi.Input[str],
     repository_arn: pulumi.Input[str],
     topic_arn: pulumi.Input[str],
-    version: str,
+    version: pulumi.Input[str],
     exec_log_group_arn: pulumi.Input[str] | None = None,
     prober_targets: pulumi.Input[str] | None,
     secrets: pulumi.Input[Sequence[Mapping[str, str]]] = (),
@@ -335,18 +361,19 @@ def environment_args(
     network: Network,
     host_security_group_id: pulumi.Input[str],
     service: ServiceWithAutoscalingArgs,
-    fresh_image: pulumi.Input[str],
+    onebox_pin: ReleasePin | None,
 ) -> ServiceEnvironmentArgs:
     hc = s.service.health_check
     lb = s.load_balancer
     onebox = (
         OneboxSpec(
-            image=fresh_image,
+            image=onebox_pin.image,
+            version=onebox_pin.version,
             tasks=s.release.onebox_tasks,
             weight=s.release.onebox_weight,
             fleet_weight=s.release.fleet_weight,
         )
-        if s.release.onebox
+        if s.release.onebox and onebox_pin is not None
         else None
     )
     return ServiceEnvironmentArgs(

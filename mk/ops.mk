@@ -3,10 +3,10 @@
 EXPERIMENT ?= kill-one-task
 .PHONY: release release-plan chaos
 
-release: $(VENV)/.installed  ## release STACK: preview, up onebox, watch + bake, promote the fleet
+release: $(VENV)/.installed  ## release STACK one environment at a time: onebox, smoke, bake under load, fleet (needs the pulumi CLI)
 	$(PY) -m ops.release.pipeline --stack $(STACK)
 
-release-plan: $(VENV)/.installed  ## print what `make release` would do for STACK, touching nothing
+release-plan: $(VENV)/.installed  ## validate STACK like `make check` and print what `make release` would do, touching nothing
 	$(PY) -m ops.release.pipeline --stack $(STACK) --dry-run
 
 chaos: $(VENV)/.installed  ## run chaos/experiments/EXPERIMENT.json (default kill-one-task) on STACK

@@ -29,7 +29,17 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
+REMOVED = {
+    "fleetImage": (
+        "removed: the fleet's image lives with the stack now (its release pin), not in "
+        "Pulumi.<stack>.yaml; delete this key (README: Day two, Releases)"
+    ),
+}
+
+
 def _suggest(key: str, allowed: list[str]) -> str:
+    if key in REMOVED:
+        return REMOVED[key]
     close = difflib.get_close_matches(key, allowed, n=1)
     hint = f"did you mean {close[0]}? " if close else ""
     return f"unknown key; {hint}allowed: {', '.join(sorted(allowed))}"
@@ -169,12 +179,14 @@ def consistency_problems(s: Settings, project: str = "steadystate") -> list[Prob
             s.release.error_datapoints,
             f"must not exceed release.errorEvaluationPeriods ({s.release.error_evaluation_periods})",
         )
-    if s.release.fleet_image and not s.release.onebox:
-        add(
-            "release.fleetImage",
-            s.release.fleet_image,
-            "only applies with release.onebox: true (without onebox the fleet runs the new image)",
-        )
+    known = {f"{env}-{role}" for env in s.environments for role in _roles(s)}
+    for key in [*(s.release.rollout or []), *(s.release.pins or {})]:
+        if key not in known:
+            add(
+                "release.rollout" if key in (s.release.rollout or []) else "release.pins",
+                key,
+                f"names no service of this stack; services: {', '.join(sorted(known))}",
+            )
     if s.load_balancer.certificate_arn and s.load_balancer.certificate_domain:
         add(
             "loadBalancer.certificateDomain",
@@ -264,3 +276,7 @@ def raw_config() -> dict[str, str]:
     merged = dict(runtime_config.get_config_env())
     merged.update(runtime_config.CONFIG.get())
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in merged.items()}
+
+
+def _roles(s: Settings) -> tuple[str, ...]:
+    return ("fleet", "onebox") if s.release.onebox else ("fleet",)

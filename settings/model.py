@@ -94,6 +94,30 @@ def _dns_name(value: str) -> str | None:
     return "must be a DNS name like example.com"
 
 
+_SERVICE_KEY = re.compile(r"[a-z][a-z0-9-]*-(fleet|onebox)")
+_DIGEST_REF = re.compile(r"\S+@sha256:[0-9a-f]{64}")
+
+
+def _service_keys(values: list[str]) -> str | None:
+    for index, value in enumerate(values):
+        if not _SERVICE_KEY.fullmatch(value):
+            return f"item {index} ({value!r}) is not a service key like blue-onebox or blue-fleet"
+    return None
+
+
+def _pins(value: dict) -> str | None:
+    for key, pin in value.items():
+        if not _SERVICE_KEY.fullmatch(str(key)):
+            return f"key {key!r} is not a service key like blue-onebox or blue-fleet"
+        if not isinstance(pin, dict) or set(pin) != {"image", "version"}:
+            return f"{key}: must be an object with exactly image and version"
+        if not isinstance(pin["image"], str) or not _DIGEST_REF.fullmatch(pin["image"]):
+            return f"{key}.image must be pinned by digest: <repository>@sha256:<64 hex>"
+        if not isinstance(pin["version"], str) or not pin["version"]:
+            return f"{key}.version must be a non-empty string"
+    return None
+
+
 def _dns_label(value: str) -> str | None:
     if re.fullmatch(r"(?!-)[a-z0-9-]{1,63}(?<!-)", value.lower()):
         return None
@@ -352,16 +376,24 @@ class ReleaseSettings:
     onebox_tasks: int = setting(
         1, "fixed task count of the onebox service (prod: at least 2)", minimum=1, maximum=10
     )
-    fleet_image: str | None = setting(
+    rollout: list[str] | None = setting(
         None,
-        "image digest the fleet runs (promoted after onebox); null = the freshly built image",
-        kind=str,
+        "services (`<env>-<role>`) that take this run's image; null = every onebox (every fleet "
+        "without onebox). Set per `up` by the release pipeline, never in Pulumi.<stack>.yaml",
+        kind=list,
+        item_kind=str,
         nullable=True,
-        check=lambda v: (
-            None
-            if re.fullmatch(r"\S+@sha256:[0-9a-f]{64}", v)
-            else "must be an image reference pinned by digest: <repository>@sha256:<64 hex>"
-        ),
+        check=_service_keys,
+        allowed="service keys like blue-onebox, blue-fleet",
+    )
+    pins: dict | None = setting(
+        None,
+        "set services to a given release: `{<env>-<role>: {image: <repo>@sha256:…, version: …}}` "
+        "(the pipeline's rollback; per `up`, never committed)",
+        kind=dict,
+        nullable=True,
+        check=_pins,
+        allowed="an object of service keys to {image: digest reference, version: string}",
     )
     latency_threshold_seconds: float = setting(
         3.0,

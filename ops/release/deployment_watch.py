@@ -28,12 +28,60 @@ from dataclasses import dataclass, field
 from typing import Any
 
 COMPLETED, IN_PROGRESS, FAILED = "COMPLETED", "IN_PROGRESS", "FAILED"
+INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
+# Worth another try: throttling and transient service errors, and AccessDenied (a role or policy
+# just created can take seconds to propagate). Anything else (a missing cluster) fails at once.
+RETRYABLE_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "InternalFailure",
+        "InternalServerError",
+        "ServerException",
+        "AccessDenied",
+        "AccessDeniedException",
+    }
+)
 DESCRIBE_SERVICES_MAX = 10  # ECS accepts at most 10 services per DescribeServices call
 DESCRIBE_ALARMS_MAX = 100  # CloudWatch accepts at most 100 names per DescribeAlarms call
 
 
 class WatchError(Exception):
     """The services could not be described at all (missing cluster, no permission, ...)."""
+
+
+def error_code(err: BaseException) -> str | None:
+    """``ThrottlingException`` from a botocore ``ClientError``; None for anything else."""
+    response = getattr(err, "response", None)
+    if isinstance(response, Mapping):
+        code = (response.get("Error") or {}).get("Code")
+        return str(code) if code else None
+    return None
+
+
+def retryable(err: BaseException) -> bool:
+    if error_code(err) in RETRYABLE_CODES:
+        return True
+    # botocore's EndpointConnectionError / ReadTimeoutError and friends: no answer at all
+    return type(err).__name__ in {
+        "EndpointConnectionError",
+        "ConnectTimeoutError",
+        "ReadTimeoutError",
+        "ConnectionClosedError",
+    }
+
+
+def describe_error(err: BaseException) -> str:
+    code = error_code(err)
+    response = getattr(err, "response", None)
+    details = (response.get("Error") or {}) if isinstance(response, Mapping) else {}
+    message = str(details.get("Message") or err)
+    return f"{code}: {message}" if code else f"{type(err).__name__}: {err}"
 
 
 @dataclass(frozen=True)
@@ -178,7 +226,13 @@ class DeploymentWatcher:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         log: Callable[[str], None] = lambda _line: None,
+        attempts: int = 5,
+        backoff: float = 1.0,
+        max_backoff: float = 20.0,
     ) -> None:
+        self.attempts = max(1, attempts)
+        self.backoff = backoff
+        self.max_backoff = max_backoff
         self.ecs = ecs
         self.cloudwatch = cloudwatch
         self.poll_interval = poll_interval
@@ -186,15 +240,38 @@ class DeploymentWatcher:
         self.sleep = sleep
         self.log = log
 
+    # one call, retried -------------------------------------------------------------------------
+    def call(self, what: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
+        """``fn(**kwargs)``, retried with exponential backoff on throttling, transient errors and
+        AccessDenied; raises :class:`WatchError` naming ``what`` and the last error."""
+        delay = self.backoff
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return fn(**kwargs)
+            except Exception as err:  # botocore ClientError, endpoint errors, ...
+                if not retryable(err):
+                    raise WatchError(f"{what} failed: {describe_error(err)}") from err
+                if attempt == self.attempts:
+                    raise WatchError(
+                        f"{what} failed {attempt} times (backing off up to "
+                        f"{self.max_backoff:.0f}s): {describe_error(err)}"
+                    ) from err
+                self.log(f"{what}: {describe_error(err)}; retrying in {delay:.0f}s")
+                self.sleep(delay)
+                delay = min(delay * 2, self.max_backoff)
+        raise AssertionError("unreachable")
+
     # one look ----------------------------------------------------------------------------------
     def describe(self, cluster: str, services: Sequence[str]) -> dict[str, dict[str, Any]]:
         """``describe_services`` for every name; a missing service maps to status MISSING."""
         found: dict[str, dict[str, Any]] = {}
         for chunk in _chunks(list(services), DESCRIBE_SERVICES_MAX):
-            try:
-                answer = self.ecs.describe_services(cluster=cluster, services=list(chunk))
-            except Exception as err:  # botocore ClientError, endpoint errors, ...
-                raise WatchError(f"describe_services on cluster {cluster!r} failed: {err}") from err
+            answer = self.call(
+                f"ECS DescribeServices on cluster {cluster!r}",
+                self.ecs.describe_services,
+                cluster=cluster,
+                services=list(chunk),
+            )
             for svc in answer.get("services", []):
                 found[svc["serviceName"]] = svc
         for name in services:
@@ -209,17 +286,40 @@ class DeploymentWatcher:
             out[name] = str(primary["id"]) if primary and primary.get("id") else None
         return out
 
+    def alarms(self, names: Iterable[str]) -> list[dict[str, Any]]:
+        """``describe_alarms`` for ``names`` (metric and composite alarms), retried."""
+        found: list[dict[str, Any]] = []
+        for chunk in _chunks(sorted(set(names)), DESCRIBE_ALARMS_MAX):
+            answer = self.call(
+                "CloudWatch DescribeAlarms", self.cloudwatch.describe_alarms, AlarmNames=list(chunk)
+            )
+            found += [*answer.get("MetricAlarms", []), *answer.get("CompositeAlarms", [])]
+        return found
+
+    def check_cloudwatch(self) -> None:
+        """One cheap DescribeAlarms call: raises :class:`WatchError` when CloudWatch is unreadable."""
+        self.call("CloudWatch DescribeAlarms", self.cloudwatch.describe_alarms, MaxRecords=1)
+
     def firing_alarms(self, names: Iterable[str]) -> list[FiringAlarm]:
         """Alarms among ``names`` whose state is ALARM (metric and composite alarms)."""
-        wanted = sorted(set(names))
-        firing: list[FiringAlarm] = []
-        for chunk in _chunks(wanted, DESCRIBE_ALARMS_MAX):
-            answer = self.cloudwatch.describe_alarms(AlarmNames=list(chunk))
-            for alarm in [*answer.get("MetricAlarms", []), *answer.get("CompositeAlarms", [])]:
-                if alarm.get("StateValue") == "ALARM":
-                    reason = str(alarm.get("StateReason", "")).strip()
-                    firing.append(FiringAlarm(alarm["AlarmName"], reason))
-        return firing
+        return [
+            FiringAlarm(alarm["AlarmName"], str(alarm.get("StateReason", "")).strip())
+            for alarm in self.alarms(names)
+            if alarm.get("StateValue") == "ALARM"
+        ]
+
+    def alarms_without_data(self, cluster: str, services: Sequence[str]) -> list[str]:
+        """The services' deployment alarms in INSUFFICIENT_DATA: nothing measured them."""
+        names = [
+            name
+            for svc in self.describe(cluster, services).values()
+            for name in deployment_alarm_names(svc)
+        ]
+        return sorted(
+            str(alarm["AlarmName"])
+            for alarm in (self.alarms(names) if names else [])
+            if alarm.get("StateValue") == INSUFFICIENT_DATA
+        )
 
     # polling -----------------------------------------------------------------------------------
     def wait_for_rollout(
@@ -230,8 +330,12 @@ class DeploymentWatcher:
         timeout: float,
         deployment_ids: Mapping[str, str | None] | None = None,
         extra_alarm_names: Iterable[str] = (),
+        check_alarms: bool = True,
     ) -> WatchReport:
         """Poll until every service's deployment is COMPLETED; stop at the first failure.
+
+        ``check_alarms`` False: judge on the deployment alone (a rollback's watch: the alarm that
+        caused it is still in ALARM).
 
         Fails on: a FAILED/replaced deployment, any deployment alarm in ALARM, a missing service,
         or ``timeout`` seconds without every deployment COMPLETED.
@@ -243,6 +347,7 @@ class DeploymentWatcher:
             extra_alarm_names=extra_alarm_names,
             until=timeout,
             done_when_completed=True,
+            check_alarms=check_alarms,
         )
 
     def bake(
@@ -273,6 +378,7 @@ class DeploymentWatcher:
         extra_alarm_names: Iterable[str],
         until: float,
         done_when_completed: bool,
+        check_alarms: bool = True,
     ) -> WatchReport:
         if not services:
             return WatchReport(True, "no services to watch")
@@ -307,7 +413,7 @@ class DeploymentWatcher:
             if failed:
                 reason = "; ".join(f"{v.service}: {v.reason}" for v in failed)
                 return WatchReport(False, reason, verdicts, [], elapsed, events)
-            firing = self.firing_alarms(alarm_names) if alarm_names else []
+            firing = self.firing_alarms(alarm_names) if alarm_names and check_alarms else []
             if firing:
                 reason = "; ".join(f"alarm {a.name} is in ALARM ({a.reason})" for a in firing)
                 return WatchReport(False, reason, verdicts, firing, elapsed, events)

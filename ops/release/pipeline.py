@@ -1,35 +1,35 @@
-"""CI release pipeline on the Pulumi Automation API: onebox first, bake, then the fleet (seed 003).
+"""CI release pipeline on the Pulumi Automation API: one environment at a time — blue (onebox,
+bake, fleet), then green — so the standby environment is the fallback while the active one changes.
 
-    python -m ops.release.pipeline --stack prod [--bake-seconds 300] [--skip-preview] [--dry-run]
-                           [--rollout-timeout 1800] [--poll-interval 15] [--show-pulumi-output]
+    python -m ops.release.pipeline --stack prod [--bake-seconds 300] [--load-rate 20]
+        [--load-seconds S] [--smoke-samples 600] [--skip-preview] [--dry-run] [--json FILE]
+        [--rollout-timeout 1800] [--poll-interval 15] [--show-pulumi-output]
 
-With ``steadystate:release.onebox: true`` a release is two ``pulumi up``s:
+Release state lives with the stack: every service runs what its release pin recorded
+(``components/release_pins.py``). Each ``up`` gets a throwaway copy of ``Pulumi.<stack>.yaml``
+(``--config-file``) naming the pins that move (``release.rollout``), so the committed file is never
+written. For each environment, active (``dns.primary``) first:
 
-0. preflight: read the config and the last outputs, and check ECS answers for the services the
-   last release left (nothing has changed yet if AWS access is broken);
-1. preview with the policy pack and ``policy/config/<stack>.json`` (the CLI fails the preview on a
-   mandatory violation);
-2. ``up``: the onebox services get the freshly built ``imageRef``; the fleet keeps
-   ``release.fleetImage``;
-3. watch each onebox deployment (``ecs.describe_services``: the PRIMARY deployment's
-   ``rolloutState``, running vs desired) and its deployment alarms (CloudWatch); FAILED, replaced
-   (ECS rolled back) or an alarm in ALARM stops the release: exit 1, nothing promoted;
-4. bake: keep watching the onebox alarms and deployments for ``--bake-seconds``;
-5. promote: ``release.fleetImage`` = the new ``imageRef`` (``config set --path``), ``up`` again,
-   watch every fleet deployment to COMPLETED.
+1. ``up`` with the environment's onebox added to the rollout; watch its deployment to COMPLETED;
+   smoke test (``/health`` 200, ``/version`` shows the new version);
+2. bake ``--bake-seconds`` while sending ``--load-rate`` requests/s to the environment: the onebox's
+   deployment alarms must stay out of ALARM, and must have data at the end (prod alarms read missing
+   data as missing, so a bake nobody called fails); a failed bake puts the onebox back on its
+   previous release (an ``up`` with ``release.pins``) — ECS no longer acts on alarms once the
+   rollout is COMPLETED;
+3. ``up`` with the fleet added; watch; smoke test (every ``/version`` answer is the new version);
+   a failed fleet rollout (ECS rolls back) sets the fleet's pin back too.
 
-If ``release.fleetImage`` is unset the fleet would follow the fresh image in step 2, so the pipeline
-first pins it to the image the stack runs now (the previous ``imageRef`` output). A stack without
-onebox (dev) or its very first release is one ``up`` and a watch of every service.
+Without onebox (dev) each environment is one ``up``, watch and smoke test. The first release of an
+empty stack is one ``up`` for everything (every pin is created with the new image).
 
-``release.fleetImage`` lives in ``Pulumi.<stack>.yaml``: commit that file after a release (the log
-says so). If the fleet rollout fails, the pipeline puts the previous digest back in the file, so the
-next ``pulumi up`` brings Pulumi's state back in line with what ECS rolled back to.
-
-Exit codes: 0 released (or nothing to do); 1 a deployment failed, was rolled back, an alarm fired
-or the watch timed out — not promoted; 2 usage or configuration error, or ECS unreadable at
-preflight; 3 ``pulumi`` failed (preview with a mandatory policy violation, an ``up`` error, a
-missing stack).
+Exit codes — below 10 nothing changed, 10 and up the stack already changed:
+0 released (or nothing to do); 2 usage or configuration error; 3 ``pulumi`` failed before any change
+(selecting the stack, preview, a mandatory policy violation); 4 ECS or CloudWatch unreadable at
+preflight; 10 a deployment failed, was rolled back, an alarm fired, the bake saw no data or the watch
+timed out (the failed service was put back); 11 a smoke test failed; 12 ``pulumi up`` failed (the
+stack may be partly updated); 13 AWS (ECS/CloudWatch) unreadable, or a stack output missing, after
+the stack changed.
 """
 
 from __future__ import annotations
@@ -39,9 +39,10 @@ import json
 import re
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TextIO
@@ -50,48 +51,56 @@ import yaml
 from pulumi import automation as auto
 
 from ops.release.deployment_watch import DeploymentWatcher, WatchError, WatchReport
+from ops.release.http_probe import Fetch, fetch_for, http_get, public_name
+from ops.release.load import BackgroundLoad, LoadResult, check_bounds
+from ops.release.run_config import RunConfigError, write_run_config
+from ops.release.smoke import SmokeResult, smoke_test
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_POLICY_PACK = REPO_DIR / "policy"
-FLEET_IMAGE_KEY = "release.fleetImage"
 DIGEST_RE = re.compile(r"\S+@sha256:[0-9a-f]{64}")
-EXIT_OK, EXIT_DEPLOY_FAILED, EXIT_USAGE, EXIT_PULUMI = 0, 1, 2, 3
+EXIT_OK, EXIT_USAGE, EXIT_PULUMI, EXIT_PREFLIGHT = 0, 2, 3, 4
+EXIT_DEPLOY_FAILED, EXIT_SMOKE, EXIT_UP_FAILED, EXIT_AWS_AFTER = 10, 11, 12, 13
+EXIT_MEANINGS = {
+    EXIT_OK: "released (or nothing to do)",
+    EXIT_USAGE: "usage or configuration error; nothing changed",
+    EXIT_PULUMI: "pulumi failed before any change (select, preview, policy); nothing changed",
+    EXIT_PREFLIGHT: "ECS or CloudWatch unreadable at preflight; nothing changed",
+    EXIT_DEPLOY_FAILED: "a deployment failed or the bake did not pass; the stack changed and the "
+    "failed service was put back",
+    EXIT_SMOKE: "a smoke test failed after an up; the stack changed",
+    EXIT_UP_FAILED: "pulumi up failed; the stack may be partly updated",
+    EXIT_AWS_AFTER: "ECS/CloudWatch unreadable or an output missing after the stack changed",
+}
 CLI_MISSING = "needs the pulumi CLI on PATH (not installable from PyPI/apt here)"
 
 
 class StackLike(Protocol):
     """The part of ``pulumi.automation.Stack`` the pipeline uses (tests pass a fake)."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
-    # Only the keywords `Pipeline._cli_kwargs` passes.
-    def preview(
-        self,
-        *,
-        color: str | None = None,
-        policy_packs: list[str] | None = None,
-        policy_pack_configs: list[str] | None = None,
-        on_output: Callable[[str], Any] | None = None,
-    ) -> Any: ...
-    def up(
-        self,
-        *,
-        color: str | None = None,
-        policy_packs: list[str] | None = None,
-        policy_pack_configs: list[str] | None = None,
-        on_output: Callable[[str], Any] | None = None,
-    ) -> Any: ...
-    def outputs(self) -> Mapping[str, Any]: ...
-    def get_all_config(self) -> Mapping[str, Any]: ...
-    def set_config(self, key: str, value: Any, *, path: bool = False) -> None: ...
-    def remove_config(self, key: str, *, path: bool = False) -> None: ...
+    # read-only (covariant) members: Stack's methods have many more keyword arguments
+    @property
+    def preview(self) -> Callable[..., Any]: ...
+    @property
+    def up(self) -> Callable[..., Any]: ...
+    @property
+    def outputs(self) -> Callable[[], Any]: ...
+    @property
+    def get_all_config(self) -> Callable[[], Any]: ...
 
 
 WatcherFactory = Callable[[str | None], DeploymentWatcher]
 
 
 class PipelineError(Exception):
-    """A problem with the stack's configuration or outputs (exit 2)."""
+    """A problem with the stack's configuration or outputs."""
+
+
+class PreflightError(Exception):
+    """AWS could not be read before anything changed."""
 
 
 # -- small pure helpers ----------------------------------------------------------------------------
@@ -119,44 +128,56 @@ def plain_outputs(outputs: Mapping[str, Any] | None) -> dict[str, Any]:
     return {key: plain(value) for key, value in (outputs or {}).items()}
 
 
+def _object(raw: Any, key: str) -> Any:
+    """A structured config value: the CLI hands objects and lists over JSON-encoded."""
+    if raw in (None, ""):
+        return None
+    if not isinstance(raw, str):
+        return raw
+    try:
+        return json.loads(raw)
+    except ValueError as err:
+        raise PipelineError(f"{key} is not valid JSON: {raw!r}") from err
+
+
 @dataclass(frozen=True)
 class ReleaseConfig:
     onebox: bool
-    fleet_image: str | None
     region: str | None
+    environments: tuple[str, ...] = ("blue",)
+    primary: str | None = None
+
+    @property
+    def order(self) -> list[str]:
+        """Active environment first, then the others in their configured order."""
+        first = [self.primary] if self.primary in self.environments else []
+        return [*first, *(e for e in self.environments if e not in first)]
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return ("onebox", "fleet") if self.onebox else ("fleet",)
 
 
 def read_release_config(config: Mapping[str, Any], namespace: str) -> ReleaseConfig:
-    """``steadystate:release`` (an object, JSON-encoded by the CLI) and ``aws:region``."""
-    raw = plain(config.get(f"{namespace}:release"))
-    if raw in (None, ""):
-        release: dict[str, Any] = {}
-    elif isinstance(raw, Mapping):
-        release = dict(raw)
-    else:
-        try:
-            release = json.loads(raw)
-        except (TypeError, ValueError) as err:
-            raise PipelineError(f"{namespace}:release is not a JSON object: {raw!r}") from err
-        if not isinstance(release, dict):
-            raise PipelineError(f"{namespace}:release must be an object, got {raw!r}")
+    """``<ns>:release``, ``<ns>:environments``, ``<ns>:dns`` (JSON from the CLI) and ``aws:region``."""
+    release = _object(plain(config.get(f"{namespace}:release")), f"{namespace}:release") or {}
+    if not isinstance(release, dict):
+        raise PipelineError(f"{namespace}:release must be an object, got {release!r}")
+    envs = _object(plain(config.get(f"{namespace}:environments")), f"{namespace}:environments")
+    dns = _object(plain(config.get(f"{namespace}:dns")), f"{namespace}:dns") or {}
     region = plain(config.get("aws:region"))
+    environments = tuple(str(e) for e in envs) if isinstance(envs, list) and envs else ("blue",)
+    primary = dns.get("primary", "blue") if isinstance(dns, dict) and dns.get("enabled") else None
     return ReleaseConfig(
         onebox=release.get("onebox") is True,
-        fleet_image=release.get("fleetImage") or None,
         region=str(region) if region else None,
+        environments=environments,
+        primary=str(primary) if primary else None,
     )
 
 
-def split_services(service_names: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
-    """``serviceNames`` output ``{"blue-fleet": name, "blue-onebox": name}`` → (oneboxes, fleets)."""
-    oneboxes = {k: v for k, v in service_names.items() if k.endswith("-onebox")}
-    fleets = {k: v for k, v in service_names.items() if k not in oneboxes}
-    return oneboxes, fleets
-
-
 def short_digest(ref: str | None) -> str:
-    """``repo@sha256:0123456789ab…`` for logs (the full digest is in the config file)."""
+    """``repo@sha256:0123456789ab…`` for logs (the full digest is in the JSON summary)."""
     if not ref:
         return "(none)"
     repo, _, digest = ref.partition("@")
@@ -182,6 +203,33 @@ def project_name(project_dir: Path) -> str:
     return str(name)
 
 
+@dataclass(frozen=True)
+class Step:
+    """One ``up``: the pins that move and the services to watch afterwards."""
+
+    name: str
+    environment: str | None
+    role: str | None
+    rollout: tuple[str, ...]
+
+    @property
+    def key(self) -> str | None:
+        return f"{self.environment}-{self.role}" if self.environment and self.role else None
+
+
+def plan_steps(config: ReleaseConfig, first_release: bool) -> list[Step]:
+    every = tuple(f"{e}-{r}" for e in config.order for r in config.roles)
+    if first_release:
+        return [Step("everything", None, None, every)]
+    steps: list[Step] = []
+    moved: list[str] = []
+    for env in config.order:
+        for role in config.roles:
+            moved.append(f"{env}-{role}")
+            steps.append(Step(f"{env} {role}", env, role, tuple(moved)))
+    return steps
+
+
 # -- the pipeline ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PipelineOptions:
@@ -193,10 +241,41 @@ class PipelineOptions:
     policy_config: Path | None = None
     """Default: ``<policy_pack>/config/<stack>.json`` when that file exists."""
     show_pulumi_output: bool = False
+    project_dir: Path = REPO_DIR
+    load_rate: float = 20.0
+    load_seconds: float | None = None
+    """Default: the bake's length."""
+    smoke_samples: int = 600
+
+
+@dataclass
+class Summary:
+    """What the run did, for ``--json``: stages, timings, digests, verdicts."""
+
+    stack: str
+    stages: list[dict[str, Any]] = field(default_factory=list)
+    image: dict[str, Any] = field(default_factory=dict)
+    previous_pins: dict[str, Any] = field(default_factory=dict)
+    exit_code: int | None = None
+    changed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "exitCode": self.exit_code,
+            "exitMeaning": EXIT_MEANINGS.get(self.exit_code or 0, "")
+            if self.exit_code is not None
+            else None,
+            "stackChanged": self.changed,
+            "image": self.image,
+            "previousPins": self.previous_pins,
+            "stages": self.stages,
+        }
 
 
 class Pipeline:
-    """Drives one release of ``stack``; every outside effect goes through the stack or the watcher."""
+    """Drives one release of ``stack``; every outside effect goes through the stack, the watcher or
+    HTTP to the service."""
 
     def __init__(
         self,
@@ -206,14 +285,17 @@ class Pipeline:
         *,
         log: Callable[[str, str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        fetch: Fetch = http_get,
     ) -> None:
         self.stack = stack
         self.watcher_factory = watcher_factory
         self.options = options or PipelineOptions()
         self.log = log or Log()
         self.clock = clock
-        self.promoted_from: str | None = None
-        """Set once ``release.fleetImage`` was promoted: what it said before."""
+        self.fetch = fetch
+        self.summary = Summary(stack.name)
+        self.service_url = ""
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
 
     # pulumi calls ------------------------------------------------------------------------------
     def policy_args(self) -> dict[str, Any]:
@@ -230,68 +312,200 @@ class Pipeline:
             raise PipelineError(f"policy config {config} not found")
         return args
 
-    def _cli_kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"color": "never", **self.policy_args()}
+    def _run_config(
+        self, rollout: Sequence[str], pins: Mapping[str, Mapping[str, str]] | None = None
+    ) -> str:
+        if self._tmp is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="steadystate-release-")
+        try:
+            path = write_run_config(
+                self.options.project_dir,
+                self.stack.name,
+                self.options.namespace,
+                rollout=rollout,
+                pins=pins,
+                directory=Path(self._tmp.name),
+            )
+        except RunConfigError as err:
+            raise PipelineError(str(err)) from err
+        return str(path)
+
+    def _cli_kwargs(self, config_file: str) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "color": "never",
+            "config_file": config_file,
+            **self.policy_args(),
+        }
         if self.options.show_pulumi_output:
             kwargs["on_output"] = lambda line: print(f"    | {line}", flush=True)
         return kwargs
 
-    def _up(self, step: str) -> dict[str, Any]:
-        self.log(step, "pulumi up (policy pack enforced)")
-        result = self.stack.up(**self._cli_kwargs())
+    def _up(
+        self, step: str, rollout: Sequence[str], pins: Mapping[str, Mapping[str, str]] | None = None
+    ) -> dict[str, Any]:
+        moving = ", ".join(rollout) or "nothing"
+        extra = f"; pins {', '.join(pins)} set back" if pins else ""
+        self.log(step, f"pulumi up (policy pack enforced): rollout {moving}{extra}")
+        started = self.clock()
+        self.summary.changed = True  # from here on, a failure is "the stack already changed"
+        result = self.stack.up(**self._cli_kwargs(self._run_config(rollout, pins)))
         summary = getattr(result, "summary", None)
         changes = getattr(summary, "resource_changes", None)
         self.log(step, f"up finished: {change_summary(changes)}")
+        self._stage(step, "up", started, change_summary(changes))
         outputs = plain_outputs(getattr(result, "outputs", None) or self.stack.outputs())
-        for key in ("clusterName", "serviceNames", "imageRef"):
+        for key in ("clusterName", "serviceNames", "imageRef", "imageVersion", "environmentUrls"):
             if not outputs.get(key):
                 raise PipelineError(f"stack output {key!r} is missing after up")
+        if not DIGEST_RE.fullmatch(str(outputs["imageRef"])):
+            raise PipelineError(f"imageRef {outputs['imageRef']!r} is not pinned by digest")
         return outputs
 
-    def _set_fleet_image(self, ref: str) -> None:
-        self.stack.set_config(FLEET_IMAGE_KEY, auto.ConfigValue(value=ref), path=True)
+    def _fetch_for(self, environment_url: str) -> Fetch:
+        """HTTPS to an environment's load balancer presents the service's public name (its
+        certificate's), HTTP goes as is."""
+        name = public_name(self.service_url, environment_url)
+        return fetch_for(name) if name else self.fetch
+
+    def _stage(self, step: str, kind: str, started: float, result: str, **extra: Any) -> None:
+        self.summary.stages.append(
+            {
+                "step": step,
+                "kind": kind,
+                "seconds": round(self.clock() - started, 3),
+                "result": result,
+                **extra,
+            }
+        )
 
     # watching ----------------------------------------------------------------------------------
     def _watch(
-        self, watcher: DeploymentWatcher, step: str, cluster: str, services: dict[str, str]
+        self,
+        watcher: DeploymentWatcher,
+        step: str,
+        cluster: str,
+        services: dict[str, str],
+        *,
+        check_alarms: bool = True,
     ) -> tuple[WatchReport, dict[str, str | None]]:
         """Follow each service's new PRIMARY deployment to COMPLETED (ids for a later bake)."""
         watcher.log = lambda line: self.log(step, line)
         names = list(services.values())
         self.log(step, f"watching {', '.join(services)} in {cluster}")
+        started = self.clock()
         ids = watcher.primary_ids(cluster, names)
         report = watcher.wait_for_rollout(
-            cluster, names, timeout=self.options.rollout_timeout, deployment_ids=ids
+            cluster,
+            names,
+            timeout=self.options.rollout_timeout,
+            deployment_ids=ids,
+            check_alarms=check_alarms,
         )
+        self._stage(step, "watch", started, "ok" if report.ok else "failed", reason=report.reason)
         return report, ids
 
     def _bake(
         self,
         watcher: DeploymentWatcher,
+        step: str,
         cluster: str,
         services: dict[str, str],
         ids: dict[str, str | None],
+        url: str,
     ) -> WatchReport:
-        seconds = self.options.bake_seconds
-        self.log("bake", f"baking {', '.join(services)} for {seconds:.0f}s")
-        watcher.log = lambda line: self.log("bake", line)
-        return watcher.bake(cluster, list(services.values()), seconds=seconds, deployment_ids=ids)
+        opts = self.options
+        seconds = opts.bake_seconds
+        load_seconds = opts.load_seconds or seconds
+        self.log(
+            step,
+            f"baking {', '.join(services)} for {seconds:.0f}s with {opts.load_rate:g} requests/s "
+            f"to {url} for {load_seconds:.0f}s",
+        )
+        watcher.log = lambda line: self.log(step, line)
+        started = self.clock()
+        load = BackgroundLoad(
+            url, rate=opts.load_rate, seconds=load_seconds, fetch=self._fetch_for(url)
+        )
+        load.start()
+        try:
+            report = watcher.bake(
+                cluster, list(services.values()), seconds=seconds, deployment_ids=ids
+            )
+        finally:
+            traffic: LoadResult = load.finish()
+        self.log(step, f"load: {traffic.summary()}")
+        if report.ok and traffic.answered == 0:
+            report = WatchReport(
+                False, f"no request reached the service during the bake ({traffic.summary()})"
+            )
+        if report.ok:
+            silent = watcher.alarms_without_data(cluster, list(services.values()))
+            if silent:
+                report = WatchReport(
+                    False,
+                    f"deployment alarm(s) {', '.join(silent)} in INSUFFICIENT_DATA after the bake: "
+                    "nothing measured the new release, so it did not pass",
+                )
+        self._stage(
+            step,
+            "bake",
+            started,
+            "ok" if report.ok else "failed",
+            reason=report.reason,
+            load=traffic.to_json(),
+        )
+        return report
+
+    def _smoke(
+        self,
+        step: str,
+        env: str,
+        url: str,
+        new_version: str,
+        *,
+        every: bool,
+        fleet_version: str | None,
+    ) -> SmokeResult:
+        started = self.clock()
+        result = smoke_test(
+            url,
+            new_version,
+            every=every,
+            also_allowed=[fleet_version] if fleet_version else [],
+            samples=self.options.smoke_samples,
+            fetch=self._fetch_for(url),
+        )
+        self.log(step, f"smoke {env}: {'ok' if result.ok else 'FAILED'}: {result.reason}")
+        self._stage(step, "smoke", started, "ok" if result.ok else "failed", smoke=result.to_json())
+        return result
 
     def _preflight(self, watcher: DeploymentWatcher, previous: Mapping[str, Any]) -> None:
-        """Before changing anything: can we see the services the last release left behind?"""
+        """Before changing anything: can we read ECS (the last release's services) and CloudWatch
+        (their deployment alarms)?"""
+        watcher.log = lambda line: self.log("preflight", line)
         cluster, services = previous.get("clusterName"), previous.get("serviceNames") or {}
-        if not cluster or not services:
-            self.log("preflight", "no previous outputs: nothing to check before the first up")
-            return
         try:
+            watcher.check_cloudwatch()
+            if not cluster or not services:
+                self.log("preflight", "CloudWatch readable; no previous outputs: first release")
+                return
             found = watcher.describe(str(cluster), list(services.values()))
+            alarm_names = [
+                name
+                for svc in found.values()
+                for name in (svc.get("deploymentConfiguration") or {})
+                .get("alarms", {})
+                .get("alarmNames", [])
+            ]
+            alarms = watcher.alarms(alarm_names) if alarm_names else []
         except WatchError as err:
-            raise PipelineError(f"cannot read ECS before releasing: {err}") from err
+            raise PreflightError(str(err)) from err
         missing = sorted(name for name, svc in found.items() if svc.get("status") != "ACTIVE")
         note = f"; not ACTIVE: {', '.join(missing)}" if missing else ""
         self.log(
             "preflight",
-            f"ECS reachable: {len(found) - len(missing)} ACTIVE service(s) in {cluster}{note}",
+            f"ECS reachable: {len(found) - len(missing)} ACTIVE service(s) in {cluster}{note}; "
+            f"CloudWatch reachable: {len(alarms)} deployment alarm(s)",
         )
 
     def _report_failure(self, step: str, report: WatchReport) -> None:
@@ -307,200 +521,267 @@ class Pipeline:
             code = self._run()
         except PipelineError as err:
             self.log("error", str(err))
-            return EXIT_USAGE
+            code = EXIT_AWS_AFTER if self.summary.changed else EXIT_USAGE
+        except PreflightError as err:
+            self.log("error", f"preflight: {err}; nothing changed")
+            code = EXIT_PREFLIGHT
         except WatchError as err:
             self.log("error", f"cannot watch the deployment: {err}")
-            return EXIT_DEPLOY_FAILED
+            code = EXIT_AWS_AFTER if self.summary.changed else EXIT_PREFLIGHT
         except auto.CommandError as err:
             self.log("error", f"pulumi failed ({type(err).__name__}); last lines:")
             for line in tail(str(err)).splitlines():
                 self.log("error", f"  {line}")
-            if self.promoted_from:
+            code = EXIT_UP_FAILED if self.summary.changed else EXIT_PULUMI
+            if self.summary.changed:
                 self.log(
                     "error",
-                    f"{FLEET_IMAGE_KEY} already says the new image in Pulumi.{self.stack.name}"
-                    f".yaml and the fleet may be partly updated: re-run the pipeline, or set it "
-                    f"back to {self.promoted_from} and run pulumi up",
+                    "the stack may be partly updated; the release pins say what each service "
+                    "should run: re-run the pipeline",
                 )
-            return EXIT_PULUMI
-        self.log("done", f"exit {code} after {self.clock() - start:.0f}s")
+        finally:
+            if self._tmp is not None:
+                self._tmp.cleanup()
+                self._tmp = None
+        self.summary.exit_code = code
+        self.log("done", f"exit {code} ({EXIT_MEANINGS[code]}) after {self.clock() - start:.0f}s")
         return code
 
     def _run(self) -> int:
         stack, opts = self.stack, self.options
+        if problem := check_bounds(opts.load_rate, opts.load_seconds or opts.bake_seconds or 1):
+            raise PipelineError(problem)
         config = read_release_config(stack.get_all_config(), opts.namespace)
         previous = plain_outputs(stack.outputs())
-        two_phase = config.onebox
+        previous_pins: dict[str, dict[str, str]] = dict(previous.get("releasePins") or {})
+        self.summary.previous_pins = previous_pins
+        first = not previous.get("serviceNames")
+        steps = plan_steps(config, first)
         self.log(
             "plan",
-            f"stack {stack.name}: onebox {'on' if config.onebox else 'off'}, "
-            f"fleet image {short_digest(config.fleet_image) if config.fleet_image else 'unset'}, "
-            f"bake {opts.bake_seconds:.0f}s, rollout timeout {opts.rollout_timeout:.0f}s",
+            f"stack {stack.name}: onebox {'on' if config.onebox else 'off'}, order "
+            f"{' -> '.join(s.name for s in steps)}, bake {opts.bake_seconds:.0f}s, "
+            f"rollout timeout {opts.rollout_timeout:.0f}s",
         )
         watcher = self.watcher_factory(config.region)
         self._preflight(watcher, previous)
-        if config.onebox and not config.fleet_image:
-            running = previous.get("imageRef")
-            if running and DIGEST_RE.fullmatch(str(running)):
-                self.log(
-                    "pin",
-                    f"{FLEET_IMAGE_KEY} unset: pinning the fleet to the running image "
-                    f"{short_digest(running)} so the first up moves only the onebox",
-                )
-                self._set_fleet_image(str(running))
-                config = replace(config, fleet_image=str(running))
-            else:
-                self.log(
-                    "pin",
-                    "no previous imageRef (first release): onebox and fleet both get the new "
-                    "image in one up; nothing to promote",
-                )
-                two_phase = False
 
         if opts.skip_preview:
             self.log("preview", "skipped (--skip-preview)")
         else:
-            self.log("preview", "pulumi preview with the policy pack")
-            result = stack.preview(**self._cli_kwargs())
+            self.log(
+                "preview",
+                f"pulumi preview with the policy pack: rollout {', '.join(steps[0].rollout)}",
+            )
+            result = stack.preview(**self._cli_kwargs(self._run_config(steps[0].rollout)))
             self.log("preview", f"ok: {change_summary(getattr(result, 'change_summary', None))}")
 
-        step = "up 1/2" if two_phase else "up"
-        outputs = self._up(step)
-        cluster = str(outputs["clusterName"])
-        oneboxes, fleets = split_services(outputs["serviceNames"])
-        new_image = str(outputs["imageRef"])
-        if not DIGEST_RE.fullmatch(new_image):
-            raise PipelineError(f"imageRef {new_image!r} is not pinned by digest")
-
-        if not two_phase or not oneboxes:
-            if two_phase:
-                self.log("watch", "onebox is on but the stack exports no onebox service")
-            report, _ = self._watch(watcher, "watch", cluster, {**oneboxes, **fleets})
-            if not report.ok:
-                self._report_failure("watch", report)
-                return EXIT_DEPLOY_FAILED
-            self.log("watch", f"{short_digest(new_image)} is live on every service")
-            return EXIT_OK
-
-        report, ids = self._watch(watcher, "watch onebox", cluster, oneboxes)
-        step = "watch onebox"
-        if report.ok and opts.bake_seconds > 0:
-            step = "bake"
-            report = self._bake(watcher, cluster, oneboxes, ids)
-        if not report.ok:
-            self._report_failure(step, report)
-            self.log(
-                step,
-                f"NOT promoting {short_digest(new_image)}; the fleet keeps "
-                f"{short_digest(config.fleet_image)} (ECS rolls the onebox back on its own)",
-            )
-            return EXIT_DEPLOY_FAILED
-        self.log(step, "onebox healthy")
-
-        if new_image == config.fleet_image:
-            self.log("promote", f"the fleet already runs {short_digest(new_image)}: no promotion")
-            return EXIT_OK
-        self.log(
-            "promote",
-            f"{FLEET_IMAGE_KEY}: {short_digest(config.fleet_image)} -> {short_digest(new_image)}",
-        )
-        self._set_fleet_image(new_image)
-        self.promoted_from = config.fleet_image
-        outputs = self._up("up 2/2")
-        fleets = split_services(outputs["serviceNames"])[1]
-        report, _ = self._watch(watcher, "watch fleet", str(outputs["clusterName"]), fleets)
-        if not report.ok:
-            self._report_failure("watch fleet", report)
-            if config.fleet_image:
-                self._set_fleet_image(config.fleet_image)
-                self.log(
-                    "watch fleet",
-                    f"restored {FLEET_IMAGE_KEY} to {short_digest(config.fleet_image)} in "
-                    f"Pulumi.{stack.name}.yaml; run the pipeline (or pulumi up) again to "
-                    "bring Pulumi's state in line with ECS's rollback",
-                )
-            return EXIT_DEPLOY_FAILED
-        self.log(
-            "promote",
-            f"{short_digest(new_image)} is live on onebox and fleet; commit "
-            f"Pulumi.{stack.name}.yaml ({FLEET_IMAGE_KEY} changed)",
-        )
+        for step in steps:
+            code = self._step(watcher, config, step, previous_pins)
+            if code != EXIT_OK:
+                return code
+        self.log("done", f"{short_digest(self.summary.image.get('ref'))} is live on every service")
         return EXIT_OK
+
+    def _step(
+        self,
+        watcher: DeploymentWatcher,
+        config: ReleaseConfig,
+        step: Step,
+        previous_pins: Mapping[str, Mapping[str, str]],
+    ) -> int:
+        outputs = self._up(step.name, step.rollout)
+        cluster = str(outputs["clusterName"])
+        names: dict[str, str] = dict(outputs["serviceNames"])
+        new_image, new_version = str(outputs["imageRef"]), str(outputs["imageVersion"])
+        self.summary.image = {"ref": new_image, "version": new_version}
+        urls: dict[str, str] = dict(outputs["environmentUrls"])
+        self.service_url = str(outputs.get("url") or "")
+        key = step.key
+        watched = {k: v for k, v in names.items() if key is None or k == key}
+        report, ids = self._watch(watcher, f"watch {step.name}", cluster, watched)
+        if not report.ok:
+            self._report_failure(f"watch {step.name}", report)
+            return self._put_back(watcher, step, previous_pins, cluster, names)
+
+        envs = [step.environment] if step.environment else list(config.order)
+        for env in envs:
+            fleet_pin = previous_pins.get(f"{env}-fleet") or {}
+            onebox_stage = step.role == "onebox"
+            smoke = self._smoke(
+                f"smoke {step.name}",
+                env,
+                urls[env],
+                new_version,
+                every=not onebox_stage,
+                fleet_version=fleet_pin.get("version") if onebox_stage else None,
+            )
+            if not smoke.ok:
+                self._put_back(watcher, step, previous_pins, cluster, names)
+                return EXIT_SMOKE
+
+        if step.role == "onebox" and step.environment and self.options.bake_seconds > 0:
+            report = self._bake(
+                watcher, f"bake {step.name}", cluster, watched, ids, urls[step.environment]
+            )
+            if not report.ok:
+                self._report_failure(f"bake {step.name}", report)
+                return self._put_back(watcher, step, previous_pins, cluster, names)
+            self.log(f"bake {step.name}", "onebox healthy")
+        return EXIT_OK
+
+    def _put_back(
+        self,
+        watcher: DeploymentWatcher,
+        step: Step,
+        previous_pins: Mapping[str, Mapping[str, str]],
+        cluster: str,
+        names: Mapping[str, str],
+    ) -> int:
+        """Set the failed service's pin back to its previous release and wait for it to settle."""
+        key = step.key
+        pin = previous_pins.get(key) if key else None
+        if key is None or not pin:
+            self.log(step.name, "no previous release recorded for it: nothing to put back")
+            return EXIT_DEPLOY_FAILED
+        where = f"put back {key}"
+        self.log(
+            where,
+            f"NOT continuing; {key} goes back to {short_digest(pin.get('image'))} "
+            f"({pin.get('version')})",
+        )
+        self._up(where, step.rollout, pins={key: pin})
+        # the alarm that stopped the release may still be in ALARM: follow the deployment alone
+        report, _ = self._watch(watcher, where, cluster, {key: names[key]}, check_alarms=False)
+        if not report.ok:
+            self._report_failure(where, report)
+        else:
+            self.log(where, f"{key} runs {short_digest(pin.get('image'))} again")
+        return EXIT_DEPLOY_FAILED
 
 
 # -- dry run ---------------------------------------------------------------------------------------
-def describe_plan(project_dir: Path, stack: str, args: argparse.Namespace) -> list[str]:
-    """What a release of ``stack`` would do, from the files alone (no CLI, no AWS)."""
+def describe_plan(project_dir: Path, stack: str, args: argparse.Namespace) -> dict[str, Any]:
+    """What a release of ``stack`` would do, from the files alone (no CLI, no AWS).
+
+    The stack's settings are validated exactly as ``make check`` does: a bad stack raises
+    :class:`settings.SettingsError` with the same messages.
+    """
     from ops.synth.stack_config import load_stack_config
+    from settings import load_settings
 
     config = load_stack_config(project_dir, stack)
-    release = read_release_config(config.raw, config.project)
+    load_settings(config.values, config.project)
+    release = read_release_config(config.values, config.project)
     policy = "--policy-pack policy"
     if (project_dir / "policy" / "config" / f"{stack}.json").exists():
         policy += f" --policy-pack-config policy/config/{stack}.json"
-    lines = [
+    load_seconds = args.load_seconds or args.bake_seconds
+    header = (
         f"stack {stack} (project {config.project}, region {release.region or 'default'}): "
-        f"onebox {'on' if release.onebox else 'off'}, {FLEET_IMAGE_KEY} "
-        f"{short_digest(release.fleet_image) if release.fleet_image else 'unset'}",
+        f"onebox {'on' if release.onebox else 'off'}, environments {' then '.join(release.order)}"
+    )
+    steps = [
+        "preflight: ECS DescribeServices for the last outputs' services, CloudWatch DescribeAlarms "
+        "for their deployment alarms (retried with backoff; unreadable: exit 4, nothing changed)",
+        "skip preview"
+        if args.skip_preview
+        else f"pulumi preview {policy} --config-file <run copy>",
     ]
-    steps = ["preflight: describe the services of the last outputs (is ECS readable?)"]
-    if release.onebox and not release.fleet_image:
-        steps.append(
-            f"pin {FLEET_IMAGE_KEY} to the current imageRef output (first release: skip, "
-            "one up for everything)"
-        )
-    steps.append("skip preview" if args.skip_preview else f"pulumi preview {policy}")
-    if release.onebox:
-        steps += [
-            f"pulumi up {policy}  # onebox gets the new imageRef, fleet unchanged",
-            f"watch every *-onebox service: PRIMARY rolloutState COMPLETED within "
-            f"{args.rollout_timeout:.0f}s, deployment alarms not in ALARM (poll "
-            f"{args.poll_interval:.0f}s)",
-            f"bake {args.bake_seconds:.0f}s: onebox alarms stay out of ALARM, no rollback",
-            f"pulumi config set --path {FLEET_IMAGE_KEY} <new imageRef>",
-            f"pulumi up {policy}  # the fleet moves",
-            f"watch every *-fleet service to COMPLETED within {args.rollout_timeout:.0f}s",
-        ]
-    else:
-        steps += [
-            f"pulumi up {policy}  # every service gets the new imageRef",
-            f"watch every service to COMPLETED within {args.rollout_timeout:.0f}s",
-        ]
-    lines += [f"{n}. {step}" for n, step in enumerate(steps, 1)]
-    lines.append("dry run: nothing selected, changed or deployed")
-    return lines
+    watch = (
+        f"watch to COMPLETED within {args.rollout_timeout:.0f}s, deployment alarms not in ALARM "
+        f"(poll {args.poll_interval:.0f}s)"
+    )
+    for step in plan_steps(release, first_release=False):
+        rollout = ",".join(step.rollout)
+        steps.append(f"pulumi up {policy} --config-file <run copy: release.rollout={rollout}>")
+        steps.append(f"{step.name}: {watch}")
+        if step.role == "onebox":
+            steps.append(
+                f"smoke {step.environment}: /health 200, /version shows the new version (up to "
+                f"{args.smoke_samples} samples: the onebox has its listener weight)"
+            )
+            steps.append(
+                f"bake {step.environment} onebox {args.bake_seconds:.0f}s with load "
+                f"{args.load_rate:g} requests/s for {load_seconds:.0f}s to the {step.environment} "
+                "URL: alarms out of ALARM and not INSUFFICIENT_DATA at the end; failure: put "
+                f"{step.key} back on its previous release (exit 10)"
+            )
+        else:
+            steps.append(
+                f"smoke {step.environment}: /health 200, every /version answer the new version; "
+                f"failure: put {step.key} back (exit 11)"
+            )
+    first = (
+        "first release of an empty stack: one up for every service, watch, smoke each environment"
+    )
+    return {
+        "stack": stack,
+        "project": config.project,
+        "onebox": release.onebox,
+        "order": release.order,
+        "summary": header,
+        "steps": steps,
+        "firstRelease": first,
+        "exitCodes": {str(k): v for k, v in EXIT_MEANINGS.items()},
+    }
 
 
 # -- CLI -------------------------------------------------------------------------------------------
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m ops.release.pipeline", description="Release a stack: onebox, bake, fleet."
+        prog="python -m ops.release.pipeline",
+        description="Release a stack one environment at a time: onebox, bake, fleet.",
+        epilog="exit codes: "
+        + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_MEANINGS.items()),
     )
     parser.add_argument("--stack", required=True, help="stack name (dev, prod, ...)")
     parser.add_argument("--bake-seconds", type=float, default=300.0)
+    parser.add_argument("--load-rate", type=float, default=20.0, help="requests/s during the bake")
+    parser.add_argument(
+        "--load-seconds",
+        type=float,
+        default=None,
+        help="how long the load runs (default: the bake)",
+    )
+    parser.add_argument("--smoke-samples", type=int, default=600)
     parser.add_argument("--rollout-timeout", type=float, default=1800.0)
     parser.add_argument("--poll-interval", type=float, default=15.0)
     parser.add_argument("--skip-preview", action="store_true")
     parser.add_argument("--dry-run", action="store_true", help="print the plan, touch nothing")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="write the plan or run summary")
     parser.add_argument("--show-pulumi-output", action="store_true")
     parser.add_argument("--work-dir", type=Path, default=REPO_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     for flag in ("bake_seconds", "rollout_timeout", "poll_interval"):
         if getattr(args, flag) < 0 or (flag == "poll_interval" and args.poll_interval == 0):
             parser.error(f"--{flag.replace('_', '-')} must be positive")
+    if args.smoke_samples < 1:
+        parser.error("--smoke-samples must be at least 1")
+    if problem := check_bounds(args.load_rate, args.load_seconds or args.bake_seconds or 1):
+        parser.error(problem)
     return args
 
 
 def boto_watcher_factory(poll_interval: float) -> WatcherFactory:
     def make(region: str | None) -> DeploymentWatcher:
-        import boto3
+        import boto3.session
+        from botocore.config import Config
 
-        session = boto3.Session(region_name=region) if region else boto3.Session()
+        session = boto3.session.Session(region_name=region) if region else boto3.session.Session()
+        config = Config(retries={"max_attempts": 1, "mode": "standard"})  # the watcher retries
         return DeploymentWatcher(
-            session.client("ecs"), session.client("cloudwatch"), poll_interval=poll_interval
+            session.client("ecs", config=config),
+            session.client("cloudwatch", config=config),
+            poll_interval=poll_interval,
         )
 
     return make
+
+
+def _write_json(path: Path | None, document: Mapping[str, Any]) -> None:
+    if path is not None:
+        path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
@@ -509,11 +790,17 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     project_dir = args.work_dir.resolve()
     if args.dry_run:
         try:
-            for line in describe_plan(project_dir, args.stack, args):
-                log("dry-run", line)
-        except Exception as err:  # a missing/malformed stack file is the message
+            plan = describe_plan(project_dir, args.stack, args)
+        except Exception as err:  # a missing/malformed stack file or bad settings is the message
             log("error", str(err))
+            _write_json(args.json, {"stack": args.stack, "error": str(err), "exitCode": EXIT_USAGE})
             return EXIT_USAGE
+        log("dry-run", plan["summary"])
+        for n, step in enumerate(plan["steps"], 1):
+            log("dry-run", f"{n}. {step}")
+        log("dry-run", plan["firstRelease"])
+        log("dry-run", "dry run: nothing selected, changed or deployed")
+        _write_json(args.json, plan)
         return EXIT_OK
     if shutil.which("pulumi") is None:
         log("error", f"ops.release.pipeline {CLI_MISSING}; try --dry-run")
@@ -531,9 +818,15 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         skip_preview=args.skip_preview,
         namespace=namespace,
         show_pulumi_output=args.show_pulumi_output,
+        project_dir=project_dir,
+        load_rate=args.load_rate,
+        load_seconds=args.load_seconds,
+        smoke_samples=args.smoke_samples,
     )
     pipeline = Pipeline(stack, boto_watcher_factory(args.poll_interval), options, log=log)
-    return pipeline.run()
+    code = pipeline.run()
+    _write_json(args.json, pipeline.summary.to_json())
+    return code
 
 
 if __name__ == "__main__":

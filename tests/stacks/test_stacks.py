@@ -134,7 +134,7 @@ def test_services_run_the_pushed_digest(stacks, stack: str) -> None:
         json.loads(t.inputs["containerDefinitions"])[0]["image"]
         for t in s.of_type("aws:ecs/taskDefinition:TaskDefinition")
     }
-    assert images == {digest}, "without a promoted fleetImage every service runs the fresh build"
+    assert images == {digest}, "on a first deploy every service runs the fresh build"
     assert "@sha256:" in digest
 
 

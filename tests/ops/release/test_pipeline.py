@@ -1,12 +1,18 @@
-"""ops.release.pipeline: the release decisions, with a fake stack and ECS/CloudWatch in moto.
+"""ops.release.pipeline: the release decisions, with a fake stack, ECS/CloudWatch in moto and each
+environment's URL served by a real HTTP server on 127.0.0.1.
 
 The fake stack stands in for ``pulumi.automation.Stack`` (every call is checked against the real
-method's signature) and, on ``up``, plays Pulumi + ECS: a service whose image changes gets a new
-PRIMARY deployment, which the test's ECS then completes, fails or leaves hanging on the fake clock.
+method's signature) and, on ``up``, plays Pulumi + ECS: it reads the run's ``--config-file`` copy
+(``release.rollout`` / ``release.pins``), moves the release pins the way the program does (held
+pins keep their recorded value; a new pin starts on the fresh image), and every service whose image
+changes gets a new PRIMARY deployment, which the test's ECS then completes, fails or leaves hanging
+on the fake clock. The environment's HTTP server then answers ``/version`` like a weighted listener:
+99 × the fleet's version, 1 × the onebox's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import io
 import json
@@ -24,30 +30,44 @@ from pulumi.automation import CommandResult, OpType
 from ops.release import pipeline as pipeline_module
 from ops.release.deployment_watch import DeploymentWatcher
 from ops.release.pipeline import (
+    EXIT_AWS_AFTER,
     EXIT_DEPLOY_FAILED,
     EXIT_OK,
+    EXIT_PREFLIGHT,
     EXIT_PULUMI,
+    EXIT_SMOKE,
+    EXIT_UP_FAILED,
     EXIT_USAGE,
     Pipeline,
     PipelineOptions,
 )
+from ops.release.run_config import read_run_config
 from tests.chaos.moto_world import REGION, FakeTime, Rollouts, moto_sandbox
+from tests.ops.release.local_service import LocalService, serving
 
 REPO = Path(__file__).resolve().parents[3]
 CLUSTER = "steadystate-prod-cluster"
 REPOSITORY = "123456789012.dkr.ecr.us-east-2.amazonaws.com/steadystate-app"
 OLD = f"{REPOSITORY}@sha256:{'a' * 64}"
 NEW = f"{REPOSITORY}@sha256:{'b' * 64}"
-KEYS = ("blue-fleet", "blue-onebox", "green-fleet", "green-onebox")
+VERSION = {OLD: "old-tag", NEW: "new-tag"}
+KEYS = ("blue-onebox", "blue-fleet", "green-onebox", "green-fleet")
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 
-def outputs_for(image: str, keys: tuple[str, ...] = KEYS) -> dict[str, Any]:
+def outputs_for(
+    pins: dict[str, str], urls: dict[str, str], image: str = NEW, keys: tuple[str, ...] = KEYS
+) -> dict[str, Any]:
     return {
         "url": "https://api.example.com",
         "clusterName": CLUSTER,
         "serviceNames": {key: f"svc-{key}" for key in keys},
         "imageRef": image,
+        "imageVersion": VERSION.get(image, "other-tag"),
+        "releasePins": {
+            k: {"image": v, "version": VERSION.get(v, "other-tag")} for k, v in pins.items()
+        },
+        "environmentUrls": urls,
         "alarmTopicArn": "arn:aws:sns:us-east-2:123456789012:alerts",
     }
 
@@ -60,7 +80,7 @@ class Ecs:
         self.time = time
         self.images = {f"svc-{key}": OLD for key in keys}
         self.behaviour: dict[str, Callable[[str], None]] = {}
-        self.rolled: list[str] = []
+        self.rolled: list[tuple[str, str]] = []
 
     def complete_after(self, seconds: float) -> Callable[[str], None]:
         return lambda svc: self.time.at(
@@ -68,29 +88,39 @@ class Ecs:
         )
 
     def fail_after(self, seconds: float, reason: str) -> Callable[[str], None]:
-        return lambda svc: self.time.at(
-            self.time.now + seconds, lambda: self.rollouts.fail(svc, reason)
-        )
+        def fail(svc: str) -> None:
+            previous = self.images_before[svc]
+
+            def rollback() -> None:
+                self.rollouts.fail(svc, reason)
+                self.images[svc] = previous  # ECS rolled the service back
+
+            self.time.at(self.time.now + seconds, rollback)
+
+        return fail
 
     def deploy(self, svc: str, image: str) -> None:
         if self.images[svc] == image:
             return
+        self.images_before = {**getattr(self, "images_before", {}), svc: self.images[svc]}
         self.images[svc] = image
-        self.rolled.append(svc)
+        self.rolled.append((svc, image))
         self.rollouts.start(svc, task_definition=f"td-{svc}-{image[-4:]}")
-        self.behaviour.get(svc, self.complete_after(60))(svc)
+        self.behaviour.pop(svc, self.complete_after(60))(svc)
 
 
 class FakeStack:
     """Records calls (validated against ``auto.Stack``); ``up`` plays the program + ECS."""
 
-    def __init__(self, name: str, release: dict, previous: dict, ecs: Ecs, new_image: str = NEW):
+    def __init__(self, harness: Harness, name: str, release: dict, first: bool) -> None:
+        self.h = harness
         self.name = name
         self.release = dict(release)
-        self._outputs = dict(previous)
-        self.ecs = ecs
-        self.new_image = new_image
+        self.pins: dict[str, str] = {} if first else dict.fromkeys(harness.keys, OLD)
+        self._outputs = {} if first else outputs_for(self.pins, harness.urls, OLD, harness.keys)
+        self.new_image = NEW
         self.calls: list[tuple[str, dict]] = []
+        self.runs: list[dict] = []  # the release object of each run's config file
         self.fail: dict[Any, Exception] = {}  # method, or (method, nth call)
 
     def _record(self, method: str, *args: Any, **kwargs: Any) -> None:
@@ -102,53 +132,62 @@ class FakeStack:
 
     def get_all_config(self) -> dict[str, auto.ConfigValue]:
         self._record("get_all_config")
+        envs = sorted({key.split("-")[0] for key in self.h.keys})
         return {
             "aws:region": auto.ConfigValue(REGION),
             "steadystate:release": auto.ConfigValue(json.dumps(self.release)),
+            "steadystate:environments": auto.ConfigValue(json.dumps(envs)),
+            "steadystate:dns": auto.ConfigValue(
+                json.dumps({"enabled": len(envs) == 2, "primary": "blue"})
+            ),
         }
 
     def outputs(self) -> dict[str, auto.OutputValue]:
         self._record("outputs")
         return {k: auto.OutputValue(v, secret=False) for k, v in self._outputs.items()}
 
-    def set_config(self, key: str, value: auto.ConfigValue, *, path: bool = False) -> None:
-        self._record("set_config", key, value, path=path)
-        assert (key, path, value.secret) == ("release.fleetImage", True, False)
-        self.release["fleetImage"] = value.value
-
-    def remove_config(self, key: str, *, path: bool = False) -> None:
-        self._record("remove_config", key, path=path)
-        self.release.pop("fleetImage", None)
-
     def preview(self, **kwargs: Any) -> Any:
         self._record("preview", **kwargs)
+        self.runs.append({"preview": read_run_config(Path(kwargs["config_file"]), "steadystate")})
         return SimpleNamespace(change_summary={OpType.UPDATE: 2, OpType.SAME: 97})
 
     def up(self, **kwargs: Any) -> Any:
         self._record("up", **kwargs)
-        outputs = outputs_for(self.new_image, self._keys())
-        onebox = self.release.get("onebox") is True
-        for key, svc in outputs["serviceNames"].items():
-            fleet_image = (onebox and self.release.get("fleetImage")) or self.new_image
-            self.ecs.deploy(svc, self.new_image if key.endswith("-onebox") else fleet_image)
-        self._outputs = outputs
+        run = read_run_config(Path(kwargs["config_file"]), "steadystate")
+        self.runs.append(run)
+        for key in self.h.keys:
+            override = (run.get("pins") or {}).get(key)
+            if override:
+                self.pins[key] = override["image"]
+            elif key not in self.pins or key in run["rollout"]:
+                self.pins[key] = self.new_image
+        for key in self.h.keys:
+            self.h.ecs.deploy(f"svc-{key}", self.pins[key])
+        self.h.serve_versions()
+        self._outputs = outputs_for(self.pins, self.h.urls, self.new_image, self.h.keys)
         return SimpleNamespace(
             outputs=self.outputs(),
-            summary=SimpleNamespace(resource_changes={"update": 4, "same": 95}),
+            summary=SimpleNamespace(resource_changes={"update": 2, "same": 97}),
         )
-
-    def _keys(self) -> tuple[str, ...]:
-        return tuple(svc.removeprefix("svc-") for svc in self.ecs.images)
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls if name not in ("get_all_config", "outputs")]
 
-    def config_sets(self) -> list[str]:
-        return [call["args"][1].value for name, call in self.calls if name == "set_config"]
+    def rollouts(self) -> list[list[str]]:
+        return [run["rollout"] for run in self.runs if "rollout" in run]
 
 
 class Harness:
-    def __init__(self, stack_name: str, release: dict, previous: dict | None, keys=KEYS) -> None:
+    def __init__(
+        self,
+        exit_stack: contextlib.ExitStack,
+        stack_name: str,
+        release: dict,
+        *,
+        first: bool = False,
+        keys: tuple[str, ...] = KEYS,
+    ) -> None:
+        self.keys = keys
         self.time = FakeTime()
         self.ecs_client = boto3.client("ecs", region_name=REGION)
         self.cloudwatch = boto3.client("cloudwatch", region_name=REGION)
@@ -167,9 +206,26 @@ class Harness:
             self.alarm(f"{svc}-5xx")
             self.rollouts.set_alarms(svc, [f"{svc}-latency", f"{svc}-5xx"])
         self.ecs = Ecs(self.rollouts, self.time, keys)
-        self.stack = FakeStack(stack_name, release, previous or {}, self.ecs)
+        self.services = {
+            env: exit_stack.enter_context(serving(LocalService([VERSION[OLD]])))
+            for env in sorted({key.split("-")[0] for key in keys})
+        }
+        self.urls = {env: svc.url for env, svc in self.services.items()}
+        self.stack = FakeStack(self, stack_name, release, first)
         self.out = io.StringIO()
         self.regions: list[str | None] = []
+
+    def serve_versions(self) -> None:
+        """Each environment answers like its weighted listener: 99 fleet, 1 onebox."""
+        for env, service in self.services.items():
+            fleet = VERSION.get(self.ecs.images[f"svc-{env}-fleet"], "other-tag")
+            onebox_svc = f"svc-{env}-onebox"
+            onebox = (
+                VERSION.get(self.ecs.images[onebox_svc], "other")
+                if onebox_svc in self.ecs.images
+                else None
+            )
+            service.set_versions([fleet] * 99 + ([onebox] if onebox else [fleet]))
 
     def alarm(self, name: str, state: str = "OK", reason: str = "ok") -> None:
         if state == "OK":
@@ -195,10 +251,16 @@ class Harness:
             sleep=self.time.sleep,
         )
 
-    def run(self, **options: Any) -> int:
+    def pipeline(self, **options: Any) -> Pipeline:
         log = pipeline_module.Log(self.out, now=lambda: START + timedelta(seconds=self.time.now))
-        opts = PipelineOptions(**{"bake_seconds": 300, "rollout_timeout": 900, **options})
-        return Pipeline(self.stack, self.watcher, opts, log=log, clock=self.time.clock).run()
+        opts = PipelineOptions(
+            **{"bake_seconds": 300, "rollout_timeout": 900, "load_rate": 50, **options}
+        )
+        return Pipeline(self.stack, self.watcher, opts, log=log, clock=self.time.clock)
+
+    def run(self, **options: Any) -> int:
+        self.last = self.pipeline(**options)
+        return self.last.run()
 
     @property
     def log(self) -> str:
@@ -206,9 +268,9 @@ class Harness:
 
 
 @pytest.fixture
-def aws(monkeypatch) -> Iterator[None]:
-    with moto_sandbox(monkeypatch):
-        yield
+def make(monkeypatch) -> Iterator[Callable[..., Harness]]:
+    with moto_sandbox(monkeypatch), contextlib.ExitStack() as exit_stack:
+        yield lambda *args, **kwargs: Harness(exit_stack, *args, **kwargs)
 
 
 POLICY = {
@@ -217,191 +279,269 @@ POLICY = {
 }
 
 
-def test_prod_release_pins_moves_onebox_bakes_then_promotes_the_fleet(aws):
-    h = Harness("prod", {"onebox": True, "oneboxWeight": 1}, outputs_for(OLD))
+def test_prod_releases_blue_onebox_bake_fleet_then_green(make):
+    h = make("prod", {"onebox": True})
+    committed = (REPO / "Pulumi.prod.yaml").read_bytes()
     assert h.run() == EXIT_OK, h.log
-    assert h.stack.names() == ["set_config", "preview", "up", "set_config", "up"]
-    assert h.stack.config_sets() == [OLD, NEW]  # pin the running digest, then promote
+    assert h.stack.names() == ["preview", "up", "up", "up", "up"]
+    assert h.stack.rollouts() == [
+        ["blue-onebox"],
+        ["blue-onebox", "blue-fleet"],
+        ["blue-onebox", "blue-fleet", "green-onebox"],
+        ["blue-onebox", "blue-fleet", "green-onebox", "green-fleet"],
+    ]
+    import yaml
+
+    release = yaml.safe_load(committed)["config"]["steadystate:release"]
+    assert h.stack.runs[0] == {"preview": {**release, "rollout": ["blue-onebox"]}}
+    assert [svc for svc, _ in h.ecs.rolled] == [f"svc-{k}" for k in KEYS]
+    assert set(h.ecs.images.values()) == {NEW}
     for name, call in h.stack.calls:
         if name in ("preview", "up"):
             assert {k: call[k] for k in POLICY} == POLICY
             assert call["color"] == "never"
-    first_up_rolled = h.ecs.rolled[:2]
-    assert sorted(first_up_rolled) == ["svc-blue-onebox", "svc-green-onebox"]
-    assert sorted(h.ecs.rolled[2:]) == ["svc-blue-fleet", "svc-green-fleet"]
-    assert set(h.ecs.images.values()) == {NEW}
+            assert Path(call["config_file"]).parent != REPO  # a throwaway copy
+    assert (REPO / "Pulumi.prod.yaml").read_bytes() == committed  # nothing to commit
     assert h.regions == ["us-east-2"]
-    # 60 s onebox rollout (polled every 15 s), 300 s bake, 60 s fleet rollout
-    assert h.time.now == 60 + 300 + 60
-    assert "[pin] release.fleetImage unset: pinning the fleet to the running image" in h.log
-    assert "[bake] baking blue-onebox, green-onebox for 300s" in h.log
-    assert (
-        "[promote] release.fleetImage: steadystate-app@sha256:aaaaaaaaaaaa… -> "
-        "steadystate-app@sha256:bbbbbbbbbbbb…" in h.log
+    # per environment: 60 s onebox rollout, 300 s bake, 60 s fleet rollout
+    assert h.time.now == 2 * (60 + 300 + 60)
+    stages = [(s["step"], s["kind"], s["result"]) for s in h.last.summary.stages]
+    assert stages == [
+        ("blue onebox", "up", "same=97, update=2"),
+        ("watch blue onebox", "watch", "ok"),
+        ("smoke blue onebox", "smoke", "ok"),
+        ("bake blue onebox", "bake", "ok"),
+        ("blue fleet", "up", "same=97, update=2"),
+        ("watch blue fleet", "watch", "ok"),
+        ("smoke blue fleet", "smoke", "ok"),
+        ("green onebox", "up", "same=97, update=2"),
+        ("watch green onebox", "watch", "ok"),
+        ("smoke green onebox", "smoke", "ok"),
+        ("bake green onebox", "bake", "ok"),
+        ("green fleet", "up", "same=97, update=2"),
+        ("watch green fleet", "watch", "ok"),
+        ("smoke green fleet", "smoke", "ok"),
+    ]
+    for env in ("blue", "green"):
+        assert h.services[env].hits["/api"] >= 1  # the bake's load reached the environment
+    summary = h.last.summary.to_json()
+    assert summary["exitCode"] == 0 and summary["stackChanged"] is True
+    assert summary["image"] == {"ref": NEW, "version": "new-tag"}
+    bake = next(s for s in summary["stages"] if s["kind"] == "bake")
+    assert bake["load"]["url"] == f"{h.urls['blue']}/api" and bake["load"]["answered"] >= 1
+    assert "[smoke blue onebox] smoke blue: ok: /health 200, /version new-tag seen" in h.log
+    assert "[smoke blue fleet] smoke blue: ok: /health 200, /version new-tag ×20" in h.log
+    assert h.log.splitlines()[-1].endswith("[done] exit 0 (released (or nothing to do)) after 840s")
+
+
+def test_an_alarm_during_the_bake_puts_the_onebox_back_and_stops(make):
+    h = make("prod", {"onebox": True})
+    h.time.at(
+        180,
+        lambda: h.alarm("svc-blue-onebox-latency", "ALARM", "p90 TargetResponseTime 6.1 > 3.0"),
     )
-    assert "commit Pulumi.prod.yaml" in h.log
-    assert h.log.splitlines()[-1] == "2026-03-02T09:37:00Z [done] exit 0 after 420s"
+    assert h.run() == EXIT_DEPLOY_FAILED
+    assert h.stack.names() == ["preview", "up", "up"]
+    assert h.stack.runs[-1]["pins"] == {"blue-onebox": {"image": OLD, "version": "old-tag"}}
+    assert h.ecs.images == {
+        "svc-blue-onebox": OLD,
+        "svc-blue-fleet": OLD,
+        "svc-green-onebox": OLD,
+        "svc-green-fleet": OLD,
+    }
+    assert "[bake blue onebox] FAILED: alarm svc-blue-onebox-latency is in ALARM (p90" in h.log
+    assert (
+        "[put back blue-onebox] blue-onebox runs steadystate-app@sha256:aaaaaaaaaaaa… again"
+        in h.log
+    )
+    assert "exit 10" in h.log.splitlines()[-1]
 
 
-def test_onebox_rollback_stops_the_release_and_the_fleet_is_untouched(aws):
-    h = Harness("prod", {"onebox": True, "fleetImage": OLD}, outputs_for(OLD))
+def test_a_bake_nobody_measured_does_not_pass(make):
+    h = make("prod", {"onebox": True})
+    h.time.at(10, lambda: h.alarm("svc-blue-onebox-5xx", "INSUFFICIENT_DATA", "no datapoints"))
+    assert h.run() == EXIT_DEPLOY_FAILED
+    assert (
+        "deployment alarm(s) svc-blue-onebox-5xx in INSUFFICIENT_DATA after the bake: nothing "
+        "measured the new release" in h.log
+    )
+    assert h.ecs.images["svc-blue-onebox"] == OLD  # put back
+
+
+def test_a_onebox_rollback_by_ecs_stops_the_release_with_the_fleet_untouched(make):
+    h = make("prod", {"onebox": True})
     reason = "ECS deployment circuit breaker: tasks failed to start."
     h.ecs.behaviour["svc-blue-onebox"] = h.ecs.fail_after(45, reason)
     assert h.run() == EXIT_DEPLOY_FAILED
-    assert h.stack.names() == ["preview", "up"]
-    assert h.stack.release["fleetImage"] == OLD
+    assert h.stack.rollouts()[0] == ["blue-onebox"]
+    assert h.stack.runs[-1]["pins"] == {"blue-onebox": {"image": OLD, "version": "old-tag"}}
     assert h.ecs.images["svc-blue-fleet"] == OLD and h.ecs.images["svc-green-fleet"] == OLD
-    assert f"[watch onebox] FAILED: svc-blue-onebox: rolloutState FAILED: {reason}" in h.log
-    assert "NOT promoting steadystate-app@sha256:bbbbbbbbbbbb…" in h.log
-    assert "[bake]" not in h.log
+    assert f"[watch blue onebox] FAILED: svc-blue-onebox: rolloutState FAILED: {reason}" in h.log
+    assert "[bake" not in h.log
 
 
-def test_onebox_alarm_during_the_bake_stops_the_release(aws):
-    h = Harness("prod", {"onebox": True, "fleetImage": OLD}, outputs_for(OLD))
-    h.time.at(
-        180,
-        lambda: h.alarm("svc-green-onebox-latency", "ALARM", "p90 TargetResponseTime 6.1 > 3.0"),
-    )
-    assert h.run() == EXIT_DEPLOY_FAILED
-    assert h.stack.names() == ["preview", "up"]
-    assert "[bake] FAILED: alarm svc-green-onebox-latency is in ALARM (p90" in h.log
-    assert "[bake] NOT promoting" in h.log
-    assert h.time.now == 180
-
-
-def test_a_fleet_alarm_is_not_the_onebox_s_business(aws):
-    h = Harness("prod", {"onebox": True, "fleetImage": OLD}, outputs_for(OLD))
-    h.alarm("svc-blue-fleet-latency", "ALARM", "old image is slow")  # before the release
-    code = h.run(bake_seconds=30)
-    assert "[watch onebox]" in h.log and "[bake] onebox healthy" in h.log
-    assert code == EXIT_DEPLOY_FAILED  # ... but the fleet watch sees its own alarm
-    assert "[watch fleet] FAILED: alarm svc-blue-fleet-latency is in ALARM" in h.log
-
-
-def test_fleet_rollback_restores_the_previous_digest_in_the_config(aws):
-    h = Harness("prod", {"onebox": True, "fleetImage": OLD}, outputs_for(OLD))
-    h.ecs.behaviour["svc-green-fleet"] = h.ecs.fail_after(120, "alarm svc-green-fleet-5xx")
+def test_a_fleet_rollback_sets_its_pin_back_and_green_is_never_touched(make):
+    h = make("prod", {"onebox": True})
+    h.ecs.behaviour["svc-blue-fleet"] = h.ecs.fail_after(120, "alarm svc-blue-fleet-5xx")
     assert h.run(bake_seconds=60) == EXIT_DEPLOY_FAILED
-    assert h.stack.config_sets() == [NEW, OLD]
-    assert h.stack.release["fleetImage"] == OLD
-    assert "restored release.fleetImage to steadystate-app@sha256:aaaaaaaaaaaa…" in h.log
+    assert h.stack.runs[-1]["pins"] == {"blue-fleet": {"image": OLD, "version": "old-tag"}}
+    assert h.stack.pins["blue-fleet"] == OLD
+    assert h.ecs.images["svc-green-onebox"] == OLD and h.ecs.images["svc-green-fleet"] == OLD
 
 
-def test_preview_policy_violation_stops_before_any_up(aws):
-    h = Harness("prod", {"onebox": True, "fleetImage": OLD}, outputs_for(OLD))
+def test_a_failed_smoke_test_has_its_own_exit_code(make):
+    h = make("prod", {"onebox": True})
+    original = h.serve_versions
+    h.serve_versions = lambda: (original(), h.services["blue"].set_versions(["stale"]))  # type: ignore[method-assign]
+    assert h.run() == EXIT_SMOKE
+    assert "[smoke blue onebox] smoke blue: FAILED:" in h.log and "reports 'stale'" in h.log
+    assert "[bake" not in h.log
+    assert "exit 11 (a smoke test failed after an up; the stack changed)" in h.log
+
+
+def test_preview_policy_violation_stops_before_any_up(make):
+    h = make("prod", {"onebox": True})
     stderr = "Policy Violations:\n    [mandatory]  steadystate-guardrails v0.1.0  ecs-service-deployment-alarms"
     h.stack.fail["preview"] = auto.CommandError(CommandResult(stdout="", stderr=stderr, code=255))
     assert h.run() == EXIT_PULUMI
     assert h.stack.names() == ["preview"]
-    assert "[error] pulumi failed (CommandError); last lines:" in h.log
     assert "[mandatory]  steadystate-guardrails v0.1.0  ecs-service-deployment-alarms" in h.log
     assert h.ecs.rolled == []
 
 
-def test_up_failure_is_exit_3(aws):
-    h = Harness("prod", {"onebox": True, "fleetImage": OLD}, outputs_for(OLD))
-    h.stack.fail["up"] = auto.CommandError(CommandResult(stdout="", stderr="boom", code=1))
-    assert h.run(skip_preview=True) == EXIT_PULUMI
-    assert h.stack.names() == ["up"]
-    assert "[preview] skipped (--skip-preview)" in h.log
-
-
-def test_a_failing_second_up_says_what_the_config_now_claims(aws):
-    h = Harness("prod", {"onebox": True, "fleetImage": OLD}, outputs_for(OLD))
+def test_an_up_failure_means_the_stack_may_have_changed(make):
+    h = make("prod", {"onebox": True})
     stderr = "error: update failed: aws:ecs:Service svc-blue-fleet: ThrottlingException"
     h.stack.fail[("up", 2)] = auto.CommandError(CommandResult(stdout="", stderr=stderr, code=1))
-    assert h.run(bake_seconds=30) == EXIT_PULUMI
-    assert h.stack.names() == ["preview", "up", "set_config", "up"]
+    assert h.run(bake_seconds=30, skip_preview=True) == EXIT_UP_FAILED
     assert "ThrottlingException" in h.log
-    assert "release.fleetImage already says the new image in Pulumi.prod.yaml" in h.log
-    assert f"set it back to {OLD}" in h.log
+    assert "the stack may be partly updated; the release pins say what each service" in h.log
 
 
-def test_preflight_stops_before_any_change_when_ecs_cannot_be_read(aws):
-    previous = {**outputs_for(OLD), "clusterName": "gone-cluster"}
-    h = Harness("prod", {"onebox": True}, previous)
-    assert h.run() == EXIT_USAGE
-    assert h.stack.names() == []  # no pin, no preview, no up
-    assert "[error] cannot read ECS before releasing: describe_services on cluster" in h.log
+def test_preflight_stops_before_any_change_when_ecs_cannot_be_read(make):
+    h = make("prod", {"onebox": True})
+    h.stack._outputs["clusterName"] = "gone-cluster"
+    assert h.run() == EXIT_PREFLIGHT
+    assert h.stack.names() == []
+    assert "[error] preflight: ECS DescribeServices on cluster 'gone-cluster' failed" in h.log
 
 
-def test_preflight_reports_what_it_sees(aws):
-    h = Harness("prod", {"onebox": True, "fleetImage": OLD}, outputs_for(OLD))
+def test_preflight_checks_cloudwatch_too(make):
+    from tests.ops.release.test_watch_retries import Flaky
+
+    h = make("prod", {"onebox": True})
+    h.cloudwatch = Flaky(h.cloudwatch, "describe_alarms", "AccessDenied", 99)  # type: ignore[assignment]
+    assert h.run() == EXIT_PREFLIGHT
+    assert h.stack.names() == []
+    assert "[error] preflight: CloudWatch DescribeAlarms failed 5 times" in h.log
+    assert "AccessDenied: AccessDenied from AWS; nothing changed" in h.log
+    assert "Traceback" not in h.log
+
+
+def test_aws_errors_after_the_stack_changed_are_exit_13_never_a_traceback(make):
+    from tests.ops.release.test_watch_retries import Flaky
+
+    h = make("prod", {"onebox": True})
+    flaky = Flaky(h.ecs_client, "describe_services", "ThrottlingException", 0)
+    h.ecs_client = flaky  # type: ignore[assignment]
+    h.time.at(30, lambda: setattr(flaky, "times", 10**6))  # throttled from the watch on
+    assert h.run() == EXIT_AWS_AFTER
+    assert "cannot watch the deployment: ECS DescribeServices on cluster" in h.log
+    assert "failed 5 times (backing off up to 20s): ThrottlingException" in h.log
+
+
+def test_preflight_reports_what_it_sees(make):
+    h = make("prod", {"onebox": True})
     h.run(bake_seconds=0)
-    assert "[preflight] ECS reachable: 4 ACTIVE service(s) in steadystate-prod-cluster" in h.log
+    assert (
+        "[preflight] ECS reachable: 4 ACTIVE service(s) in steadystate-prod-cluster; "
+        "CloudWatch reachable: 8 deployment alarm(s)" in h.log
+    )
 
 
-def test_dev_without_onebox_is_one_up_and_a_fleet_watch(aws):
-    h = Harness("dev", {"onebox": False}, outputs_for(OLD, ("blue-fleet",)), keys=("blue-fleet",))
+def test_dev_without_onebox_is_one_up_watch_and_smoke_per_environment(make):
+    h = make("dev", {"onebox": False}, keys=("blue-fleet",))
     assert h.run() == EXIT_OK, h.log
     assert h.stack.names() == ["preview", "up"]
+    assert h.stack.rollouts() == [["blue-fleet"]]
     preview = dict(h.stack.calls)["preview"]
     assert preview["policy_pack_configs"] == [str(REPO / "policy" / "config" / "dev.json")]
     assert h.ecs.images == {"svc-blue-fleet": NEW}
-    assert "[watch] steadystate-app@sha256:bbbbbbbbbbbb… is live on every service" in h.log
-    assert "[bake]" not in h.log
+    assert "[smoke blue fleet] smoke blue: ok" in h.log and "[bake" not in h.log
 
 
-def test_first_release_has_nothing_to_pin_and_rolls_everything_at_once(aws):
-    h = Harness("prod", {"onebox": True}, previous=None)
+def test_the_first_release_is_one_up_for_everything(make):
+    h = make("prod", {"onebox": True}, first=True)
     assert h.run() == EXIT_OK, h.log
     assert h.stack.names() == ["preview", "up"]
-    assert sorted(h.ecs.rolled) == sorted(f"svc-{key}" for key in KEYS)
-    assert "no previous imageRef (first release)" in h.log
+    assert h.stack.rollouts() == [list(KEYS)]
+    assert sorted(svc for svc, _ in h.ecs.rolled) == sorted(f"svc-{k}" for k in KEYS)
+    assert "[smoke everything] smoke blue: ok" in h.log
+    assert "[smoke everything] smoke green: ok" in h.log
 
 
-def test_nothing_to_promote_when_the_fleet_already_runs_the_image(aws):
-    h = Harness("prod", {"onebox": True, "fleetImage": NEW}, outputs_for(NEW))
-    h.ecs.images = dict.fromkeys(h.ecs.images, NEW)
-    assert h.run(bake_seconds=30) == EXIT_OK
-    assert h.stack.names() == ["preview", "up"]
-    assert "the fleet already runs steadystate-app@sha256:bbbbbbbbbbbb…: no promotion" in h.log
-
-
-def test_an_image_ref_without_digest_is_refused_before_watching(aws):
-    h = Harness("prod", {"onebox": True, "fleetImage": OLD}, outputs_for(OLD))
+def test_an_image_ref_without_digest_is_refused_after_the_up(make):
+    h = make("prod", {"onebox": True})
     h.stack.new_image = f"{REPOSITORY}:latest"
-    assert h.run() == EXIT_USAGE
+    assert h.run() == EXIT_AWS_AFTER
     assert (
         "imageRef '123456789012.dkr.ecr.us-east-2.amazonaws.com/steadystate-app:latest' is not"
         in h.log
     )
 
 
-def test_rollout_timeout_is_a_failed_release(aws):
-    h = Harness("prod", {"onebox": True, "fleetImage": OLD}, outputs_for(OLD))
+def test_rollout_timeout_is_a_failed_release(make):
+    h = make("prod", {"onebox": True})
     h.ecs.behaviour["svc-blue-onebox"] = lambda svc: None  # ECS never finishes
     assert h.run(rollout_timeout=120) == EXIT_DEPLOY_FAILED
     assert "timed out after 120s waiting for svc-blue-onebox to reach COMPLETED" in h.log
 
 
 # -- the command line ----------------------------------------------------------------------------------
-def test_dry_run_prints_the_plan_from_the_files_alone(monkeypatch):
+def test_dry_run_prints_the_per_environment_plan(monkeypatch, tmp_path):
     monkeypatch.setattr(
         pipeline_module.shutil, "which", lambda _name: pytest.fail("looked for CLI")
     )
     out = io.StringIO()
-    assert (
-        pipeline_module.main(["--stack", "prod", "--dry-run", "--bake-seconds", "600"], out=out)
-        == 0
-    )
+    plan_file = tmp_path / "plan.json"
+    argv = ["--stack", "prod", "--dry-run", "--bake-seconds", "600", "--json", str(plan_file)]
+    assert pipeline_module.main(argv, out=out) == 0
     lines = [line.split(" ", 1)[1] for line in out.getvalue().splitlines()]
     assert lines[0] == (
-        "[dry-run] stack prod (project steadystate, region us-east-2): onebox on, "
-        "release.fleetImage unset"
+        "[dry-run] stack prod (project steadystate, region us-east-2): onebox on, environments "
+        "blue then green"
     )
-    assert (
-        "[dry-run] 3. pulumi preview --policy-pack policy --policy-pack-config policy/config/prod.json"
-        in lines
-    )
-    assert "[dry-run] 6. bake 600s: onebox alarms stay out of ALARM, no rollback" in lines
+    order = [line for line in lines if "pulumi up" in line]
+    assert [line.rsplit("release.rollout=", 1)[1] for line in order] == [
+        "blue-onebox>",
+        "blue-onebox,blue-fleet>",
+        "blue-onebox,blue-fleet,green-onebox>",
+        "blue-onebox,blue-fleet,green-onebox,green-fleet>",
+    ]
+    text = "\n".join(lines)
+    assert "smoke blue: /health 200, /version shows the new version" in text
+    assert "bake blue onebox 600s with load 20 requests/s for 600s to the blue URL" in text
     assert lines[-1] == "[dry-run] dry run: nothing selected, changed or deployed"
+    plan = json.loads(plan_file.read_text())
+    assert plan["order"] == ["blue", "green"] and len(plan["steps"]) == 16
+    assert plan["exitCodes"]["10"].startswith("a deployment failed")
 
 
 def test_dry_run_for_an_unknown_stack_is_a_usage_error():
     out = io.StringIO()
     assert pipeline_module.main(["--stack", "staging", "--dry-run"], out=out) == EXIT_USAGE
     assert "stack 'staging' has no Pulumi.staging.yaml; known stacks: dev, prod" in out.getvalue()
+
+
+def test_dry_run_validates_the_settings_like_make_check(tmp_path):
+    for name in ("Pulumi.yaml", "Pulumi.prod.yaml"):
+        (tmp_path / name).write_text((REPO / name).read_text())
+    bad = (tmp_path / "Pulumi.prod.yaml").read_text().replace("fleetWeight: 99", "fleetWeight: 0")
+    (tmp_path / "Pulumi.prod.yaml").write_text(bad)
+    out = io.StringIO()
+    argv = ["--stack", "prod", "--dry-run", "--work-dir", str(tmp_path)]
+    assert pipeline_module.main(argv, out=out) == EXIT_USAGE
+    assert "steadystate:release.fleetWeight" in out.getvalue()
 
 
 def test_without_the_pulumi_cli_the_pipeline_says_so(monkeypatch):
@@ -413,7 +553,24 @@ def test_without_the_pulumi_cli_the_pipeline_says_so(monkeypatch):
     )
 
 
-def test_bad_numbers_are_rejected(capsys):
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--poll-interval", "0"], "--poll-interval must be positive"),
+        (["--load-rate", "1000"], "--load-rate must be above 0 and at most 200"),
+        (["--load-seconds", "99999"], "--load-seconds must be above 0 and at most 3600"),
+    ],
+)
+def test_bad_numbers_are_rejected(capsys, argv, message):
     with pytest.raises(SystemExit):
-        pipeline_module.parse_args(["--stack", "prod", "--poll-interval", "0"])
-    assert "--poll-interval must be positive" in capsys.readouterr().err
+        pipeline_module.parse_args(["--stack", "prod", *argv])
+    assert message in capsys.readouterr().err
+
+
+def test_https_environments_are_called_under_the_service_s_public_name(make):
+    h = make("prod", {"onebox": True})
+    pipeline = h.pipeline()
+    pipeline.service_url = "https://api.example.com"
+    assert pipeline._fetch_for("http://127.0.0.1:8080") is pipeline.fetch
+    named = pipeline._fetch_for("https://steadystate-blue-1.us-east-2.elb.amazonaws.com")
+    assert named is not pipeline.fetch and named.__qualname__.startswith("fetch_for")

@@ -3,6 +3,8 @@ set_config/outputs``): only the ``pulumi`` binary is replaced, by a recorder tha
 CLI. That pins the exact command lines the pipeline causes — ``--policy-pack``/
 ``--policy-pack-config`` on preview and up, ``config set --path release.fleetImage`` — without a
 CLI. The last test drives the real CLI and skips where there is none.
+
+Release state never goes through ``config set``: each ``up`` names a throwaway ``--config-file``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import io
 import itertools
 import json
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -21,8 +23,7 @@ from semver import VersionInfo
 
 from ops.release import pipeline as pipeline_module
 from ops.release.pipeline import EXIT_OK, Pipeline, PipelineOptions
-from tests.chaos.moto_world import moto_sandbox
-from tests.ops.release.test_pipeline import NEW, OLD, Harness, outputs_for
+from tests.ops.release.test_pipeline import KEYS, NEW, Harness, make  # noqa: F401 (fixture)
 
 REPO = Path(__file__).resolve().parents[3]
 HISTORY = [
@@ -62,24 +63,17 @@ class RecordingPulumi(PulumiCommand):
         if args == ["stack", "select", "--stack", "prod"]:
             return ok()
         if args == ["config", "--show-secrets", "--json", "--stack", "prod"]:
-            release = fake.release
-            return ok(
-                {
-                    "aws:region": {"value": "us-east-2", "secret": False},
-                    "steadystate:release": {
-                        "value": json.dumps(release),
-                        "objectValue": release,
-                        "secret": False,
-                    },
-                }
-            )
+            structured = {
+                "steadystate:release": fake.release,
+                "steadystate:environments": ["blue", "green"],
+                "steadystate:dns": {"enabled": True, "primary": "blue"},
+            }
+            answer = {"aws:region": {"value": "us-east-2", "secret": False}}
+            for key, value in structured.items():
+                answer[key] = {"value": json.dumps(value), "objectValue": value, "secret": False}
+            return ok(answer)
         if args[:3] == ["stack", "output", "--json"]:
             return ok(fake._outputs)
-        if args[:3] == ["config", "set", "--path"]:
-            key, value = args[3], args[-1]
-            assert key == "release.fleetImage"
-            fake.release["fleetImage"] = value
-            return ok()
         if args[:2] == ["stack", "history"]:
             return ok(HISTORY)
         if args[0] == "preview":
@@ -91,15 +85,9 @@ class RecordingPulumi(PulumiCommand):
                 events.write("\n")
             return ok("Previewing update (prod)")
         if args[0] == "up":
-            fake.up()  # plays the program + ECS
+            fake.up(config_file=args[args.index("--config-file") + 1])  # plays program + ECS
             return ok("Updating (prod)")
         raise AssertionError(f"unexpected pulumi command: {args}")
-
-
-@pytest.fixture
-def aws(monkeypatch) -> Iterator[None]:
-    with moto_sandbox(monkeypatch):
-        yield
 
 
 def pairs(argv: list[str]) -> Mapping[str, list[str]]:
@@ -110,33 +98,23 @@ def pairs(argv: list[str]) -> Mapping[str, list[str]]:
     return found
 
 
-def test_the_pipeline_drives_the_real_automation_api_with_these_command_lines(aws):
-    harness = Harness("prod", {"onebox": True}, outputs_for(OLD))
+def test_the_pipeline_drives_the_real_automation_api_with_these_command_lines(make):  # noqa: F811
+    harness: Harness = make("prod", {"onebox": True})
     cli = RecordingPulumi(harness)
     workspace = auto.LocalWorkspaceOptions(pulumi_command=cli)
     stack = auto.select_stack("prod", work_dir=str(REPO), opts=workspace)
     out = io.StringIO()
     log = pipeline_module.Log(out)
-    options = PipelineOptions(bake_seconds=60, rollout_timeout=600)
-    code = Pipeline(stack, harness.watcher, options, log=log, clock=harness.time.clock).run()
-    assert code == EXIT_OK, out.getvalue()
+    options = PipelineOptions(bake_seconds=60, rollout_timeout=600, load_rate=50)
+    pipeline = Pipeline(stack, harness.watcher, options, log=log, clock=harness.time.clock)
+    assert pipeline.run() == EXIT_OK, out.getvalue()
 
     commands = [
         argv[0] if argv[0] in ("preview", "up") else " ".join(argv[:2]) for argv in cli.argv
     ]
-    assert [c for c in commands if c in ("preview", "up", "config set")] == [
-        "config set",  # pin release.fleetImage to the running digest
-        "preview",
-        "up",
-        "config set",  # promote
-        "up",
-    ]
-    sets = [argv for argv in cli.argv if argv[:2] == ["config", "set"]]
-    assert sets == [
-        ["config", "set", "--path", "release.fleetImage", "--plaintext", "--stack", "prod",
-         "--non-interactive", "--", image]
-        for image in (OLD, NEW)
-    ]  # fmt: skip
+    assert [c for c in commands if c in ("preview", "up")] == ["preview", "up", "up", "up", "up"]
+    assert not [c for c in commands if c.startswith("config set")]  # nothing written to the file
+    config_files = set()
     for argv in cli.argv:
         if argv[0] in ("preview", "up"):
             flags = pairs(argv)
@@ -144,10 +122,14 @@ def test_the_pipeline_drives_the_real_automation_api_with_these_command_lines(aw
             assert flags["--policy-pack-config"] == [str(REPO / "policy" / "config" / "prod.json")]
             assert flags["--color"] == ["never"]
             assert flags["--stack"] == ["prod"]
-    (up_argv, _) = [argv for argv in cli.argv if argv[0] == "up"]
+            (config_file,) = flags["--config-file"]
+            assert Path(config_file).name.endswith(".Pulumi.prod.yaml")
+            config_files.add(config_file)
+    assert len(config_files) == 5 and not any(Path(f).exists() for f in config_files)  # cleaned
+    up_argv = next(argv for argv in cli.argv if argv[0] == "up")
     assert up_argv[:3] == ["up", "--yes", "--skip-preview"]
     assert "[preview] ok: same=97, update=2" in out.getvalue()
-    assert harness.stack.release == {"onebox": True, "fleetImage": NEW}
+    assert harness.stack.pins == dict.fromkeys(KEYS, NEW)
 
 
 # -- the real CLI --------------------------------------------------------------------------------------

@@ -302,5 +302,7 @@ def test_missing_service_and_missing_cluster(aws):
     time = FakeTime()
     report = watcher_for(aws, time).wait_for_rollout(CLUSTER, ["ghost"], timeout=60)
     assert not report.ok and report.reason == f"ghost: service not found in {CLUSTER}"
-    with pytest.raises(WatchError, match="describe_services on cluster 'nope' failed"):
+    with pytest.raises(
+        WatchError, match="ECS DescribeServices on cluster 'nope' failed: ClusterNotFoundException"
+    ):
         watcher_for(aws, time).wait_for_rollout("nope", ["onebox"], timeout=60)

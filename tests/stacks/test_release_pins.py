@@ -1,0 +1,163 @@
+"""Release state lives with the stack: each service runs what its release pin recorded.
+
+The engine keeps an ``ignore_changes`` property at the value in the stack's state; the mock runtime
+has no state, so these tests play the engine: a holding pin (``ignoreChanges: [insecureValue]``)
+answers with the value "the last deployment recorded" and the services must follow that answer,
+not the freshly built image.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from components.release_pins import pin_document
+from ops.synth import mocks as mocks_module
+from ops.synth.runner import Recording, _program_context, run_under_mocks
+from ops.synth.stack_config import load_stack_config
+from settings import SettingsError, load_settings
+from tests.ops.release.test_pipeline import OLD
+
+REPO = mocks_module.__file__.rsplit("/ops/", 1)[0]
+PIN = "aws:ssm/parameter:Parameter"
+TASKDEF = "aws:ecs/taskDefinition:TaskDefinition"
+
+
+@pytest.fixture
+def recorded(monkeypatch) -> Iterator[dict[str, str]]:
+    """Pins named here answer with this document, as the engine does for a held value."""
+    previous: dict[str, str] = {}
+    original = mocks_module.SteadyMocks.new_resource
+
+    def new_resource(self, args):
+        physical, state = original(self, args)
+        key = args.name.removesuffix("-pin")
+        if args.typ == PIN and key in previous:
+            state = {**state, "insecureValue": previous[key]}
+        return physical, state
+
+    monkeypatch.setattr(mocks_module.SteadyMocks, "new_resource", new_resource)
+    yield previous
+
+
+def synth(stack: str, **release: Any) -> Recording:
+    from pathlib import Path
+
+    config = load_stack_config(Path(REPO), stack)
+    values = dict(config.values)
+    merged = {**json.loads(values.get("steadystate:release", "{}")), **release}
+    values["steadystate:release"] = json.dumps(merged)
+    with _program_context(Path(REPO)):
+        return run_under_mocks(
+            lambda: runpy.run_path(f"{REPO}/__main__.py", run_name="__main__"),
+            project=config.project,
+            stack=stack,
+            config=values,
+            secret_keys=config.secret_keys,
+            region=values.get("aws:region", "us-east-2"),
+        )
+
+
+def pins(rec: Recording) -> dict[str, Any]:
+    return {r.name.removesuffix("-pin"): r for r in rec.of_type(PIN)}
+
+
+def running(rec: Recording) -> dict[str, tuple[str, str]]:
+    """Task definition family suffix (``blue-fleet``) -> (image, APP_VERSION) of the app."""
+    out = {}
+    for task in rec.of_type(TASKDEF):
+        app = json.loads(task.inputs["containerDefinitions"])[0]
+        env = {e["name"]: e["value"] for e in app["environment"]}
+        key = task.name.removesuffix("-taskdef")
+        out[key] = (app["image"], env["APP_VERSION"])
+    return out
+
+
+def test_prod_fleets_hold_and_oneboxes_follow_by_default(fresh_loop):
+    rec = synth("prod")
+    found = pins(rec)
+    assert sorted(found) == ["blue-fleet", "blue-onebox", "green-fleet", "green-onebox"]
+    for key, pin in found.items():
+        held = key.endswith("-fleet")
+        assert pin.options["ignoreChanges"] == (["insecureValue"] if held else []), key
+        assert pin.inputs["name"] == f"/steadystate/prod/release/{key}"
+        assert pin.inputs["type"] == "String"
+    assert set(rec.outputs["releasePins"]) == set(found)
+
+
+def test_a_plain_up_after_the_first_moves_only_the_oneboxes(fresh_loop, recorded):
+    recorded["blue-fleet"] = recorded["green-fleet"] = pin_document(OLD, "old-tag")
+    rec = synth("prod")
+    fresh, tag = rec.outputs["imageRef"], rec.outputs["imageVersion"]
+    assert fresh != OLD
+    assert running(rec) == {
+        "blue-fleet": (OLD, "old-tag"),
+        "green-fleet": (OLD, "old-tag"),
+        "blue-onebox": (fresh, tag),
+        "green-onebox": (fresh, tag),
+    }
+    assert rec.outputs["releasePins"]["blue-fleet"] == {"image": OLD, "version": "old-tag"}
+
+
+def test_the_first_deploy_brings_every_service_up_on_the_fresh_image(fresh_loop):
+    rec = synth("prod")  # nothing recorded yet: every pin is created from this run's image
+    fresh, tag = rec.outputs["imageRef"], rec.outputs["imageVersion"]
+    assert set(running(rec).values()) == {(fresh, tag)}
+
+
+def test_dev_without_onebox_moves_its_fleet(fresh_loop):
+    rec = synth("dev")
+    assert {k: p.options["ignoreChanges"] for k, p in pins(rec).items()} == {"blue-fleet": []}
+
+
+def test_rollout_names_exactly_the_services_that_move(fresh_loop):
+    rec = synth("prod", rollout=["blue-onebox", "blue-fleet"])
+    held = {k for k, p in pins(rec).items() if p.options["ignoreChanges"]}
+    assert held == {"green-onebox", "green-fleet"}
+
+
+def test_pins_set_a_service_to_a_given_release(fresh_loop, recorded):
+    recorded["green-fleet"] = pin_document(f"{OLD[:-1]}c", "bad-tag")
+    rec = synth("prod", pins={"green-fleet": {"image": OLD, "version": "old-tag"}})
+    pin = pins(rec)["green-fleet"]
+    assert pin.options["ignoreChanges"] == []
+    assert json.loads(pin.inputs["insecureValue"]) == {"image": OLD, "version": "old-tag"}
+
+
+def _problems(release: dict) -> str:
+    raw = {
+        "steadystate:environments": json.dumps(["blue", "green"]),
+        "steadystate:release": json.dumps({"onebox": True, **release}),
+    }
+    with pytest.raises(SettingsError) as err:
+        load_settings(raw)
+    return str(err.value)
+
+
+def test_the_old_committed_fleet_image_key_is_refused_with_the_reason():
+    message = _problems({"fleetImage": OLD})
+    assert "steadystate:release.fleetImage" in message
+    assert "lives with the stack now (its release pin), not in Pulumi.<stack>.yaml" in message
+
+
+def test_rollout_and_pins_must_name_services_of_the_stack():
+    assert "release.rollout" in _problems({"rollout": ["purple-onebox"]})
+    assert "names no service of this stack" in _problems({"rollout": ["purple-onebox"]})
+    assert "blue-fleet.image must be pinned by digest" in _problems(
+        {"pins": {"blue-fleet": {"image": "app:latest", "version": "x"}}}
+    )
+
+
+@pytest.mark.parametrize(("stack", "treat"), [("prod", "missing"), ("dev", "notBreaching")])
+def test_prod_deployment_alarms_do_not_read_missing_data_as_healthy(fresh_loop, stack, treat):
+    rec = synth(stack)
+    alarms = [
+        r
+        for r in rec.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if r.name.endswith(("-latency", "-5xx-rate"))
+    ]
+    assert alarms and {a.inputs["treatMissingData"] for a in alarms} == {treat}
