@@ -63,7 +63,7 @@ def synth(stack: str, **release: Any) -> Recording:
 
 
 def pins(rec: Recording) -> dict[str, Any]:
-    return {r.name.removesuffix("-pin"): r for r in rec.of_type(PIN)}
+    return {r.name.removesuffix("-pin"): r for r in rec.of_type(PIN) if r.name.endswith("-pin")}
 
 
 def running(rec: Recording) -> dict[str, tuple[str, str]]:
@@ -72,6 +72,8 @@ def running(rec: Recording) -> dict[str, tuple[str, str]]:
     for task in rec.of_type(TASKDEF):
         app = json.loads(task.inputs["containerDefinitions"])[0]
         env = {e["name"]: e["value"] for e in app["environment"]}
+        if "APP_VERSION" not in env:
+            continue  # not a serving task (the database bootstrap)
         key = task.name.removesuffix("-taskdef")
         out[key] = (app["image"], env["APP_VERSION"])
     return out
