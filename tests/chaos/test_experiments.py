@@ -37,14 +37,25 @@ def test_structure_and_referenced_functions(name):
         experiment
     )
     probes = experiment["steady-state-hypothesis"]["probes"]
-    assert [p["provider"]["func"] for p in probes] == ["service_is_steady", "http_ok"]
+    expected = ["load_within_tolerance", "service_is_steady", "http_ok"]
+    if name == "kill-a-container-host":
+        expected.append("killed_host_replaced")
+    assert [p["provider"]["func"] for p in probes] == expected
     assert all(p["tolerance"] is True for p in probes)
-    assert probes[1]["provider"]["arguments"]["url"] == "${url}/health"
-    (action,) = experiment["method"]
+    assert probes[0]["provider"]["arguments"]["max_error_rate"] == "${max_error_rate}"
+    assert experiment["configuration"]["max_error_rate"] == 0.01
+    assert probes[2]["provider"]["arguments"]["url"] == "${url}/health"
+    # the load runs for the whole method: started first, measured last, after the recovery
+    start, action, wait, finish = experiment["method"]
+    assert start["provider"]["func"] == "start_load"
+    assert start["provider"]["arguments"]["url"] == "${url}${load_path}"
     provider = action["provider"]
     assert action["type"] == "action"
     assert f"{provider['module']}.{provider['func']}" == METHOD_FUNCS[name]
     assert action["pauses"]["after"] == "${pause_after_fault}"
+    assert wait["provider"]["func"] == "service_is_steady"
+    assert finish["provider"]["func"] == "finish_load"
+    assert [r["provider"]["func"] for r in experiment["rollbacks"]] == ["stop_load"]
     for activity in all_activities(experiment):
         provider = activity["provider"]
         assert provider["type"] == "python"
@@ -65,15 +76,15 @@ def test_every_placeholder_is_declared_in_the_configuration(name):
 def test_the_validator_rejects_what_would_break_at_run_time():
     _, experiment = load_experiment("kill-one-task")
     broken = json.loads(json.dumps(experiment))
-    broken["method"][0]["provider"]["func"] = "stop_all_the_tasks"
+    broken["method"][1]["provider"]["func"] = "stop_all_the_tasks"
     with pytest.raises(ExperimentError, match="stop_all_the_tasks is not a function"):
         validate_experiment(broken)
     broken = json.loads(json.dumps(experiment))
-    broken["method"][0]["provider"]["arguments"]["force"] = True
+    broken["method"][1]["provider"]["arguments"]["force"] = True
     with pytest.raises(ExperimentError, match="force"):
         validate_experiment(broken)
     broken = json.loads(json.dumps(experiment))
-    broken["method"][0]["provider"] = {"type": "process", "path": "aws"}
+    broken["method"][1]["provider"] = {"type": "process", "path": "aws"}
     with pytest.raises(ExperimentError, match="python providers only"):
         validate_experiment(broken)
     with pytest.raises(ExperimentError, match="no experiment 'kill-everything'"):
@@ -108,6 +119,6 @@ def test_chaostoolkit_rejects_a_function_that_does_not_exist(monkeypatch):
     for var, value in (("CLUSTER", "c"), ("SERVICE", "s"), ("URL", "http://127.0.0.1:9")):
         monkeypatch.setenv(var, value)
     _, experiment = load_experiment("kill-one-task")
-    experiment["method"][0]["provider"]["func"] = "stop_all_the_tasks"
+    experiment["method"][1]["provider"]["func"] = "stop_all_the_tasks"
     with pytest.raises(InvalidActivity, match="stop_all_the_tasks"):
         experiment_module.ensure_experiment_is_valid(experiment)
