@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from chaos.aws import client
-from chaos.metrics import METRIC, NAMESPACE, publish_outcome
+from chaos.metrics import METRIC, NAMESPACE, fault_error_rate, publish_outcome
 from chaos.runner import SUCCEEDED, ExperimentError, load_experiment, run_experiment, verdict
 
 REPO_DIR = Path(__file__).resolve().parent.parent
@@ -182,7 +182,8 @@ def main(
         if not args.no_metric:
             try:
                 cw = client("cloudwatch", region, cloudwatch)
-                publish_outcome(cw, name, outcome == SUCCEEDED, args.stack)
+                error_rate = fault_error_rate(journal)
+                publish_outcome(cw, name, outcome == SUCCEEDED, args.stack, error_rate=error_rate)
                 log("published %s/%s=%d", NAMESPACE, METRIC, outcome == SUCCEEDED)
             except Exception as err:  # botocore errors, no credentials, no region
                 log("error: could not publish %s/%s: %s", NAMESPACE, METRIC, err)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
+from chaos.runner import experiment_names
 from components.app_image import AppImageArgs
 from components.blue_green_dns import BlueGreenDnsArgs, EnvironmentEndpoint
 from components.connectivity_alarms import ConnectivityAlarmsArgs
@@ -183,6 +184,7 @@ def dashboard_args(
         dependencies=[dep["name"] for dep in probed_dependencies(s)],
         alarm_arns=list(alarm_arns),
         database_identifier=database_identifier,
+        chaos_experiments=experiment_names(),
     )
 
 

@@ -18,7 +18,7 @@ from moto.moto_api import state_manager
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from chaos import run as chaos_run
-from chaos.metrics import METRIC, NAMESPACE, outcome_metric_data, publish_outcome
+from chaos.metrics import ERROR_RATE_METRIC, METRIC, NAMESPACE, outcome_metric_data, publish_outcome
 from chaos.runner import chaoslib_available
 from tests.chaos.moto_world import REGION, TASKS_STAY_PUT, make_world
 
@@ -82,6 +82,8 @@ def test_recovered_service_succeeds_and_publishes_1(world, server, fake_time):
     assert len(world.running()) == 3
     cloudwatch = boto3.client("cloudwatch", region_name=REGION)
     assert published(cloudwatch, "kill-one-task", "dev") == (BOTH_SETS, [(2.0, 2.0)], [(1.0, 1.0)])
+    rates = cloudwatch.list_metrics(Namespace=NAMESPACE, MetricName=ERROR_RATE_METRIC)["Metrics"]
+    assert sorted(len(m["Dimensions"]) for m in rates) == [1, 2]  # measured during the fault
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -205,6 +207,11 @@ def test_metric_data_shape():
                         {"Name": "Stack", "Value": "prod"}]},
     ]  # fmt: skip
     assert len(outcome_metric_data("x", True, None)) == 1
+    with_rate = outcome_metric_data("x", True, "dev", error_rate=0.025)
+    assert [(d["MetricName"], d["Value"], d.get("Unit")) for d in with_rate][2:] == [
+        (ERROR_RATE_METRIC, 2.5, "Percent"),
+        (ERROR_RATE_METRIC, 2.5, "Percent"),
+    ]
 
 
 def test_publish_outcome_lands_in_cloudwatch(moto):
