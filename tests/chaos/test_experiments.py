@@ -25,11 +25,14 @@ METHOD_FUNCS = {
 }
 
 
-def test_the_three_experiments_exist():
-    assert sorted(METHOD_FUNCS) == NAMES
+KILLS = sorted(METHOD_FUNCS)
 
 
-@pytest.mark.parametrize("name", NAMES)
+def test_the_experiments_exist():
+    assert {*KILLS, "environment-loss"} == set(NAMES)
+
+
+@pytest.mark.parametrize("name", KILLS)
 def test_structure_and_referenced_functions(name):
     _, experiment = load_experiment(name)
     validate_experiment(experiment)  # raises on a missing function or an unknown argument
@@ -66,10 +69,13 @@ def test_structure_and_referenced_functions(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_every_placeholder_is_declared_in_the_configuration(name):
     _, experiment = load_experiment(name)
-    text = json.dumps([experiment["steady-state-hypothesis"], experiment["method"]])
+    text = json.dumps(
+        [experiment["steady-state-hypothesis"], experiment["method"], experiment["rollbacks"]]
+    )
     used = set(re.findall(r"\$\{(\w+)\}", text))
     assert used <= set(experiment["configuration"]), used - set(experiment["configuration"])
-    for key in ("cluster", "service", "url"):
+    keys = ("cluster", "url") if name == "environment-loss" else ("cluster", "service", "url")
+    for key in keys:
         assert experiment["configuration"][key] == {"type": "env", "key": key.upper()}
 
 
@@ -107,6 +113,9 @@ def test_chaostoolkit_validates_each_experiment(name, monkeypatch):
     monkeypatch.setenv("CLUSTER", "c")
     monkeypatch.setenv("SERVICE", "s")
     monkeypatch.setenv("URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("DOWN_SERVICES", '["b"]')
+    monkeypatch.setenv("STANDBY_SERVICE", "g")
+    monkeypatch.setenv("FAILOVER_WITHIN", "90")
     experiment_module.ensure_experiment_is_valid(json.loads(json.dumps(experiment)))
 
 

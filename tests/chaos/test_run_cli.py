@@ -193,7 +193,9 @@ def test_unknown_service_key_and_unknown_experiment_are_usage_errors():
     assert code == 2
     assert "no service for key 'red-fleet'" in out.getvalue()
     assert chaos_run.main(["--experiment", "nope", "--cluster", "c"], out=out) == 2
-    assert "known: kill-a-container-host, kill-half-the-tasks, kill-one-task" in out.getvalue()
+    assert "known: environment-loss, kill-a-container-host, kill-half-the-tasks, kill-one-task" in (
+        out.getvalue()
+    )
 
 
 def test_metric_data_shape():
