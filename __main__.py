@@ -2,7 +2,7 @@
 
 Settings are read and validated before anything is registered. Then: network → cluster → image →
 alert topic → database → one environment per name (onebox + fleet behind one ALB) → connectivity
-alarms → blue/green DNS failover → dashboard.
+alarms → blue/green DNS failover → dashboard → FIS chaos experiments on a schedule.
 """
 
 import pulumi
@@ -11,6 +11,7 @@ import pulumi_aws as aws
 from components.alert_topic import AlertTopic, AlertTopicArgs
 from components.app_image import AppImage
 from components.blue_green_dns import BlueGreenDns
+from components.chaos_experiments import ChaosExperiments
 from components.connectivity_alarms import ConnectivityAlarms
 from components.dashboard import Dashboard
 from components.database import Database
@@ -93,6 +94,19 @@ if settings.operations.dashboard:
         ),
     )
     pulumi.export("dashboardUrl", dashboard.url)
+
+if settings.chaos.enabled:
+    chaos = ChaosExperiments(
+        "chaos",
+        build.chaos_experiments_args(
+            settings,
+            cluster,
+            environments,
+            alerts.topic_arn,
+            network.isolated_subnet_ids if database else None,
+        ),
+    )
+    pulumi.export("fisTemplateIds", chaos.template_ids)
 
 services = {
     f"{env}-{role}": svc
