@@ -177,6 +177,7 @@ class ChaosExperiments(pulumi.ComponentResource):
         )
         subnet_arns = pulumi.Output.concat(arn_prefix, "ec2:", region, ":", account, ":subnet/*")
         acl_arns = pulumi.Output.concat(arn_prefix, "ec2:", region, ":", account, ":network-acl/*")
+        vpc_arns = pulumi.Output.concat(arn_prefix, "ec2:", region, ":", account, ":vpc/*")
         statements = [
             statement(
                 ["ecs:StopTask"],
@@ -218,6 +219,8 @@ class ChaosExperiments(pulumi.ComponentResource):
                     ["*"],
                     sid="FindNetwork",
                 ),
+                # CreateNetworkAcl authorizes on the VPC and on the new ACL (tagged by FIS)
+                statement(["ec2:CreateNetworkAcl"], [vpc_arns], sid="TemporaryDenyAclInTheVpc"),
                 statement(
                     ["ec2:CreateNetworkAcl"],
                     [acl_arns],

@@ -73,6 +73,19 @@ def test_templates_stop_on_alarms_and_target_only_the_stack(mocked) -> None:
     ]
 
 
+def test_the_network_fault_may_only_touch_acls_fis_tagged(mocked) -> None:
+    rec = mocked(lambda: ChaosExperiments("chaos", chaos_args()))
+    policy = json.loads(by_name(rec.of_type(ROLE_POLICY))["chaos-fis"].inputs["policy"])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["TemporaryDenyAcl"]["Condition"] == {
+        "StringEquals": {"aws:RequestTag/managedByFIS": "true"}
+    }
+    assert by_sid["TemporaryDenyAclInTheVpc"]["Resource"][0].endswith(":vpc/*")
+    assert by_sid["OnlyTheTemporaryAcl"]["Condition"] == {
+        "StringEquals": {"ec2:ResourceTag/managedByFIS": "true"}
+    }
+
+
 def test_the_fis_role_is_least_privilege(mocked) -> None:
     rec = mocked(lambda: ChaosExperiments("chaos", chaos_args(database_subnet_ids=None)))
     policy = json.loads(by_name(rec.of_type(ROLE_POLICY))["chaos-fis"].inputs["policy"])
