@@ -2,7 +2,8 @@
 
 Settings are read and validated before anything is registered. Then: network → cluster → image →
 alert topic → database → one environment per name (onebox + fleet behind one ALB) → the S3
-gateway's policy → connectivity alarms → blue/green DNS failover → dashboard.
+gateway's policy → connectivity alarms → blue/green DNS failover → dashboard → FIS chaos
+experiments on a schedule.
 """
 
 import pulumi
@@ -11,6 +12,7 @@ import pulumi_aws as aws
 from components.alert_topic import AlertTopic, AlertTopicArgs
 from components.app_image import AppImage
 from components.blue_green_dns import BlueGreenDns
+from components.chaos_experiments import ChaosExperiments
 from components.connectivity_alarms import ConnectivityAlarms
 from components.dashboard import Dashboard
 from components.database import Database
@@ -114,6 +116,19 @@ if settings.operations.dashboard:
         ),
     )
     pulumi.export("dashboardUrl", dashboard.url)
+
+if settings.chaos.enabled:
+    chaos = ChaosExperiments(
+        "chaos",
+        build.chaos_experiments_args(
+            settings,
+            cluster,
+            environments,
+            alerts.topic_arn,
+            network.isolated_subnet_ids if database else None,
+        ),
+    )
+    pulumi.export("fisTemplateIds", chaos.template_ids)
 
 services = {
     f"{env}-{role}": svc

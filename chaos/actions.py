@@ -12,10 +12,15 @@ import math
 import random
 from typing import Any
 
-from chaos.aws import client, running_tasks
+from chaos.aws import client, connected_hosts, running_tasks
 
 logger = logging.getLogger("steadystate.chaos")
 REASON_MAX = 255  # ECS StopTask's limit for the reason string
+
+TERMINATED: list[dict[str, Any]] = []
+"""Hosts :func:`terminate_container_host` terminated in this process, with the cluster's count of
+ACTIVE, connected container instances just before (``chaos.probes.killed_host_replaced`` reads
+this: chaostoolkit runs an experiment's python activities in one process, in order)."""
 
 
 class NothingToDo(Exception):
@@ -119,6 +124,15 @@ def terminate_container_host(
         raise NothingToDo(f"container instance {arn} has no EC2 instance id")
     instance_id = instances[0]["ec2InstanceId"]
     running = instances[0].get("runningTasksCount")
+    hosts_before = len(connected_hosts(ecs, cluster))
     client("ec2", region, ec2).terminate_instances(InstanceIds=[instance_id])
     logger.info("terminated %s (container instance %s)", instance_id, arn)
-    return {"containerInstanceArn": arn, "ec2InstanceId": instance_id, "tasksOnHost": running}
+    record = {
+        "cluster": cluster,
+        "containerInstanceArn": arn,
+        "ec2InstanceId": instance_id,
+        "tasksOnHost": running,
+        "hostsBefore": hosts_before,
+    }
+    TERMINATED.append(record)
+    return dict(record)

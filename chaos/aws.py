@@ -67,3 +67,25 @@ def healthy_hosts(ecs: Any, cluster: str, container_instance_arns: set[str]) -> 
             ok = host.get("status") == "ACTIVE" and host.get("agentConnected") is True
             health[host["containerInstanceArn"]] = ok
     return health
+
+
+def connected_hosts(ecs: Any, cluster: str) -> dict[str, str]:
+    """ACTIVE container instances of the cluster whose agent is connected: ARN -> EC2 id."""
+    arns: list[str] = []
+    token: str | None = None
+    while True:
+        kwargs: dict[str, Any] = {"cluster": cluster, "status": "ACTIVE"}
+        if token:
+            kwargs["nextToken"] = token
+        page = ecs.list_container_instances(**kwargs)
+        arns.extend(page.get("containerInstanceArns", []))
+        token = page.get("nextToken")
+        if not token:
+            break
+    hosts: dict[str, str] = {}
+    for chunk in _chunks(sorted(arns), DESCRIBE_TASKS_MAX):
+        answer = ecs.describe_container_instances(cluster=cluster, containerInstances=list(chunk))
+        for host in answer.get("containerInstances", []):
+            if host.get("status") == "ACTIVE" and host.get("agentConnected") is True:
+                hosts[host["containerInstanceArn"]] = str(host.get("ec2InstanceId", ""))
+    return hosts

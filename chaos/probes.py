@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chaos.aws import client, healthy_hosts, running_tasks
+from chaos.aws import client, connected_hosts, healthy_hosts, running_tasks
 
 logger = logging.getLogger("steadystate.chaos")
 
@@ -146,4 +146,67 @@ def http_ok(
                 raise NotSteady(message)
             return False
         logger.info("GET %s: %s; retrying", url, detail)
+        sleep(min(float(interval), remaining))
+
+
+GONE_STATES = ("shutting-down", "terminated")
+
+
+def host_replacement_state(ec2: Any, ecs: Any, record: dict[str, Any]) -> tuple[bool, str]:
+    """Is the host ``record`` describes gone (EC2 shutting-down/terminated, no longer an ACTIVE,
+    connected container instance) and replaced (as many ACTIVE, connected hosts as before)?"""
+    instance_id = record["ec2InstanceId"]
+    answer = ec2.describe_instances(InstanceIds=[instance_id])
+    states = [
+        i.get("State", {}).get("Name")
+        for r in answer.get("Reservations", [])
+        for i in r.get("Instances", [])
+    ]
+    if not states or states[0] not in GONE_STATES:
+        return False, f"instance {instance_id} is still {states[0] if states else 'unknown'}"
+    hosts = connected_hosts(ecs, record["cluster"])
+    if record["containerInstanceArn"] in hosts:
+        return False, f"container instance of {instance_id} is still ACTIVE and connected"
+    if len(hosts) < int(record["hostsBefore"]):
+        return False, (
+            f"{len(hosts)} ACTIVE, connected host(s), {record['hostsBefore']} before the kill: "
+            "no replacement yet"
+        )
+    return True, f"{instance_id} is {states[0]}; {len(hosts)} host(s) serve the cluster again"
+
+
+def killed_host_replaced(
+    timeout: float = 0,
+    interval: float = 5,
+    region: str | None = None,
+    *,
+    ec2: Any = None,
+    ecs: Any = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> bool:
+    """True once every host ``chaos.actions.terminate_container_host`` terminated in this run is
+    gone and replaced (see :func:`host_replacement_state`), polling up to ``timeout`` seconds.
+    Before the method nothing was terminated, and it is True at once; judged hosts are forgotten."""
+    from chaos.actions import TERMINATED
+
+    if not TERMINATED:
+        logger.info("no host terminated yet: nothing to check")
+        return True
+    ec2, ecs = client("ec2", region, ec2), client("ecs", region, ecs)
+    deadline = clock() + float(timeout)
+    while True:
+        results = [host_replacement_state(ec2, ecs, record) for record in TERMINATED]
+        pending = [why for ok, why in results if not ok]
+        if not pending:
+            for _, why in results:
+                logger.info("killed host: %s", why)
+            TERMINATED.clear()
+            return True
+        remaining = deadline - clock()
+        if remaining <= 0:
+            logger.warning("killed host not replaced after %.0fs: %s", float(timeout), pending[0])
+            TERMINATED.clear()
+            return False
+        logger.info("killed host not replaced yet: %s", pending[0])
         sleep(min(float(interval), remaining))

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from chaos.aws import client
-from chaos.metrics import METRIC, NAMESPACE, publish_outcome
+from chaos.metrics import METRIC, NAMESPACE, fault_error_rate, publish_outcome
 from chaos.runner import SUCCEEDED, ExperimentError, load_experiment, run_experiment, verdict
 
 REPO_DIR = Path(__file__).resolve().parent.parent
@@ -96,6 +96,38 @@ def default_service_key(outputs: Mapping[str, Any]) -> str | None:
     return fleets[0] if fleets else None
 
 
+def environment_overrides(
+    experiment: Mapping[str, Any],
+    args: argparse.Namespace,
+    given: Mapping[str, Any],
+    failover_seconds: Callable[[str], float],
+) -> dict[str, Any]:
+    """For an experiment that takes an environment down: its services and the standby's fleet
+    from the ``serviceNames`` output (``--var`` wins), and ``failover_within`` from the
+    resilience model of ``--stack``."""
+    declared = experiment.get("configuration") or {}
+    extra: dict[str, Any] = {}
+    names: Mapping[str, str] = (getattr(args, "outputs", None) or {}).get("serviceNames") or {}
+    primary = str(given.get("primary") or declared.get("primary") or "blue")
+    secondary = str(given.get("secondary") or declared.get("secondary") or "green")
+    if "down_services" in declared and "down_services" not in given and names:
+        extra["down_services"] = [
+            v for k, v in sorted(names.items()) if k.startswith(f"{primary}-")
+        ]
+    standby = names.get(f"{secondary}-fleet")
+    if "standby_service" in declared and "standby_service" not in given and standby:
+        extra["standby_service"] = standby
+    if "failover_within" in declared and "failover_within" not in given:
+        try:
+            extra["failover_within"] = failover_seconds(args.stack)
+        except Exception as err:  # NoFailover, or the stack cannot be synthesized
+            raise ExperimentError(
+                f"cannot compute the failover time of stack {args.stack}: {err} "
+                "(pass --var failover_within=SECONDS)"
+            ) from err
+    return extra
+
+
 def resolve_target(
     args: argparse.Namespace, read_outputs: OutputsReader | None
 ) -> tuple[str, str, str]:
@@ -110,6 +142,7 @@ def resolve_target(
                 )
             read_outputs = automation_outputs
         outputs = read_outputs(args.stack)
+    args.outputs = outputs
     service = args.service
     if not service:
         key = args.service_key or default_service_key(outputs)
@@ -122,6 +155,12 @@ def resolve_target(
     if not cluster or not url:
         raise ExperimentError("stack outputs lack clusterName or url: pass --cluster/--url")
     return str(cluster), str(service), str(url).rstrip("/")
+
+
+def _failover(stack: str) -> float:
+    from chaos.failover_budget import environment_failover_seconds
+
+    return environment_failover_seconds(stack)
 
 
 class _Formatter(logging.Formatter):
@@ -145,6 +184,7 @@ def main(
     read_outputs: OutputsReader | None = None,
     cloudwatch: Any = None,
     sleep: Callable[[float], None] = time.sleep,
+    failover_seconds: Callable[[str], float] | None = None,
 ) -> int:
     stream: TextIO = out or sys.stdout
     args = parse_args(argv)
@@ -160,6 +200,15 @@ def main(
         region = args.region or stack_region(args.stack)
         overrides = {"cluster": cluster, "service": service, "url": url, "region": region}
         overrides.update(dict(args.var))
+        try:
+            overrides.update(
+                environment_overrides(experiment, args, overrides, failover_seconds or _failover)
+            )
+        except ExperimentError as err:
+            log("error: %s", err)
+            return EXIT_USAGE
+        if "failover_within" in overrides:
+            log("failover budget: %ss", overrides["failover_within"])
         log("experiment %s on %s/%s (%s), region %s", name, cluster, service, url, region)
         try:
             journal = run_experiment(
@@ -184,7 +233,8 @@ def main(
         if not args.no_metric:
             try:
                 cw = client("cloudwatch", region, cloudwatch)
-                publish_outcome(cw, name, outcome == SUCCEEDED, args.stack)
+                error_rate = fault_error_rate(journal)
+                publish_outcome(cw, name, outcome == SUCCEEDED, args.stack, error_rate=error_rate)
                 log("published %s/%s=%d", NAMESPACE, METRIC, outcome == SUCCEEDED)
             except Exception as err:  # botocore errors, no credentials, no region
                 log("error: could not publish %s/%s: %s", NAMESPACE, METRIC, err)

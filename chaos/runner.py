@@ -42,6 +42,11 @@ class ExperimentError(Exception):
     """The experiment file is invalid or cannot run with this runner."""
 
 
+def experiment_names() -> list[str]:
+    """The experiments in ``chaos/experiments/`` (the dashboard graphs one line per name)."""
+    return sorted(p.stem for p in EXPERIMENTS_DIR.glob("*.json"))
+
+
 def experiment_path(name_or_path: str) -> Path:
     """``kill-one-task`` → ``chaos/experiments/kill-one-task.json``; a path is taken as is."""
     candidate = Path(name_or_path)

@@ -32,6 +32,16 @@ ALARM_WIDGET_LIMIT = 100
 PERIOD_SECONDS = 60
 """Period of every graph."""
 
+CHAOS_RESULTS_RANGE = "-P90D"
+"""Time range of the chaos results row: resilience tracked over at least 90 days."""
+
+CHAOS_PERIOD_SECONDS = 86400
+"""One point per day on the chaos results row (experiments run weekly to monthly)."""
+
+CHAOS_SUCCEEDED_METRIC = "ExperimentSucceeded"
+CHAOS_ERROR_RATE_METRIC = "ErrorRateDuringFault"
+"""Metric names ``chaos.metrics`` publishes (dimensions ``Experiment`` and ``Stack``)."""
+
 _HALF, _THIRD, _HEIGHT = GRID_WIDTH // 2, GRID_WIDTH // 3, 6
 
 
@@ -69,6 +79,10 @@ class DashboardArgs:
     chaos_namespace: str | None = "steadystate/chaos"
     """Namespace the chaos runner publishes ``ExperimentSucceeded`` into (dimensions Experiment,
     Stack); None leaves the chaos row out."""
+    chaos_experiments: Sequence[str] = ()
+    """Experiments whose results the chaos row graphs, one line each, by explicit metric name and
+    dimensions (a SEARCH only finds metrics reported in the last two weeks: at a monthly cadence
+    it would be empty between runs)."""
 
 
 def _problem(arg: str, value: object, allowed: str) -> ValueError:
@@ -108,6 +122,10 @@ def validate_args(args: DashboardArgs) -> None:
         raise _problem("load_balancers", dict(args.load_balancers), "non-empty with target_groups")
     for label in args.target_groups:
         target_group_environment(label, args.load_balancers, args.target_group_environments)
+    if isinstance(args.chaos_experiments, str) or not all(
+        re.match(r"^[A-Za-z0-9_.-]{1,255}$", name) for name in args.chaos_experiments
+    ):
+        raise _problem("chaos_experiments", args.chaos_experiments, "a list of experiment names")
     if isinstance(args.environments, str) or isinstance(args.dependencies, str):
         raise _problem("environments/dependencies", args.environments, "lists of names")
     if len(args.alarm_arns) > ALARM_WIDGET_LIMIT:
@@ -177,6 +195,7 @@ def build_dashboard_body(
     database_identifier: str | None = None,
     target_group_environments: Mapping[str, str] | None = None,
     chaos_namespace: str | None = None,
+    chaos_experiments: Sequence[str] = (),
     stack: str = "",
 ) -> dict[str, Any]:
     """The dashboard body (``{"widgets": [...]}``) from resolved, plain values."""
@@ -356,25 +375,37 @@ def build_dashboard_body(
             ]
         )
 
-    if chaos_namespace:
-        # One line per experiment this stack ran, whatever experiments exist (seed 002: publish
-        # the results of scheduled resilience tests to dashboards).
-        query = f'{{{chaos_namespace},Experiment,Stack}} MetricName="ExperimentSucceeded" Stack="{stack}"'
-        search = f"SEARCH('{query}', 'Minimum', 3600)"
+    if chaos_namespace and chaos_experiments:
+        # Seed 002: publish the results of regular resilience tests to dashboards, over time.
+        def per_experiment(metric: str) -> list[list[Any]]:
+            return [
+                [chaos_namespace, metric, "Experiment", name, "Stack", stack, {"label": name}]
+                for name in chaos_experiments
+            ]
+
+        def results_widget(title: str, metric: str, stat: str, y_axis: dict) -> dict[str, Any]:
+            widget = _metric_widget(
+                title, per_experiment(metric), region, stat=stat, width=_HALF, y_axis=y_axis
+            )
+            widget["properties"].update(
+                period=CHAOS_PERIOD_SECONDS, start=CHAOS_RESULTS_RANGE, view="timeSeries"
+            )
+            return widget
+
         rows.append(
             [
-                {
-                    "type": "metric",
-                    "width": GRID_WIDTH,
-                    "height": _HEIGHT,
-                    "properties": {
-                        "title": "Chaos experiments (1 = the service survived)",
-                        "view": "timeSeries",
-                        "region": region,
-                        "metrics": [[{"expression": search, "id": "chaos", "period": 3600}]],
-                        "yAxis": {"left": {"min": 0, "max": 1}},
-                    },
-                }
+                results_widget(
+                    "Chaos experiments, 90 days (1 = the service survived)",
+                    CHAOS_SUCCEEDED_METRIC,
+                    "Minimum",
+                    {"left": {"min": 0, "max": 1}},
+                ),
+                results_widget(
+                    "Chaos: error rate during the fault (%), 90 days",
+                    CHAOS_ERROR_RATE_METRIC,
+                    "Maximum",
+                    {"left": {"min": 0}},
+                ),
             ]
         )
 
@@ -428,6 +459,7 @@ class Dashboard(pulumi.ComponentResource):
                     dependencies=list(args.dependencies),
                     target_group_environments=dict(args.target_group_environments),
                     chaos_namespace=args.chaos_namespace,
+                    chaos_experiments=list(args.chaos_experiments),
                     stack=pulumi.get_stack(),
                 ),
                 sort_keys=True,

@@ -13,8 +13,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from chaos.runner import experiment_names
 from components.app_image import AppImageArgs
 from components.blue_green_dns import BlueGreenDnsArgs, EnvironmentEndpoint
+from components.chaos_experiments import ChaosExperimentsArgs
 from components.connectivity_alarms import ConnectivityAlarmsArgs
 from components.container_definitions import ProberSpec
 from components.dashboard import DashboardArgs
@@ -224,6 +226,7 @@ def dashboard_args(
         dependencies=[dep["name"] for dep in probed_dependencies(s)],
         alarm_arns=list(alarm_arns),
         database_identifier=database_identifier,
+        chaos_experiments=experiment_names(),
     )
 
 
@@ -396,4 +399,30 @@ def environment_args(
         access_log_retention_days=lb.access_log_retention_days,
         idle_timeout=lb.idle_timeout,
         force_destroy=not s.is_prod,
+    )
+
+
+def chaos_experiments_args(
+    s: Settings,
+    cluster: EcsCluster,
+    environments: Mapping[str, ServiceEnvironment],
+    topic_arn: pulumi.Input[str],
+    database_subnet_ids: pulumi.Input[Sequence[str]] | None,
+) -> ChaosExperimentsArgs:
+    c = s.chaos
+    primary = environments[s.dns.primary]
+    return ChaosExperimentsArgs(
+        cluster_name=cluster.cluster_name,
+        service_name=primary.services["fleet"].service_name,
+        asg_name=cluster.asg_name,
+        load_balancer_arn_suffix=primary.alb_arn_suffix,
+        alarm_topic_arn=topic_arn,
+        database_subnet_ids=database_subnet_ids,
+        cadence=c.cadence,
+        weekday=c.weekday,
+        hour=c.hour,
+        timezone=c.timezone,
+        schedules_enabled=c.schedules_enabled,
+        fault_duration=f"PT{c.fault_duration_minutes}M",
+        guard_5xx_per_minute=c.guard_5xx_per_minute,
     )

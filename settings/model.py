@@ -506,6 +506,35 @@ class OperationsSettings:
 
 
 @dataclass(frozen=True)
+class ChaosSettings:
+    """`steadystate:chaos` — AWS FIS experiment templates, run on a schedule (seed 002: at least
+    every 4-5 weeks, in business hours)."""
+
+    enabled: bool = setting(False, "create the FIS experiment templates and their schedules")
+    schedules_enabled: bool = setting(True, "schedules ENABLED (false: templates run by hand only)")
+    cadence: str = setting(
+        "monthly",
+        "weekly, or monthly (each template on its own week: never more than 35 days apart)",
+        choices=("weekly", "monthly"),
+    )
+    weekday: str = setting(
+        "TUE", "day the schedules run", choices=("MON", "TUE", "WED", "THU", "FRI")
+    )
+    hour: int = setting(10, "hour the schedules run (business hours)", minimum=9, maximum=16)
+    timezone: str = setting(
+        "UTC",
+        "IANA time zone of the schedule",
+        check=lambda v: None if re.match(r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$", v) else "an IANA zone",
+    )
+    fault_duration_minutes: int = setting(
+        5, "minutes the dependency cut lasts", minimum=1, maximum=30
+    )
+    guard_5xx_per_minute: int = setting(
+        50, "5xx in a minute that stop a running experiment", minimum=1, maximum=100000
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     """The whole validated configuration of one stack."""
 
@@ -528,6 +557,7 @@ class Settings:
     connectivity: ConnectivitySettings = field(default_factory=ConnectivitySettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     operations: OperationsSettings = field(default_factory=OperationsSettings)
+    chaos: ChaosSettings = field(default_factory=ChaosSettings)
 
     @property
     def is_prod(self) -> bool:

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from chaos import actions as chaos_actions
+from chaos import load as chaos_load
 from tests.chaos.moto_world import (
     EcsWorld,
     FakeTime,
@@ -17,6 +19,15 @@ from tests.chaos.moto_world import (
     make_world,
     moto_sandbox,
 )
+
+
+@pytest.fixture(autouse=True)
+def no_chaos_state_between_tests() -> Iterator[None]:
+    """chaos.load and chaos.actions keep a run's state in the module: none leaks between tests."""
+    yield
+    chaos_load.stop_load()
+    chaos_load.reset()
+    chaos_actions.TERMINATED.clear()
 
 
 @pytest.fixture
@@ -43,7 +54,7 @@ def world(moto: None) -> EcsWorld:
 
 @pytest.fixture
 def server() -> Iterator[tuple[str, type[Handler]]]:
-    handler = type("ScriptedHandler", (Handler,), {"statuses": [200], "paths": []})
+    handler = type("ScriptedHandler", (Handler,), {"statuses": [200], "paths": [], "fixed": {}})
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()

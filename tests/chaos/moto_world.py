@@ -154,14 +154,22 @@ def make_world(desired: int = 3, hosts: int = 2, service: str = "web") -> EcsWor
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
-    """Answers each GET with the next of ``statuses`` (the last one repeats); records paths."""
+    """Answers each GET with the next of ``statuses`` (the last one repeats); records paths.
+    A path in ``fixed`` always gets that status instead (the test plays the load balancer)."""
 
     statuses: list[int] = []
     paths: list[str] = []
+    fixed: dict[str, int] = {}
 
     def do_GET(self) -> None:
         self.paths.append(self.path)
+        if self.path in self.fixed:
+            self._answer(self.fixed[self.path])
+            return
         status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+        self._answer(status)
+
+    def _answer(self, status: int) -> None:
         body = b'{"status": "OK"}' if status == 200 else b"nope"
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))

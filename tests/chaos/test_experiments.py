@@ -25,11 +25,14 @@ METHOD_FUNCS = {
 }
 
 
-def test_the_three_experiments_exist():
-    assert sorted(METHOD_FUNCS) == NAMES
+KILLS = sorted(METHOD_FUNCS)
 
 
-@pytest.mark.parametrize("name", NAMES)
+def test_the_experiments_exist():
+    assert {*KILLS, "environment-loss"} == set(NAMES)
+
+
+@pytest.mark.parametrize("name", KILLS)
 def test_structure_and_referenced_functions(name):
     _, experiment = load_experiment(name)
     validate_experiment(experiment)  # raises on a missing function or an unknown argument
@@ -37,14 +40,25 @@ def test_structure_and_referenced_functions(name):
         experiment
     )
     probes = experiment["steady-state-hypothesis"]["probes"]
-    assert [p["provider"]["func"] for p in probes] == ["service_is_steady", "http_ok"]
+    expected = ["load_within_tolerance", "service_is_steady", "http_ok"]
+    if name == "kill-a-container-host":
+        expected.append("killed_host_replaced")
+    assert [p["provider"]["func"] for p in probes] == expected
     assert all(p["tolerance"] is True for p in probes)
-    assert probes[1]["provider"]["arguments"]["url"] == "${url}/health"
-    (action,) = experiment["method"]
+    assert probes[0]["provider"]["arguments"]["max_error_rate"] == "${max_error_rate}"
+    assert experiment["configuration"]["max_error_rate"] == 0.01
+    assert probes[2]["provider"]["arguments"]["url"] == "${url}/health"
+    # the load runs for the whole method: started first, measured last, after the recovery
+    start, action, wait, finish = experiment["method"]
+    assert start["provider"]["func"] == "start_load"
+    assert start["provider"]["arguments"]["url"] == "${url}${load_path}"
     provider = action["provider"]
     assert action["type"] == "action"
     assert f"{provider['module']}.{provider['func']}" == METHOD_FUNCS[name]
     assert action["pauses"]["after"] == "${pause_after_fault}"
+    assert wait["provider"]["func"] == "service_is_steady"
+    assert finish["provider"]["func"] == "finish_load"
+    assert [r["provider"]["func"] for r in experiment["rollbacks"]] == ["stop_load"]
     for activity in all_activities(experiment):
         provider = activity["provider"]
         assert provider["type"] == "python"
@@ -55,25 +69,28 @@ def test_structure_and_referenced_functions(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_every_placeholder_is_declared_in_the_configuration(name):
     _, experiment = load_experiment(name)
-    text = json.dumps([experiment["steady-state-hypothesis"], experiment["method"]])
+    text = json.dumps(
+        [experiment["steady-state-hypothesis"], experiment["method"], experiment["rollbacks"]]
+    )
     used = set(re.findall(r"\$\{(\w+)\}", text))
     assert used <= set(experiment["configuration"]), used - set(experiment["configuration"])
-    for key in ("cluster", "service", "url"):
+    keys = ("cluster", "url") if name == "environment-loss" else ("cluster", "service", "url")
+    for key in keys:
         assert experiment["configuration"][key] == {"type": "env", "key": key.upper()}
 
 
 def test_the_validator_rejects_what_would_break_at_run_time():
     _, experiment = load_experiment("kill-one-task")
     broken = json.loads(json.dumps(experiment))
-    broken["method"][0]["provider"]["func"] = "stop_all_the_tasks"
+    broken["method"][1]["provider"]["func"] = "stop_all_the_tasks"
     with pytest.raises(ExperimentError, match="stop_all_the_tasks is not a function"):
         validate_experiment(broken)
     broken = json.loads(json.dumps(experiment))
-    broken["method"][0]["provider"]["arguments"]["force"] = True
+    broken["method"][1]["provider"]["arguments"]["force"] = True
     with pytest.raises(ExperimentError, match="force"):
         validate_experiment(broken)
     broken = json.loads(json.dumps(experiment))
-    broken["method"][0]["provider"] = {"type": "process", "path": "aws"}
+    broken["method"][1]["provider"] = {"type": "process", "path": "aws"}
     with pytest.raises(ExperimentError, match="python providers only"):
         validate_experiment(broken)
     with pytest.raises(ExperimentError, match="no experiment 'kill-everything'"):
@@ -96,6 +113,9 @@ def test_chaostoolkit_validates_each_experiment(name, monkeypatch):
     monkeypatch.setenv("CLUSTER", "c")
     monkeypatch.setenv("SERVICE", "s")
     monkeypatch.setenv("URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("DOWN_SERVICES", '["b"]')
+    monkeypatch.setenv("STANDBY_SERVICE", "g")
+    monkeypatch.setenv("FAILOVER_WITHIN", "90")
     experiment_module.ensure_experiment_is_valid(json.loads(json.dumps(experiment)))
 
 
@@ -108,6 +128,6 @@ def test_chaostoolkit_rejects_a_function_that_does_not_exist(monkeypatch):
     for var, value in (("CLUSTER", "c"), ("SERVICE", "s"), ("URL", "http://127.0.0.1:9")):
         monkeypatch.setenv(var, value)
     _, experiment = load_experiment("kill-one-task")
-    experiment["method"][0]["provider"]["func"] = "stop_all_the_tasks"
+    experiment["method"][1]["provider"]["func"] = "stop_all_the_tasks"
     with pytest.raises(InvalidActivity, match="stop_all_the_tasks"):
         experiment_module.ensure_experiment_is_valid(experiment)

@@ -18,12 +18,13 @@ from moto.moto_api import state_manager
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from chaos import run as chaos_run
-from chaos.metrics import METRIC, NAMESPACE, outcome_metric_data, publish_outcome
+from chaos.metrics import ERROR_RATE_METRIC, METRIC, NAMESPACE, outcome_metric_data, publish_outcome
 from chaos.runner import chaoslib_available
 from tests.chaos.moto_world import REGION, TASKS_STAY_PUT, make_world
 
 REPO = Path(__file__).resolve().parents[2]
-QUICK = ["--var", "recovery_timeout=0", "--var", "poll_interval=1", "--var", "pause_after_fault=0"]
+QUICK = ["--var", "recovery_timeout=0", "--var", "poll_interval=1", "--var", "pause_after_fault=0",
+         "--var", "sample_seconds=0.3", "--var", "load_rate=20"]  # fmt: skip
 ENGINES = ["builtin", pytest.param("chaostoolkit", marks=pytest.mark.skipif(
     not chaoslib_available(), reason="chaostoolkit-lib not installed (see requirements-dev.txt)"
 ))]  # fmt: skip
@@ -75,10 +76,14 @@ def test_recovered_service_succeeds_and_publishes_1(world, server, fake_time):
     assert code == 0, log
     assert "outcome: succeeded (engine built-in" in log
     assert f"published {NAMESPACE}/{METRIC}=1" in log
-    assert handler.paths == ["/health", "/health"]  # before and after the method
+    health = [path for path in handler.paths if path == "/health"]
+    assert health == ["/health", "/health"]  # before and after the method
+    assert handler.paths.count("/api") >= 2  # the sample before, the load during the method
     assert len(world.running()) == 3
     cloudwatch = boto3.client("cloudwatch", region_name=REGION)
     assert published(cloudwatch, "kill-one-task", "dev") == (BOTH_SETS, [(2.0, 2.0)], [(1.0, 1.0)])
+    rates = cloudwatch.list_metrics(Namespace=NAMESPACE, MetricName=ERROR_RATE_METRIC)["Metrics"]
+    assert sorted(len(m["Dimensions"]) for m in rates) == [1, 2]  # measured during the fault
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -97,7 +102,8 @@ def test_no_replacement_is_detected_as_deviated_and_publishes_0(world, server, e
     assert len(world.running()) == 2  # moto never replaced the stopped task
     journal = json.loads(journal_file.read_text())
     assert journal["deviated"] is True
-    (stopped,) = journal["run"][0]["output"]["stopped"]
+    (stopped,) = journal["run"][1]["output"]["stopped"]
+    assert journal["run"][3]["output"]["error_rate"] == 0  # 2 of 3 tasks still served
     assert stopped not in world.running()
     cloudwatch = boto3.client("cloudwatch", region_name=REGION)
     assert published(cloudwatch, "kill-one-task", "prod") == (BOTH_SETS, [(0.0, 2.0)], [(0.0, 1.0)])
@@ -187,7 +193,9 @@ def test_unknown_service_key_and_unknown_experiment_are_usage_errors():
     assert code == 2
     assert "no service for key 'red-fleet'" in out.getvalue()
     assert chaos_run.main(["--experiment", "nope", "--cluster", "c"], out=out) == 2
-    assert "known: kill-a-container-host, kill-half-the-tasks, kill-one-task" in out.getvalue()
+    assert "known: environment-loss, kill-a-container-host, kill-half-the-tasks, kill-one-task" in (
+        out.getvalue()
+    )
 
 
 def test_metric_data_shape():
@@ -201,6 +209,11 @@ def test_metric_data_shape():
                         {"Name": "Stack", "Value": "prod"}]},
     ]  # fmt: skip
     assert len(outcome_metric_data("x", True, None)) == 1
+    with_rate = outcome_metric_data("x", True, "dev", error_rate=0.025)
+    assert [(d["MetricName"], d["Value"], d.get("Unit")) for d in with_rate][2:] == [
+        (ERROR_RATE_METRIC, 2.5, "Percent"),
+        (ERROR_RATE_METRIC, 2.5, "Percent"),
+    ]
 
 
 def test_publish_outcome_lands_in_cloudwatch(moto):

@@ -264,15 +264,39 @@ def test_invalid_args_raise_naming_the_argument(change: dict, arg: str) -> None:
         Dashboard("ops", args)
 
 
-def test_chaos_results_of_this_stack_are_graphed() -> None:
+def test_chaos_results_of_this_stack_are_graphed_by_explicit_metrics_over_90_days() -> None:
     from chaos import metrics as chaos_metrics
+    from chaos.runner import experiment_names
 
-    body = build_dashboard_body(**PLAIN, chaos_namespace=chaos_metrics.NAMESPACE, stack="prod")
-    chaos = body["widgets"][-1]["properties"]
-    expression = chaos["metrics"][0][0]["expression"]
-    assert expression == (
-        f"SEARCH('{{{chaos_metrics.NAMESPACE},Experiment,Stack}} "
-        f'MetricName="{chaos_metrics.METRIC}" Stack="prod"\', \'Minimum\', 3600)'
+    names = experiment_names()
+    body = build_dashboard_body(
+        **PLAIN, chaos_namespace=chaos_metrics.NAMESPACE, chaos_experiments=names, stack="prod"
     )
-    without = build_dashboard_body(**PLAIN, chaos_namespace=None)
+    outcome, error_rate = (w["properties"] for w in body["widgets"][-2:])
+    assert "SEARCH" not in json.dumps(body)  # SEARCH finds only metrics of the last two weeks
+    assert outcome["metrics"] == [
+        [chaos_metrics.NAMESPACE, chaos_metrics.METRIC, "Experiment", name, "Stack", "prod",
+         {"label": name}]
+        for name in names
+    ]  # fmt: skip
+    assert {"kill-one-task", "kill-a-container-host"} <= set(names)
+    assert [m[1] for m in error_rate["metrics"]] == [chaos_metrics.ERROR_RATE_METRIC] * len(names)
+    for widget in (outcome, error_rate):
+        assert widget["start"] == "-P90D" and widget["period"] == 86400
+    assert outcome["stat"] == "Minimum" and error_rate["stat"] == "Maximum"
+    without = build_dashboard_body(**PLAIN, chaos_namespace=None, chaos_experiments=names)
     assert all("Chaos" not in w["properties"].get("title", "") for w in without["widgets"])
+    none_listed = build_dashboard_body(**PLAIN, chaos_namespace=chaos_metrics.NAMESPACE)
+    assert all("Chaos" not in w["properties"].get("title", "") for w in none_listed["widgets"])
+
+
+def test_the_composition_lists_every_experiment_for_the_dashboard(mocked) -> None:
+    from chaos.runner import experiment_names
+
+    rec = mocked(lambda: build(dataclasses.replace(component_args(), chaos_experiments=["a-b"])))
+    body = json.loads(rec.of_type(DASHBOARD)[0].inputs["dashboardBody"])
+    lines = [w for w in body["widgets"] if "Chaos" in w["properties"].get("title", "")]
+    assert [m[3] for m in lines[0]["properties"]["metrics"]] == ["a-b"]
+    assert experiment_names() == sorted(experiment_names()) and experiment_names()
+    with pytest.raises(ValueError, match=r"DashboardArgs\.chaos_experiments must be"):
+        Dashboard("ops", dataclasses.replace(component_args(), chaos_experiments="kill-one-task"))

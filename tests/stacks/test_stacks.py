@@ -255,3 +255,18 @@ def test_every_bucket_is_server_access_logged_or_is_a_log_target(stacks, stack: 
     targets = {r.inputs["targetBucket"] for r in loggings}
     for bucket in synthesis.of_type("aws:s3/bucket:Bucket"):
         assert bucket.id in logged ^ targets, bucket.name
+
+
+def test_prod_runs_fis_experiments_on_a_schedule_and_dev_does_not(stacks) -> None:
+    prod, dev = stacks["prod"], stacks["dev"]
+    templates = prod.of_type("aws:fis/experimentTemplate:ExperimentTemplate")
+    actions = sorted(t.inputs["actions"][0]["actionId"] for t in templates)
+    assert actions == [
+        "aws:ec2:terminate-instances",
+        "aws:ecs:stop-task",
+        "aws:network:disrupt-connectivity",
+    ]
+    schedules = prod.of_type("aws:scheduler/schedule:Schedule")
+    assert len(schedules) == 3 and all(s.inputs["state"] == "ENABLED" for s in schedules)
+    assert all("#" in s.inputs["scheduleExpression"] for s in schedules)  # monthly
+    assert not dev.of_type("aws:fis/experimentTemplate:ExperimentTemplate")

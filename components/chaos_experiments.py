@@ -1,0 +1,419 @@
+"""AWS FIS experiment templates for the stack's faults, started by EventBridge Scheduler.
+
+Templates (each stops when a guard alarm on the primary load balancer's 5xx fires):
+
+* ``stop-task``: ``aws:ecs:stop-task`` on one task of the primary fleet (target ``aws:ecs:task``
+  with the ``cluster`` and ``service`` parameters). Chosen over the ``aws:ecs:task-*`` network
+  and stress actions, which need the SSM agent as a sidecar and ECS Exec off — this stack runs
+  ECS Exec and bridge networking — while stop-task needs neither.
+* ``terminate-host``: ``aws:ec2:terminate-instances`` on one running instance of the capacity
+  provider's Auto Scaling group (``aws:autoscaling:groupName`` tag): the group replaces it.
+* ``dependency-db`` (only with database subnets): ``aws:network:disrupt-connectivity`` on the
+  database subnets for ``fault_duration`` (FIS swaps in a deny-all network ACL and restores the
+  original one at the end — the rollback is FIS's); the ``db-connectivity`` alarms fire.
+
+A least-privilege role for FIS (only these actions, scoped by cluster, Auto Scaling group tag
+and subnet), a log group for FIS experiment logs, and one schedule per template with
+``arn:aws:scheduler:::aws-sdk:fis:startExperiment`` as a universal target: weekly or on the
+first/second/third weekday of the month (so never more than 35 days apart), inside business hours.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.iam_documents import assume_role_policy, document, statement
+
+START_EXPERIMENT_TARGET = "arn:aws:scheduler:::aws-sdk:fis:startExperiment"
+"""EventBridge Scheduler's universal target for FIS StartExperiment."""
+
+CADENCES = ("weekly", "monthly")
+WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI")
+BUSINESS_HOURS = range(9, 17)
+MAX_DAYS_BETWEEN_RUNS = 35
+"""Seed 002: at least once every 4-5 weeks."""
+_ISO_DURATION = re.compile(r"^PT([1-9][0-9]?M|[1-9][0-9]*S)$")
+
+
+@dataclass(frozen=True)
+class ChaosExperimentsArgs:
+    """Inputs of :class:`ChaosExperiments`."""
+
+    cluster_name: pulumi.Input[str]
+    """ECS cluster of the primary fleet."""
+    service_name: pulumi.Input[str]
+    """Primary fleet service whose tasks ``stop-task`` stops."""
+    asg_name: pulumi.Input[str]
+    """Auto Scaling group of the container instances."""
+    load_balancer_arn_suffix: pulumi.Input[str]
+    """``app/<name>/<id>`` of the primary load balancer (the guard alarms watch its 5xx)."""
+    alarm_topic_arn: pulumi.Input[str]
+    """Topic the guard alarms notify."""
+    database_subnet_ids: pulumi.Input[Sequence[str]] | None = None
+    """Subnets of the database; None leaves the dependency template out."""
+    cadence: str = "monthly"
+    """``weekly`` or ``monthly``."""
+    weekday: str = "TUE"
+    """Day of the week the schedules run (MON-FRI)."""
+    hour: int = 10
+    """Hour of the day (9-16, in ``timezone``)."""
+    timezone: str = "UTC"
+    """IANA time zone of the schedules."""
+    schedules_enabled: bool = True
+    """False creates the schedules DISABLED (the templates can still be started by hand)."""
+    fault_duration: str = "PT5M"
+    """ISO 8601 duration of the dependency cut."""
+    guard_5xx_per_minute: int = 50
+    """5xx responses in one minute that stop a running experiment."""
+    log_retention_days: int = 90
+
+
+def _problem(arg: str, value: object, allowed: str) -> ValueError:
+    return ValueError(f"ChaosExperimentsArgs.{arg} must be {allowed} (got {value!r})")
+
+
+def validate_args(args: ChaosExperimentsArgs) -> None:
+    if args.cadence not in CADENCES:
+        raise _problem("cadence", args.cadence, f"one of {', '.join(CADENCES)}")
+    if args.weekday not in WEEKDAYS:
+        raise _problem("weekday", args.weekday, f"one of {', '.join(WEEKDAYS)}")
+    if args.hour not in BUSINESS_HOURS:
+        raise _problem("hour", args.hour, "an hour of business hours, 9-16")
+    if not _ISO_DURATION.match(args.fault_duration):
+        raise _problem("fault_duration", args.fault_duration, "PT<n>M (n < 100) or PT<n>S")
+    if not 1 <= args.guard_5xx_per_minute <= 100000:
+        raise _problem("guard_5xx_per_minute", args.guard_5xx_per_minute, "1-100000")
+
+
+def schedule_expression(cadence: str, weekday: str, hour: int, nth: int) -> str:
+    """``cron`` for the ``nth`` template: weekly every ``weekday``; monthly on the ``nth``
+    ``weekday`` of the month (1-3), so consecutive runs are 28 or 35 days apart."""
+    if cadence == "weekly":
+        return f"cron(0 {hour} ? * {weekday} *)"
+    return f"cron(0 {hour} ? * {weekday}#{nth} *)"
+
+
+def max_days_between_runs(cadence: str) -> int:
+    """Longest gap between two runs of one template at ``cadence``."""
+    return 7 if cadence == "weekly" else 35
+
+
+class ChaosExperiments(pulumi.ComponentResource):
+    """FIS experiment templates, their role, logs, guard alarms and schedules.
+
+    Guarantees: every template has at least one CloudWatch-alarm stop condition; the FIS role
+    can do only what the templates do; each template has a schedule at most 35 days apart.
+    """
+
+    template_ids: dict[str, pulumi.Output[str]]
+    """template key (``stop-task``) -> FIS experiment template id."""
+    schedule_names: dict[str, pulumi.Output[str]]
+    guard_alarm_arns: list[pulumi.Output[str]]
+
+    def __init__(
+        self, name: str, args: ChaosExperimentsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        validate_args(args)
+        super().__init__("steadystate:chaos:ChaosExperiments", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        account = identity.account_id
+        arn_prefix = pulumi.Output.concat("arn:", partition.partition, ":")
+
+        guards = []
+        for metric in ("HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count"):
+            guards.append(
+                aws.cloudwatch.MetricAlarm(
+                    f"{name}-guard-{metric.split('_')[1].lower()}-5xx",
+                    aws.cloudwatch.MetricAlarmArgs(
+                        alarm_description=(
+                            f"Stops a running FIS experiment: {metric} of the primary load "
+                            f"balancer >= {args.guard_5xx_per_minute} in a minute"
+                        ),
+                        namespace="AWS/ApplicationELB",
+                        metric_name=metric,
+                        dimensions={"LoadBalancer": args.load_balancer_arn_suffix},
+                        statistic="Sum",
+                        period=60,
+                        evaluation_periods=1,
+                        datapoints_to_alarm=1,
+                        threshold=float(args.guard_5xx_per_minute),
+                        comparison_operator="GreaterThanOrEqualToThreshold",
+                        treat_missing_data="notBreaching",
+                        alarm_actions=[args.alarm_topic_arn],
+                        ok_actions=[args.alarm_topic_arn],
+                    ),
+                    opts=child,
+                )
+            )
+        self.guard_alarm_arns = [guard.arn for guard in guards]
+        stop_conditions = [
+            aws.fis.ExperimentTemplateStopConditionArgs(source="aws:cloudwatch:alarm", value=arn)
+            for arn in self.guard_alarm_arns
+        ]
+
+        logs = aws.cloudwatch.LogGroup(
+            f"{name}-fis-logs",
+            aws.cloudwatch.LogGroupArgs(retention_in_days=args.log_retention_days),
+            opts=child,
+        )
+
+        cluster_arn = pulumi.Output.concat(
+            arn_prefix, "ecs:", region, ":", account, ":cluster/", args.cluster_name
+        )
+        task_arns = pulumi.Output.concat(
+            arn_prefix, "ecs:", region, ":", account, ":task/", args.cluster_name, "/*"
+        )
+        instance_arns = pulumi.Output.concat(
+            arn_prefix, "ec2:", region, ":", account, ":instance/*"
+        )
+        subnet_arns = pulumi.Output.concat(arn_prefix, "ec2:", region, ":", account, ":subnet/*")
+        acl_arns = pulumi.Output.concat(arn_prefix, "ec2:", region, ":", account, ":network-acl/*")
+        vpc_arns = pulumi.Output.concat(arn_prefix, "ec2:", region, ":", account, ":vpc/*")
+        statements = [
+            statement(
+                ["ecs:StopTask"],
+                [task_arns],
+                sid="StopTasksOfTheCluster",
+                conditions={"ArnEquals": {"ecs:cluster": cluster_arn}},
+            ),
+            statement(["ecs:DescribeTasks", "ecs:ListTasks"], ["*"], sid="FindTasks"),
+            statement(
+                ["ec2:TerminateInstances"],
+                [instance_arns],
+                sid="TerminateClusterHosts",
+                conditions={
+                    "StringEquals": {"aws:ResourceTag/aws:autoscaling:groupName": args.asg_name}
+                },
+            ),
+            statement(["ec2:DescribeInstances"], ["*"], sid="FindHosts"),
+            statement(
+                [
+                    "logs:CreateLogDelivery",
+                    "logs:DescribeLogGroups",
+                    "logs:DescribeResourcePolicies",
+                    "logs:PutResourcePolicy",
+                ],
+                ["*"],
+                sid="ExperimentLogs",
+            ),
+        ]
+        if args.database_subnet_ids is not None:
+            statements += [
+                statement(
+                    [
+                        "ec2:DescribeNetworkAcls",
+                        "ec2:DescribeSubnets",
+                        "ec2:DescribeVpcs",
+                        "ec2:DescribeManagedPrefixLists",
+                        "ec2:GetManagedPrefixListEntries",
+                    ],
+                    ["*"],
+                    sid="FindNetwork",
+                ),
+                # CreateNetworkAcl authorizes on the VPC and on the new ACL (tagged by FIS)
+                statement(["ec2:CreateNetworkAcl"], [vpc_arns], sid="TemporaryDenyAclInTheVpc"),
+                statement(
+                    ["ec2:CreateNetworkAcl"],
+                    [acl_arns],
+                    sid="TemporaryDenyAcl",
+                    conditions={"StringEquals": {"aws:RequestTag/managedByFIS": "true"}},
+                ),
+                statement(
+                    ["ec2:CreateTags"],
+                    [acl_arns],
+                    sid="TagTheTemporaryAcl",
+                    conditions={"StringEquals": {"ec2:CreateAction": "CreateNetworkAcl"}},
+                ),
+                statement(
+                    ["ec2:CreateNetworkAclEntry", "ec2:DeleteNetworkAcl"],
+                    [acl_arns],
+                    sid="OnlyTheTemporaryAcl",
+                    conditions={"StringEquals": {"ec2:ResourceTag/managedByFIS": "true"}},
+                ),
+                statement(
+                    ["ec2:ReplaceNetworkAclAssociation"],
+                    [subnet_arns, acl_arns],
+                    sid="SwapSubnetAcls",
+                ),
+            ]
+        fis_role = aws.iam.Role(
+            f"{name}-fis",
+            aws.iam.RoleArgs(
+                description="AWS FIS: run the stack's chaos experiment templates",
+                assume_role_policy=assume_role_policy("fis.amazonaws.com", source_account=account),
+            ),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-fis",
+            aws.iam.RolePolicyArgs(role=fis_role.id, policy=document(*statements)),
+            opts=child,
+        )
+        log_configuration = aws.fis.ExperimentTemplateLogConfigurationArgs(
+            log_schema_version=2,
+            cloudwatch_logs_configuration=(
+                aws.fis.ExperimentTemplateLogConfigurationCloudwatchLogsConfigurationArgs(
+                    log_group_arn=pulumi.Output.concat(logs.arn, ":*")
+                )
+            ),
+        )
+
+        templates: dict[str, tuple[str, aws.fis.ExperimentTemplateActionArgs,
+                                   aws.fis.ExperimentTemplateTargetArgs]] = {}  # fmt: skip
+        templates["stop-task"] = (
+            "Stop one task of the primary fleet; ECS starts a replacement",
+            aws.fis.ExperimentTemplateActionArgs(
+                name="stop-one-task",
+                action_id="aws:ecs:stop-task",
+                target=aws.fis.ExperimentTemplateActionTargetArgs(key="Tasks", value="fleet-task"),
+            ),
+            aws.fis.ExperimentTemplateTargetArgs(
+                name="fleet-task",
+                resource_type="aws:ecs:task",
+                selection_mode="COUNT(1)",
+                parameters={"cluster": args.cluster_name, "service": args.service_name},
+            ),
+        )
+        templates["terminate-host"] = (
+            "Terminate one container host; the Auto Scaling group replaces it",
+            aws.fis.ExperimentTemplateActionArgs(
+                name="terminate-one-host",
+                action_id="aws:ec2:terminate-instances",
+                target=aws.fis.ExperimentTemplateActionTargetArgs(
+                    key="Instances", value="cluster-host"
+                ),
+            ),
+            aws.fis.ExperimentTemplateTargetArgs(
+                name="cluster-host",
+                resource_type="aws:ec2:instance",
+                selection_mode="COUNT(1)",
+                resource_tags=[
+                    aws.fis.ExperimentTemplateTargetResourceTagArgs(
+                        key="aws:autoscaling:groupName", value=args.asg_name
+                    )
+                ],
+                filters=[
+                    aws.fis.ExperimentTemplateTargetFilterArgs(
+                        path="State.Name", values=["running"]
+                    )
+                ],
+            ),
+        )
+        if args.database_subnet_ids is not None:
+            templates["dependency-db"] = (
+                f"Cut the database subnets' network for {args.fault_duration}; "
+                "db-connectivity alarms fire, FIS restores the ACLs",
+                aws.fis.ExperimentTemplateActionArgs(
+                    name="blackhole-the-database",
+                    action_id="aws:network:disrupt-connectivity",
+                    parameters=[
+                        aws.fis.ExperimentTemplateActionParameterArgs(
+                            key="duration", value=args.fault_duration
+                        ),
+                        aws.fis.ExperimentTemplateActionParameterArgs(key="scope", value="all"),
+                    ],
+                    target=aws.fis.ExperimentTemplateActionTargetArgs(
+                        key="Subnets", value="database-subnets"
+                    ),
+                ),
+                aws.fis.ExperimentTemplateTargetArgs(
+                    name="database-subnets",
+                    resource_type="aws:ec2:subnet",
+                    selection_mode="ALL",
+                    resource_arns=pulumi.Output.all(
+                        arn_prefix, region, account, args.database_subnet_ids
+                    ).apply(lambda a: [f"{a[0]}ec2:{a[1]}:{a[2]}:subnet/{s}" for s in a[3]]),
+                ),
+            )
+
+        scheduler_role = aws.iam.Role(
+            f"{name}-scheduler",
+            aws.iam.RoleArgs(
+                description="EventBridge Scheduler: start the stack's FIS experiments",
+                assume_role_policy=assume_role_policy(
+                    "scheduler.amazonaws.com", source_account=account
+                ),
+            ),
+            opts=child,
+        )
+        self.template_ids = {}
+        self.schedule_names = {}
+        template_arns = []
+        schedules = []
+        for nth, (key, (description, action, target)) in enumerate(templates.items(), start=1):
+            template = aws.fis.ExperimentTemplate(
+                f"{name}-{key}",
+                aws.fis.ExperimentTemplateArgs(
+                    description=description,
+                    role_arn=fis_role.arn,
+                    actions=[action],
+                    targets=[target],
+                    stop_conditions=stop_conditions,
+                    log_configuration=log_configuration,
+                    tags={"Name": f"{name}-{key}", "steadystate:experiment": key},
+                ),
+                opts=child,
+            )
+            self.template_ids[key] = template.id
+            template_arns.append(
+                pulumi.Output.concat(
+                    arn_prefix, "fis:", region, ":", account, ":experiment-template/", template.id
+                )
+            )
+            schedule = aws.scheduler.Schedule(
+                f"{name}-{key}",
+                aws.scheduler.ScheduleArgs(
+                    description=f"Start the FIS experiment {key} ({args.cadence})",
+                    schedule_expression=schedule_expression(
+                        args.cadence, args.weekday, args.hour, nth
+                    ),
+                    schedule_expression_timezone=args.timezone,
+                    flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
+                    state="ENABLED" if args.schedules_enabled else "DISABLED",
+                    target=aws.scheduler.ScheduleTargetArgs(
+                        arn=START_EXPERIMENT_TARGET,
+                        role_arn=scheduler_role.arn,
+                        input=template.id.apply(
+                            lambda tid: json.dumps(
+                                {
+                                    "ExperimentTemplateId": tid,
+                                    "ClientToken": "<aws.scheduler.execution-id>",
+                                }
+                            )
+                        ),
+                    ),
+                ),
+                opts=child,
+            )
+            schedules.append(schedule)
+            self.schedule_names[key] = schedule.name
+        experiment_arns = pulumi.Output.concat(
+            arn_prefix, "fis:", region, ":", account, ":experiment/*"
+        )
+        aws.iam.RolePolicy(
+            f"{name}-scheduler",
+            aws.iam.RolePolicyArgs(
+                role=scheduler_role.id,
+                policy=document(
+                    statement(
+                        ["fis:StartExperiment"],
+                        [*template_arns, experiment_arns],
+                        sid="StartTheStacksTemplates",
+                    ),
+                    statement(["fis:TagResource"], [experiment_arns], sid="TagExperiments"),
+                ),
+            ),
+            opts=child,
+        )
+        self.register_outputs(
+            {"template_ids": self.template_ids, "schedule_names": self.schedule_names}
+        )
