@@ -26,7 +26,7 @@ from composition.args import IMAGE_STAGING_DIR
 from ops.synth.runner import PROJECT_DIR
 
 PROGRAM_FILES = ("__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml")
-PROGRAM_DIRS = ("app", "components", "composition", "ops", "policy", "settings")
+PROGRAM_DIRS = ("app", "chaos", "components", "composition", "ops", "policy", "settings")
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "venv", IMAGE_STAGING_DIR)
 
 _SYNTH = """
