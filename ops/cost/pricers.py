@@ -489,6 +489,18 @@ PRICERS: dict[str, Pricer] = {
     "aws:kms/key:Key": _kms_key,
     "aws:secretsmanager/secret:Secret": _secret,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:fis/experimentTemplate:ExperimentTemplate": _usage_only(
+        CLOUDWATCH,
+        "FIS experiment runs (per action, per minute it runs)",
+        "fis_action_minute",
+        "action-minute",
+    ),
+    "aws:scheduler/schedule:Schedule": _usage_only(
+        CLOUDWATCH,
+        "EventBridge Scheduler invocations (first 14 million a month free)",
+        "scheduler_invocations_million",
+        "million invocations",
+    ),
     "aws:ec2/flowLog:FlowLog": _usage_only(
         CLOUDWATCH, "flow log ingestion (vended logs)", "cloudwatch_logs_ingest_gb", "GB"
     ),
