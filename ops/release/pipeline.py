@@ -49,6 +49,7 @@ from typing import Any, Protocol, TextIO
 import yaml
 from pulumi import automation as auto
 
+from ops.gate.policy_choice import choose_policy_config, stack_stage
 from ops.release.deployment_watch import DeploymentWatcher, WatchError, WatchReport
 
 REPO_DIR = Path(__file__).resolve().parents[2]
@@ -176,7 +177,8 @@ class PipelineOptions:
     namespace: str = "steadystate"
     policy_pack: Path | None = DEFAULT_POLICY_PACK
     policy_config: Path | None = None
-    """Default: ``<policy_pack>/config/<stack>.json`` when that file exists."""
+    """Default: ``<policy_pack>/config/<stack>.json`` when that file exists, else the file of the
+    stack's stage (``ops.gate.policy_choice``)."""
     show_pulumi_output: bool = False
 
 
@@ -207,12 +209,20 @@ class Pipeline:
             return {}
         if not (pack / "PulumiPolicy.yaml").exists():
             raise PipelineError(f"policy pack {pack} has no PulumiPolicy.yaml")
-        config = self.options.policy_config or pack / "config" / f"{self.stack.name}.json"
         args: dict[str, Any] = {"policy_packs": [str(pack)]}
-        if config.exists():
-            args["policy_pack_configs"] = [str(config)]
-        elif self.options.policy_config is not None:
-            raise PipelineError(f"policy config {config} not found")
+        named = self.options.policy_config
+        if named is not None:
+            if not named.exists():
+                raise PipelineError(f"policy config {named} not found")
+            args["policy_pack_configs"] = [str(named)]
+            return args
+        config = {k: plain(v) for k, v in self.stack.get_all_config().items()}
+        stage = stack_stage(config, self.options.namespace)
+        choice = choose_policy_config(pack, self.stack.name, stage)
+        if choice.note is not None:
+            self.log("policy", choice.note)
+        if choice.path is not None:
+            args["policy_pack_configs"] = [str(choice.path)]
         return args
 
     def _cli_kwargs(self) -> dict[str, Any]:
@@ -421,13 +431,18 @@ def describe_plan(project_dir: Path, stack: str, args: argparse.Namespace) -> li
     config = load_stack_config(project_dir, stack)
     release = read_release_config(config.raw, config.project)
     policy = "--policy-pack policy"
-    if (project_dir / "policy" / "config" / f"{stack}.json").exists():
-        policy += f" --policy-pack-config policy/config/{stack}.json"
+    choice = choose_policy_config(
+        project_dir / "policy", stack, stack_stage(config.raw, config.project)
+    )
+    if choice.path is not None:
+        policy += f" --policy-pack-config policy/config/{choice.path.name}"
     lines = [
         f"stack {stack} (project {config.project}, region {release.region or 'default'}): "
         f"onebox {'on' if release.onebox else 'off'}, {FLEET_IMAGE_KEY} "
         f"{short_digest(release.fleet_image) if release.fleet_image else 'unset'}",
     ]
+    if choice.note is not None:
+        lines.append(f"policy: {choice.note}")
     steps = ["preflight: describe the services of the last outputs (is ECS readable?)"]
     if release.onebox and not release.fleet_image:
         steps.append(
