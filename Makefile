@@ -10,8 +10,10 @@ STACK ?= dev
 help:  ## list the targets
 	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
 
-# The virtualenv is rebuilt whenever a requirements file changes.
+# The virtualenv is rebuilt whenever a requirements file changes. mk/python-check.sh refuses a
+# Python older than 3.11 and removes a $(VENV) that another Python version made.
 $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt app/requirements.txt
+	@sh mk/python-check.sh "$(PYTHON)" "$(VENV)"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
