@@ -78,7 +78,7 @@ def test_a_venv_from_another_python_is_rebuilt(tmp_path: Path) -> None:
 def test_a_venv_of_the_same_minor_version_is_kept(tmp_path: Path, key: str) -> None:
     venv = tmp_path / "venv"
     venv.mkdir()
-    minor = "%d.%d" % sys.version_info[:2]
+    minor = f"{sys.version_info.major}.{sys.version_info.minor}"
     (venv / "pyvenv.cfg").write_text(f"{key} = {minor}.99\n")
     result = subprocess.run(
         ["sh", str(CHECK), sys.executable, str(venv)], capture_output=True, text=True, timeout=30
