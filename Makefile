@@ -10,8 +10,10 @@ STACK ?= dev
 help:  ## list the targets
 	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
 
-# The virtualenv is rebuilt whenever a requirements file changes.
+# The virtualenv is rebuilt whenever a requirements file changes. mk/python-check.sh refuses a
+# Python older than 3.11 and removes a $(VENV) that another Python version made.
 $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt app/requirements.txt
+	@sh mk/python-check.sh "$(PYTHON)" "$(VENV)"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -22,8 +24,13 @@ venv: $(VENV)/.installed  ## create .venv with the pinned requirements
 check: $(VENV)/.installed  ## synthesize STACK (dev|prod) offline under mocks and judge it with the policy pack
 	$(PY) -m ops.gate.check --stack $(STACK)
 
-test: $(VENV)/.installed  ## run the whole test suite
-	$(PY) -m pytest
+test: $(VENV)/.installed  ## run the whole test suite, measuring coverage (per-package table, fails under the floor)
+	@$(PY) -m coverage erase
+	$(PY) -m coverage run -m pytest
+	@$(PY) -m coverage combine -q
+	@$(PY) mk/coverage_packages.py
+	@printf 'coverage total (floor: fail_under in pyproject.toml): '
+	@$(PY) -m coverage report --format=total --precision=1
 
 docs: $(VENV)/.installed  ## regenerate the README's settings and policy tables from the code
 	$(PY) -m ops.docs.readme

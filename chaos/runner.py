@@ -6,7 +6,8 @@ The built-in runner executes the same JSON, for the subset these experiments use
   "env_var_type": ...}``; overrides (``--var``) win, like ``chaos run --var``;
 * ``${name}`` substitution in arguments and pauses (a lone ``${name}`` keeps the value's type);
 * ``python`` providers only (``module`` + ``func`` + ``arguments``), ``pauses`` before/after, and
-  tolerances that are a bool, string, number or list of accepted values;
+  tolerances that are a bool, string, number, ``[low, high]`` range or list of accepted values
+  (an HTTP-style answer ``{"status": ...}`` is judged by its status), as chaostoolkit judges them;
 * order: steady-state hypothesis → method → steady-state hypothesis → rollbacks.
 
 Control flow, and how it compares with chaostoolkit's default strategy: a hypothesis not met before
@@ -202,10 +203,19 @@ def _now() -> str:
 
 
 def within_tolerance(tolerance: Any, value: Any) -> bool:
+    """chaostoolkit's rules: a probe answer ``{"status": ...}`` is judged by its status; a list of
+    two items is an inclusive range ``[low, high]``, any other list the accepted values; anything
+    else must equal the answer."""
+    is_number = isinstance(tolerance, int) and not isinstance(tolerance, bool)
+    if (is_number or isinstance(tolerance, list)) and isinstance(value, dict) and "status" in value:
+        value = value["status"]
     if isinstance(tolerance, list):
+        if len(tolerance) == 2:
+            try:
+                return bool(tolerance[0] <= value <= tolerance[1])
+            except TypeError:  # an answer that cannot be compared with the bounds
+                return False
         return value in tolerance
-    if isinstance(tolerance, int) and not isinstance(tolerance, bool) and isinstance(value, dict):
-        return value.get("status") == tolerance
     return bool(value == tolerance)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from policy.guardrails import limits
 
+from .aws_config import aws_config_problems
 from .errors import Problem, SettingsError
 from .fields import Rule, camel, kind_problem, rule_problem
 from .model import Settings
@@ -83,7 +84,8 @@ def _decode(raw: str, rule_kind: type | None) -> Any:
 
 
 def load_settings(raw: Mapping[str, str], project: str = "steadystate") -> Settings:
-    """Validate the `project:` keys of `raw` (key → string) completely, or raise SettingsError."""
+    """Validate the `project:` and `aws:` keys of `raw` (key → string) completely, or raise
+    SettingsError."""
     problems: list[Problem] = []
     top = {camel(f.name): f for f in dataclasses.fields(Settings)}
     hints = _hints(Settings)
@@ -99,6 +101,7 @@ def load_settings(raw: Mapping[str, str], project: str = "steadystate") -> Setti
         nested = dataclasses.is_dataclass(hints[f.name])
         data[key] = _decode(text, None if nested else f.metadata["rule"].kind)
     settings = _build(Settings, data, project, problems)
+    problems.extend(aws_config_problems(raw))
     if not problems:
         problems.extend(consistency_problems(settings, project))
     if problems:

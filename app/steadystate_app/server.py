@@ -4,6 +4,9 @@
 Granian, with the stdlib asyncio loop, was chosen by measurement (``bench/app``, ``make bench``).
 On SIGTERM it stops accepting connections, lets in-flight requests finish, and kills workers
 still busy after SHUTDOWN_TIMEOUT_SECONDS (25 s by default, inside ECS's 30 s stopTimeout).
+A worker that dies stops the whole server (exit code 1) rather than being respawned in place: the
+container exits, ECS replaces the task, and the death shows in the service's events instead of
+hiding inside a process that looks healthy.
 """
 
 from __future__ import annotations
@@ -14,16 +17,17 @@ import sys
 from granian.constants import Interfaces, Loops
 from granian.http import HTTP1Settings
 from granian.log import LogLevels
-from granian.server import Server
 
 from . import logs
 from .settings import SettingsError, app_settings, server_settings
+from .supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
 
 def main() -> int:
-    """Run the server until SIGTERM or SIGINT; 2 when the configuration is refused."""
+    """Run the server until SIGTERM or SIGINT (0) or a worker dies (1); 2 when the configuration
+    is refused."""
     try:
         server, app = server_settings(), app_settings()
     except SettingsError as exc:
@@ -40,7 +44,7 @@ def main() -> int:
                 "paths": sorted(app.faults.paths),
             },
         )
-    Server(
+    Supervisor(
         "steadystate_app.asgi:create_app",
         factory=True,
         address=server.host,
@@ -55,7 +59,7 @@ def main() -> int:
         log_level=LogLevels(server.log_level.lower()),
         log_dictconfig=logs.dict_config(server.log_level),
         workers_kill_timeout=server.shutdown_timeout,
-        respawn_failed_workers=True,
+        respawn_failed_workers=False,
     ).serve()
     return 0
 

@@ -8,7 +8,7 @@ What it does, in the engine's order (see ``ops.gate.analyzer_client`` for how th
 1. boot the policy pack subprocess (it starts while the program runs);
 2. run the program under mocks (``ops.synth.runner.synthesize``) and print the resource tree;
 3. ``Handshake``, ``ConfigureStack``, ``GetAnalyzerInfo``, then ``Configure`` with the stack's policy
-   config (default ``<pack>/config/<stack>.json``) reconciled like the engine does
+   config (default ``<pack>/config/<stack>.json``, else its stage's: ``ops.gate.policy_choice``) reconciled like the engine does
    (``ops.gate.policy_config``), after the pack's own stricter check of that file when it ships one
    (``guardrails/config_file.py``);
 4. ``Remediate`` (only when a policy is at ``remediate`` level) and ``Analyze`` for every resource
@@ -48,6 +48,7 @@ from ops.gate.analyzer_client import (
     secret,
     to_struct,
 )
+from ops.gate.policy_choice import choose_policy_config, stack_stage
 from ops.gate.policy_config import (
     PolicyConfigEntry,
     PolicyConfigError,
@@ -439,7 +440,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--graph", type=Path, metavar="FILE.svg", help="write the stack as SVG")
     parser.add_argument("--policy-pack", type=Path, default=DEFAULT_PACK_DIR, metavar="DIR")
     parser.add_argument(
-        "--policy-config", type=Path, metavar="FILE", help="default: <pack>/config/<stack>.json"
+        "--policy-config",
+        type=Path,
+        metavar="FILE",
+        help="default: <pack>/config/<stack>.json, else the file of the stack's stage (dev/prod)",
     )
     parser.add_argument("--in-flight", type=int, default=DEFAULT_IN_FLIGHT, help=argparse.SUPPRESS)
     parser.add_argument("--timings", action="store_true", help="print phase timings to stderr")
@@ -498,16 +502,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         except GraphError as err:
             return fail(EXIT_USAGE, "usage-error", f"--graph: {err}")
 
+    config_path: Path | None = None
     if args.policy_config is not None:
-        given: Path = args.policy_config.resolve()
-        if not given.is_file():
-            return fail(EXIT_PACK, "policy-error", f"--policy-config {given}: file not found")
-        config_path: Path | None = given
-    else:
-        default = pack_dir / "config" / f"{args.stack}.json"
-        config_path = default if default.is_file() else None
-        if config_path is None and not args.json:
-            print(f"note: no {default}; every policy runs with its defaults", file=sys.stderr)
+        named: Path = args.policy_config.resolve()
+        if not named.is_file():
+            return fail(EXIT_PACK, "policy-error", f"--policy-config {named}: file not found")
+        config_path = named
 
     try:
         stack_config = load_stack_config(project_dir, args.stack)
@@ -518,6 +518,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"stack configuration error: {err}",
             type="StackConfigError",
         )
+    config_note: str | None = None
+    if args.policy_config is None:
+        stage = stack_stage(stack_config.raw, stack_config.project)
+        choice = choose_policy_config(pack_dir, args.stack, stage)
+        config_path, config_note = choice.path, choice.note
+        if config_note is not None and not args.json:
+            print(f"note: {config_note}", file=sys.stderr)
     try:
         policy_project = read_policy_project(pack_dir)
     except PolicyPackError as err:
@@ -617,6 +624,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "status": status,
                 "exitCode": code,
                 "policyConfig": str(config_path) if config_path else None,
+                "policyConfigNote": config_note,
                 "resources": {
                     "total": report.resource_count,
                     "byType": [

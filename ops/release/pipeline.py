@@ -50,6 +50,7 @@ from typing import Any, Protocol, TextIO
 import yaml
 from pulumi import automation as auto
 
+from ops.gate.policy_choice import choose_policy_config, stack_stage
 from ops.release.deployment_watch import DeploymentWatcher, WatchError, WatchReport
 from ops.release.http_probe import Fetch, fetch_for, http_get, public_name
 from ops.release.load import BackgroundLoad, LoadResult, check_bounds
@@ -239,7 +240,8 @@ class PipelineOptions:
     namespace: str = "steadystate"
     policy_pack: Path | None = DEFAULT_POLICY_PACK
     policy_config: Path | None = None
-    """Default: ``<policy_pack>/config/<stack>.json`` when that file exists."""
+    """Default: ``<policy_pack>/config/<stack>.json`` when that file exists, else the file of the
+    stack's stage (``ops.gate.policy_choice``)."""
     show_pulumi_output: bool = False
     project_dir: Path = REPO_DIR
     load_rate: float = 20.0
@@ -304,12 +306,20 @@ class Pipeline:
             return {}
         if not (pack / "PulumiPolicy.yaml").exists():
             raise PipelineError(f"policy pack {pack} has no PulumiPolicy.yaml")
-        config = self.options.policy_config or pack / "config" / f"{self.stack.name}.json"
         args: dict[str, Any] = {"policy_packs": [str(pack)]}
-        if config.exists():
-            args["policy_pack_configs"] = [str(config)]
-        elif self.options.policy_config is not None:
-            raise PipelineError(f"policy config {config} not found")
+        named = self.options.policy_config
+        if named is not None:
+            if not named.exists():
+                raise PipelineError(f"policy config {named} not found")
+            args["policy_pack_configs"] = [str(named)]
+            return args
+        config = {k: plain(v) for k, v in self.stack.get_all_config().items()}
+        stage = stack_stage(config, self.options.namespace)
+        choice = choose_policy_config(pack, self.stack.name, stage)
+        if choice.note is not None:
+            self.log("policy", choice.note)
+        if choice.path is not None:
+            args["policy_pack_configs"] = [str(choice.path)]
         return args
 
     def _run_config(
@@ -674,8 +684,11 @@ def describe_plan(project_dir: Path, stack: str, args: argparse.Namespace) -> di
     load_settings(config.values, config.project)
     release = read_release_config(config.values, config.project)
     policy = "--policy-pack policy"
-    if (project_dir / "policy" / "config" / f"{stack}.json").exists():
-        policy += f" --policy-pack-config policy/config/{stack}.json"
+    choice = choose_policy_config(
+        project_dir / "policy", stack, stack_stage(config.raw, config.project)
+    )
+    if choice.path is not None:
+        policy += f" --policy-pack-config policy/config/{choice.path.name}"
     load_seconds = args.load_seconds or args.bake_seconds
     header = (
         f"stack {stack} (project {config.project}, region {release.region or 'default'}): "
@@ -722,6 +735,7 @@ def describe_plan(project_dir: Path, stack: str, args: argparse.Namespace) -> di
         "order": release.order,
         "summary": header,
         "steps": steps,
+        "policyConfigNote": choice.note,
         "firstRelease": first,
         "exitCodes": {str(k): v for k, v in EXIT_MEANINGS.items()},
     }
@@ -796,6 +810,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             _write_json(args.json, {"stack": args.stack, "error": str(err), "exitCode": EXIT_USAGE})
             return EXIT_USAGE
         log("dry-run", plan["summary"])
+        if plan["policyConfigNote"]:
+            log("dry-run", f"policy: {plan['policyConfigNote']}")
         for n, step in enumerate(plan["steps"], 1):
             log("dry-run", f"{n}. {step}")
         log("dry-run", plan["firstRelease"])

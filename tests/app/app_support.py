@@ -112,8 +112,9 @@ class Process:
         return request(self.port, path, method, timeout)
 
     def stop(self, timeout: float = 15) -> int:
-        """SIGTERM, then SIGKILL to the whole process group (workers included) if still running
-        after ``timeout``; the exit code."""
+        """SIGTERM to the process, then SIGKILL to its whole process group (workers included) if
+        it still runs after ``timeout``; fails the test if any process of the group is left. The
+        exit code."""
         if self.popen.poll() is None:
             self.popen.send_signal(signal.SIGTERM)
             try:
@@ -121,7 +122,59 @@ class Process:
             except subprocess.TimeoutExpired:
                 os.killpg(self.popen.pid, signal.SIGKILL)
                 self.popen.wait()
+        assert_group_gone(self.popen.pid)
         return self.popen.returncode
+
+    def stop_group(self, timeout: float = 15) -> int | None:
+        """SIGTERM to the whole process group (``make`` and the server it runs); waits for every
+        member to exit, SIGKILLs what is left after ``timeout`` and then fails the test; the leader's
+        exit code."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while group_members(self.popen.pid) and time.monotonic() < deadline:
+            self.popen.poll()  # reap the leader as soon as it exits
+            time.sleep(0.05)
+        left = group_members(self.popen.pid)
+        if left:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(5)
+            assert_group_gone(self.popen.pid)
+            pytest.fail(
+                f"still running {timeout} s after SIGTERM (killed now): {left}\n{self.log_text()}"
+            )
+        return self.popen.wait(5)
+
+
+def group_members(pgid: int) -> list[str]:
+    """The live (not zombie) processes of process group ``pgid``, as "pid command" strings; the
+    child this test has not reaped yet counts as live until reaped."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # exited while listing
+            continue
+        # pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so split after it.
+        comm_end = text.rindex(")")
+        state, _ppid, pgrp = text[comm_end + 2 :].split()[:3]
+        if int(pgrp) == pgid and state != "Z":
+            members.append(f"{stat.parent.name} {text[text.index('(') + 1 : comm_end]}")
+    return members
+
+
+def assert_group_gone(pgid: int, timeout: float = 5) -> None:
+    """Fail the test if a process of group ``pgid`` is still alive after ``timeout`` seconds
+    (orphaned members are reaped by init, which can take a moment)."""
+    deadline = time.monotonic() + timeout
+    while group_members(pgid):
+        if time.monotonic() > deadline:
+            left = group_members(pgid)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pgid, signal.SIGKILL)
+            pytest.fail(f"processes outlived the test (killed now): {left}")
+        time.sleep(0.05)
 
 
 def spawn(args: list[str], env: dict[str, str], log_path: Path, port: int = 0) -> Process:

@@ -46,6 +46,14 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Process]]:
         )
         started.append(process)
         wait_until_serving(process)
+        # Every worker up, not just the first: a worker still booting when SIGTERM arrives misses
+        # it (Granian), and the test's stop() would then wait out SHUTDOWN_TIMEOUT_SECONDS.
+        workers = int(settings["WORKERS"])
+        wait_for(
+            lambda: process.log_text().count('"Started worker-') >= workers,
+            15,
+            f"{workers} workers to start",
+        )
         return process
 
     yield start

@@ -90,6 +90,30 @@ def test_target_tracking_on_cpu_and_requests(rec) -> None:
     assert not [r for r in rec.records if r.name == "web-memory-tracking"]
 
 
+@pytest.mark.parametrize(
+    ("policy", "metric", "target", "label"),
+    [
+        ("web-cpu-tracking", "ECSServiceAverageCPUUtilization", 70, None),
+        ("web-memory-tracking", "ECSServiceAverageMemoryUtilization", 80, None),
+        ("web-requests-tracking", "ALBRequestCountPerTarget", 900, "app/lb/2/targetgroup/tg/1"),
+    ],
+)
+def test_each_target_tracks_its_own_metric(mocked, policy, metric, target, label) -> None:
+    scaling = ScalingSpec(
+        min_tasks=2, max_tasks=6, cpu_target=70, memory_target=80, requests_per_target=900
+    )
+    rec = mocked(lambda: ServiceWithAutoscaling("web", service_args(scaling=scaling)))
+    tracking = rec.named(policy).inputs
+    assert tracking["policyType"] == "TargetTrackingScaling"
+    config = tracking["targetTrackingScalingPolicyConfiguration"]
+    assert config["targetValue"] == target
+    assert config["predefinedMetricSpecification"]["predefinedMetricType"] == metric
+    assert config["predefinedMetricSpecification"].get("resourceLabel") == label
+    scaling_target = rec.named("web-scaling").inputs
+    assert tracking["resourceId"] == scaling_target["resourceId"]
+    assert tracking["scalableDimension"] == scaling_target["scalableDimension"]
+
+
 def test_task_definition_is_accepted_by_the_ecs_api(rec) -> None:
     task = rec.named("web-taskdef").inputs
     assert task["networkMode"] == "bridge" and task["requiresCompatibilities"] == ["EC2"]

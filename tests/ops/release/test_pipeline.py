@@ -527,10 +527,69 @@ def test_dry_run_prints_the_per_environment_plan(monkeypatch, tmp_path):
     assert plan["exitCodes"]["10"].startswith("a deployment failed")
 
 
+def known_stacks(project_dir: Path) -> list[str]:
+    """The stacks of ``project_dir``, from its Pulumi.<stack>.yaml files (not a fixed list)."""
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+
+
 def test_dry_run_for_an_unknown_stack_is_a_usage_error():
     out = io.StringIO()
-    assert pipeline_module.main(["--stack", "staging", "--dry-run"], out=out) == EXIT_USAGE
-    assert "stack 'staging' has no Pulumi.staging.yaml; known stacks: dev, prod" in out.getvalue()
+    stack = "no-such-stack"
+    assert stack not in known_stacks(REPO)
+    assert pipeline_module.main(["--stack", stack, "--dry-run"], out=out) == EXIT_USAGE
+    assert (
+        f"stack '{stack}' has no Pulumi.{stack}.yaml; known stacks: "
+        + ", ".join(known_stacks(REPO))
+    ) in out.getvalue()
+
+
+@pytest.fixture
+def project_with_staging(tmp_path: Path) -> Path:
+    """A copy of the project's stack files plus Pulumi.staging.yaml, copied from dev."""
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml"):
+        (tmp_path / name).write_text((REPO / name).read_text())
+    (tmp_path / "Pulumi.staging.yaml").write_text((REPO / "Pulumi.dev.yaml").read_text())
+    (tmp_path / "policy" / "config").mkdir(parents=True)
+    for name in ("dev.json", "prod.json"):
+        (tmp_path / "policy" / "config" / name).write_text(
+            (REPO / "policy" / "config" / name).read_text()
+        )
+    return tmp_path
+
+
+def test_the_unknown_stack_message_lists_an_extra_stack(project_with_staging: Path):
+    out = io.StringIO()
+    args = ["--stack", "qa", "--dry-run", "--work-dir", str(project_with_staging)]
+    assert pipeline_module.main(args, out=out) == EXIT_USAGE
+    assert "known stacks: dev, prod, staging" in out.getvalue()
+
+
+def test_dry_run_of_a_stack_copied_from_dev_uses_the_dev_policy_config(project_with_staging: Path):
+    out = io.StringIO()
+    args = ["--stack", "staging", "--dry-run", "--work-dir", str(project_with_staging)]
+    assert pipeline_module.main(args, out=out) == EXIT_OK
+    text = out.getvalue()
+    assert (
+        "[dry-run] policy: no staging.json for stack staging: using dev.json, the policy config "
+        "of its stage (dev)"
+    ) in text
+    assert "pulumi preview --policy-pack policy --policy-pack-config policy/config/dev.json" in text
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_a_release_of_a_new_stack_previews_with_its_stage_s_policy_config(aws, stage):
+    h = Harness(
+        "staging", {"onebox": False}, outputs_for(OLD, ("blue-fleet",)), keys=("blue-fleet",)
+    )
+    all_config = h.stack.get_all_config()
+    h.stack.get_all_config = lambda: {  # type: ignore[method-assign]
+        **all_config,
+        "steadystate:stage": auto.ConfigValue(stage),
+    }
+    h.run()
+    preview = next(kwargs for name, kwargs in h.stack.calls if name == "preview")
+    assert preview["policy_pack_configs"] == [str(REPO / "policy" / "config" / f"{stage}.json")]
+    assert f"using {stage}.json, the policy config of its stage ({stage})" in h.log
 
 
 def test_dry_run_validates_the_settings_like_make_check(tmp_path):

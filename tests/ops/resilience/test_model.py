@@ -273,6 +273,22 @@ def test_circuit_breaker_trip_by_hand():
     assert m.circuit_breaker_trip(g).seconds == 30 + 30
 
 
+def test_circuit_breaker_waits_for_the_alb_when_its_check_outlasts_the_grace_period():
+    tg = TargetGroupHealth(name="tg", interval_s=30, timeout_s=5, unhealthy_threshold=3)
+    g = ReleaseGuard(
+        service="svc",
+        desired_count=4,
+        circuit_breaker_enabled=True,
+        circuit_breaker_rollback=True,
+        health_check_grace_s=10,
+        target_group=tg,
+    )
+    # grace 10 s is over long before the ALB has seen 3 failed checks: 30 × 3 + 5 = 95 s
+    estimate = m.circuit_breaker_trip(g)
+    assert estimate.seconds == 30 + 95
+    assert "max(10 s grace, 30 s × 3 + 5 s ALB check)" in estimate.formula
+
+
 def test_circuit_breaker_uses_the_faster_container_check():
     ch = ContainerHealth(interval_s=5, timeout_s=2, retries=2, start_period_s=0)
     g = ReleaseGuard(
