@@ -45,12 +45,6 @@ CROSS_KEY_RULES: dict[str, tuple[dict[str, object], str, dict[str, object]]] = {
         "steadystate:release.errorDatapoints = 3: must not exceed release.errorEvaluationPeriods (2)",
         {"release": {"errorDatapoints": 2, "errorEvaluationPeriods": 2}},
     ),
-    "fleet image without onebox": (
-        {"release": {"fleetImage": "repo@sha256:" + "a" * 64}},
-        f"steadystate:release.fleetImage = repo@sha256:{'a' * 64}: only applies with "
-        "release.onebox: true (without onebox the fleet runs the new image)",
-        {"release": {"onebox": True, "fleetImage": "repo@sha256:" + "a" * 64}},
-    ),
     "certificate ARN and domain": (
         {"loadBalancer": {"certificateArn": ARN, "certificateDomain": "example.com"}},
         "steadystate:loadBalancer.certificateDomain = example.com: set either "
@@ -168,10 +162,6 @@ CUSTOM_CHECK_REFUSALS: dict[str, tuple[dict[str, object], str]] = {
     "database class without db.": (
         {"database": {"instanceClass": "t4g.micro"}},
         "steadystate:database.instanceClass = t4g.micro: must start with db.",
-    ),
-    "fleet image by tag": (
-        {"release": {"onebox": True, "fleetImage": "repo:latest"}},
-        "steadystate:release.fleetImage = repo:latest: must be an image reference pinned by digest",
     ),
 }
 

@@ -577,16 +577,17 @@ def test_dry_run_of_a_stack_copied_from_dev_uses_the_dev_policy_config(project_w
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
-def test_a_release_of_a_new_stack_previews_with_its_stage_s_policy_config(aws, stage):
-    h = Harness(
-        "staging", {"onebox": False}, outputs_for(OLD, ("blue-fleet",)), keys=("blue-fleet",)
-    )
+def test_a_release_of_a_new_stack_previews_with_its_stage_s_policy_config(
+    make, stage, project_with_staging: Path
+):
+    h = make("staging", {"onebox": False}, keys=("blue-fleet",))
     all_config = h.stack.get_all_config()
     h.stack.get_all_config = lambda: {  # type: ignore[method-assign]
         **all_config,
         "steadystate:stage": auto.ConfigValue(stage),
     }
-    h.run()
+    code = h.run(skip_preview=False, project_dir=project_with_staging)
+    assert code == 0, h.log
     preview = next(kwargs for name, kwargs in h.stack.calls if name == "preview")
     assert preview["policy_pack_configs"] == [str(REPO / "policy" / "config" / f"{stage}.json")]
     assert f"using {stage}.json, the policy config of its stage ({stage})" in h.log
