@@ -409,7 +409,8 @@ def _prober(record: ResourceRecord, stack: StackView, p: RegionPrices) -> Priced
 
 
 def prober_metrics(stack: StackView, p: RegionPrices) -> list[Charge]:
-    """Custom metrics the probers publish: one a dependency plus the aggregate, per Host value."""
+    """Custom metrics the probers publish: one a dependency plus the aggregate, per Host value,
+    and the task-CPU metric of fast scale-out per Service value."""
     names: set[tuple[str, str]] = set()
     for record in stack.of_type("aws:ecs/taskDefinition:TaskDefinition"):
         for container in json.loads(record.inputs.get("containerDefinitions") or "[]"):
@@ -419,6 +420,8 @@ def prober_metrics(stack: StackView, p: RegionPrices) -> list[Charge]:
             host = env.get("PROBE_HOST_DIMENSION", "")
             targets = [t.split("=", 1)[0] for t in env["PROBE_TARGETS"].split(",") if t]
             names.update((host, name) for name in [*targets, "all"])
+            if env.get("SCALING_METRIC_DIMENSION"):  # fast scale-out's task-CPU metric
+                names.add((env["SCALING_METRIC_DIMENSION"], "task-cpu-utilization"))
     if not names:
         return []
     return [

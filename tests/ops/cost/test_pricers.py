@@ -318,3 +318,12 @@ def test_same_as_regions_share_the_prices() -> None:
 def test_every_pricer_key_is_a_resource_type_token() -> None:
     assert all(t.count(":") == 2 for t in PRICERS)
     assert StackView([]).of_type("x") == []
+
+
+def test_fast_scale_out_adds_one_custom_metric_per_service() -> None:
+    stack = _service_stack("disabled")
+    definition = json.loads(stack[1].inputs["containerDefinitions"])
+    definition[1]["environment"].append({"name": "SCALING_METRIC_DIMENSION", "value": "blue-fleet"})
+    stack[1].inputs["containerDefinitions"] = json.dumps(definition)
+    more = price(*stack).monthly_min - price(*_service_stack("disabled")).monthly_min
+    assert more == pytest.approx(P.rate("cloudwatch_custom_metric_month"))
