@@ -6,11 +6,12 @@
 What it does, in the engine's order (see ``ops.gate.analyzer_client`` for how the pack is started):
 
 1. boot the policy pack subprocess (it starts while the program runs);
-2. run the program under mocks (``ops.synth.runner.synthesize``) and print the resource tree;
+2. run the program under mocks (``ops.synth.runner.synthesize``);
 3. ``Handshake``, ``ConfigureStack``, ``GetAnalyzerInfo``, then ``Configure`` with the stack's policy
    config (default ``<pack>/config/<stack>.json``, else its stage's: ``ops.gate.policy_choice``) reconciled like the engine does
    (``ops.gate.policy_config``), after the pack's own stricter check of that file when it ships one
-   (``guardrails/config_file.py``);
+   (``guardrails/config_file.py``); only then print the resource tree, so a bad policy config
+   is the first thing shown;
 4. ``Remediate`` (only when a policy is at ``remediate`` level) and ``Analyze`` for every resource
    registration, in registration order: the root stack, each component, each explicit provider,
    each default provider (just before the first resource that uses it) and each custom resource,
@@ -293,14 +294,23 @@ def read_policy_project(pack_dir: Path) -> dict[str, Any]:
     return data
 
 
-def judge(
-    pack: PolicyPackProcess,
-    synthesis: Any,
-    *,
-    config_path: Path | None,
-    policy_project: dict[str, Any],
-    in_flight: int = DEFAULT_IN_FLIGHT,
-) -> PolicyRun:
+@dataclass
+class ConfiguredPack:
+    """The pack after `Configure`: what it reported about itself and the config it was given."""
+
+    info: AnalyzerInfo
+    version: str
+    resolved: dict[str, PolicyConfigEntry]
+    timings: dict[str, float]
+
+
+def configure_pack(
+    pack: PolicyPackProcess, *, config_path: Path | None, policy_project: dict[str, Any]
+) -> ConfiguredPack:
+    """Handshake and configure the pack; raises PolicyConfigError for a bad policy config.
+
+    The gate does this before it prints anything, so a config error is the first thing shown.
+    """
     timings: dict[str, float] = {}
     t = time.perf_counter()
     pack.wait_ready()
@@ -329,6 +339,25 @@ def judge(
     if info.supports_config:
         pack.configure({name: entry.as_wire() for name, entry in resolved.items()})
     timings["configure"] = time.perf_counter() - t
+    return ConfiguredPack(info, version, resolved, timings)
+
+
+def judge(
+    pack: PolicyPackProcess,
+    synthesis: Any,
+    *,
+    config_path: Path | None = None,
+    policy_project: dict[str, Any] | None = None,
+    configured: ConfiguredPack | None = None,
+    in_flight: int = DEFAULT_IN_FLIGHT,
+) -> PolicyRun:
+    """Analyze every registration and the stack; configures the pack first unless `configured`."""
+    if configured is None:
+        configured = configure_pack(
+            pack, config_path=config_path, policy_project=policy_project or {}
+        )
+    info, version, resolved = configured.info, configured.version, configured.resolved
+    timings = dict(configured.timings)
 
     config: StackConfig = synthesis.config
     regs = registrations(synthesis)
@@ -571,23 +600,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         timings["synthesize"] = time.perf_counter() - t
         document.update(project=stack_config.project, status="ok")
 
+        try:
+            # Before the tree: a bad policy config is the first (and only) thing shown.
+            configured = configure_pack(
+                pack, config_path=config_path, policy_project=policy_project
+            )
+        except PolicyConfigError as err:
+            return fail(
+                EXIT_PACK, "policy-error", f"policy config error: {err}", problems=err.problems
+            )
+        except PolicyPackError as err:
+            return fail(EXIT_PACK, "policy-error", f"policy pack error: {err}")
+
         if not args.json:
             print(render_tree(synthesis.records, project=stack_config.project, stack=args.stack))
             print()
             sys.stdout.flush()
 
         try:
-            run = judge(
-                pack,
-                synthesis,
-                config_path=config_path,
-                policy_project=policy_project,
-                in_flight=args.in_flight,
-            )
-        except PolicyConfigError as err:
-            return fail(
-                EXIT_PACK, "policy-error", f"policy config error: {err}", problems=err.problems
-            )
+            run = judge(pack, synthesis, configured=configured, in_flight=args.in_flight)
         except PolicyPackError as err:
             return fail(EXIT_PACK, "policy-error", f"policy pack error: {err}")
         timings.update(run.timings)

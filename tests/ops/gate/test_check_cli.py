@@ -169,7 +169,7 @@ def test_pack_crash_at_start_exits_3(capsys, tmp_path) -> None:
 
 @pytest.mark.usefixtures("fresh_loop")
 def test_malformed_policy_config_exits_3_naming_policy_and_key(capsys) -> None:
-    code, _, err = run_check(
+    code, out, err = run_check(
         capsys,
         "--project-dir",
         str(PROGRAMS / "basic"),
@@ -177,6 +177,8 @@ def test_malformed_policy_config_exits_3_naming_policy_and_key(capsys) -> None:
         str(PACK / "config" / "malformed.json"),
     )
     assert code == 3
+    assert out == "", "the policy config is validated before the resource tree is printed"
+    assert err.startswith("policy config error: ")
     assert "log-retention: minimumDays: 'thirty' is not of type 'integer'" in err
     assert "no-open-shh: the pack has no policy of that name (did you mean no-open-ssh?)" in err
 
