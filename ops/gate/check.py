@@ -1,7 +1,8 @@
 """The offline gate: synthesize a stack under mocks and judge it with the policy pack over gRPC.
 
     python -m ops.gate.check --stack dev|prod [--program PATH] [--project-dir DIR] [--json]
-                        [--graph FILE.svg] [--policy-pack DIR] [--policy-config FILE]
+                        [--graph FILE.svg|FILE.png] [--graph-level resources|components]
+                        [--policy-pack DIR] [--policy-config FILE]
 
 What it does, in the engine's order (see ``ops.gate.analyzer_client`` for how the pack is started):
 
@@ -22,7 +23,8 @@ What it does, in the engine's order (see ``ops.gate.analyzer_client`` for how th
 
 Exit codes: 0 no mandatory violation; 1 mandatory violation(s); 2 the program (or its stack
 config) failed; 3 the policy pack failed (did not start, invalid policy config, a policy raised);
-4 usage or environment error (bad arguments, graphviz missing for ``--graph``).
+4 usage or environment error (bad arguments, graphviz missing for ``--graph`` or a ``--graph``
+file that is neither .svg nor .png).
 """
 
 from __future__ import annotations
@@ -466,7 +468,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--program", type=Path, help="program file (default: <project-dir>/__main__.py)"
     )
     parser.add_argument("--json", action="store_true", help="print a JSON document instead")
-    parser.add_argument("--graph", type=Path, metavar="FILE.svg", help="write the stack as SVG")
+    parser.add_argument(
+        "--graph",
+        type=Path,
+        metavar="FILE",
+        help="draw the stack with graphviz: FILE.svg or FILE.png (the suffix picks the format)",
+    )
+    parser.add_argument(
+        "--graph-level",
+        choices=("resources", "components"),
+        default="resources",
+        help="resources: every resource, components as clusters (default); components: an "
+        "overview of the components only, parent to child, with their resource counts",
+    )
     parser.add_argument("--policy-pack", type=Path, default=DEFAULT_PACK_DIR, metavar="DIR")
     parser.add_argument(
         "--policy-config",
@@ -524,9 +538,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     dot = None
     if args.graph is not None:
-        from ops.gate.graph import GraphError, require_dot
+        from ops.gate.graph import GraphError, graph_format, require_dot
 
         try:
+            graph_format(args.graph)
             dot = require_dot()
         except GraphError as err:
             return fail(EXIT_USAGE, "usage-error", f"--graph: {err}")
@@ -629,18 +644,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = run.report
     code = report.exit_code
     if args.graph is not None:
-        from ops.gate.graph import GraphError, to_dot, write_svg
+        from ops.gate.graph import GraphError, components_dot, to_dot, write_graph
 
         rank = {"mandatory": 2, "advisory": 1}
         worst: dict[str, str] = {}
         for v in report.violations:
             if rank.get(v.level, 0) > rank.get(worst.get(v.urn, ""), 0):
                 worst[v.urn] = v.level
-        source = to_dot(
+        draw = components_dot if args.graph_level == "components" else to_dot
+        source = draw(
             synthesis.records, project=stack_config.project, stack=args.stack, levels=worst
         )
         try:
-            write_svg(source, args.graph, dot=dot)
+            write_graph(source, args.graph, dot=dot)
         except GraphError as err:
             print(f"--graph: {err}", file=sys.stderr)
             code = max(code, EXIT_USAGE)

@@ -210,6 +210,46 @@ def test_graph_writes_svg(capsys, tmp_path) -> None:
     assert "probe&#45;sg" in text or "probe-sg" in text
 
 
+@pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz `dot` is not installed")
+@pytest.mark.usefixtures("fresh_loop")
+def test_graph_writes_png_for_a_png_file(capsys, tmp_path) -> None:
+    png = tmp_path / "stack.png"
+    code, out, _ = run_check(capsys, "--project-dir", str(PROGRAMS / "basic"), "--graph", str(png))
+    assert code == 1
+    assert f"graph written to {png}" in out
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_graph_refuses_other_file_types_before_any_work(capsys, tmp_path) -> None:
+    code, out, err = run_check(capsys, "--graph", str(tmp_path / "stack.jpg"))
+    assert code == 4
+    assert out == ""
+    assert err.strip() == (
+        f"--graph: {tmp_path / 'stack.jpg'}: unsupported file type '.jpg'; use .svg or .png"
+    )
+    assert not (tmp_path / "stack.jpg").exists()
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz `dot` is not installed")
+@pytest.mark.usefixtures("fresh_loop")
+def test_graph_component_overview(capsys, tmp_path) -> None:
+    svg = tmp_path / "overview.svg"
+    code, _, _ = run_check(
+        capsys,
+        "--project-dir",
+        str(PROGRAMS / "basic"),
+        "--graph",
+        str(svg),
+        "--graph-level",
+        "components",
+    )
+    assert code == 1
+    text = svg.read_text()
+    assert "<svg" in text
+    assert "basic:index:Edge" in text and "2 resources" in text  # the component, its count
+    assert "probe&#45;sg" not in text and "probe-sg" not in text  # no resource nodes
+
+
 def _processes_with(marker: str) -> list[int]:
     found = []
     for environ in Path("/proc").glob("[0-9]*/environ"):
