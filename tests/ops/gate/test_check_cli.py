@@ -287,3 +287,19 @@ def test_cli_subprocess_exit_code_and_pack_cleanup() -> None:
     assert result.returncode == 1, result.stderr
     assert json.loads(result.stdout)["summary"]["mandatory"] == 1
     assert _processes_with(marker) == []
+
+
+def test_readme_documents_every_gate_exit_code_with_make_s() -> None:
+    text = (REPO / "README.md").read_text()
+    table = text.split("| gate exit | meaning | `make check` exit |", 1)[1].split("\n\n", 1)[0]
+    rows = [line.split("|")[1:-1] for line in table.splitlines()[2:]]
+    codes = {int(cells[0]) for cells in rows if cells[0].strip().isdigit()}
+    assert codes == {
+        check.EXIT_OK,
+        check.EXIT_MANDATORY,
+        check.EXIT_PROGRAM,
+        check.EXIT_PACK,
+        check.EXIT_USAGE,
+    }
+    for cells in rows:  # make exits 0 only when the gate did, 2 otherwise
+        assert cells[2].strip() == ("0" if cells[0].strip() == "0" else "2")
