@@ -26,7 +26,7 @@ check: $(VENV)/.installed  ## synthesize STACK (dev|prod) offline under mocks an
 
 test: $(VENV)/.installed  ## run the whole test suite, measuring coverage (per-package table, fails under the floor)
 	@$(PY) -m coverage erase
-	$(PY) -m coverage run -m pytest
+	$(PY) -m coverage run -m pytest -q
 	@$(PY) -m coverage combine -q
 	@$(PY) mk/coverage_packages.py
 	@printf 'coverage total (floor: fail_under in pyproject.toml): '

@@ -129,7 +129,8 @@ def consistency_problems(s: Settings, project: str = "steadystate") -> list[Prob
             s.service.min_tasks,
             f"must not exceed service.maxTasks ({s.service.max_tasks})",
         )
-    if problem := limits.min_capacity_problem(
+    # elif: the guardrail would report min above max a second time, in its own words.
+    elif problem := limits.min_capacity_problem(
         s.service.min_tasks, s.service.max_tasks, prod=s.is_prod
     ):
         add("service.minTasks", s.service.min_tasks, problem)

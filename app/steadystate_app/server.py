@@ -19,6 +19,7 @@ from granian.http import HTTP1Settings
 from granian.log import LogLevels
 
 from . import logs
+from .port_check import port_in_use_problem
 from .settings import SettingsError, app_settings, server_settings
 from .supervisor import Supervisor
 
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 
 def main() -> int:
     """Run the server until SIGTERM or SIGINT (0) or a worker dies (1); 2 when the configuration
-    is refused."""
+    is refused or the port is already in use."""
     try:
         server, app = server_settings(), app_settings()
     except SettingsError as exc:
@@ -35,6 +36,9 @@ def main() -> int:
         log.error("refusing to start: %s", exc)
         return 2
     logs.configure(server.log_level)
+    if problem := port_in_use_problem(server.host, server.port):
+        log.error("refusing to start: %s", problem)
+        return 2
     if app.faults.enabled:
         log.warning(
             "fault switches are on",

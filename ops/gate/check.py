@@ -1,16 +1,18 @@
 """The offline gate: synthesize a stack under mocks and judge it with the policy pack over gRPC.
 
     python -m ops.gate.check --stack dev|prod [--program PATH] [--project-dir DIR] [--json]
-                        [--graph FILE.svg] [--policy-pack DIR] [--policy-config FILE]
+                        [--graph FILE.svg|FILE.png] [--graph-level resources|components]
+                        [--policy-pack DIR] [--policy-config FILE]
 
 What it does, in the engine's order (see ``ops.gate.analyzer_client`` for how the pack is started):
 
 1. boot the policy pack subprocess (it starts while the program runs);
-2. run the program under mocks (``ops.synth.runner.synthesize``) and print the resource tree;
+2. run the program under mocks (``ops.synth.runner.synthesize``);
 3. ``Handshake``, ``ConfigureStack``, ``GetAnalyzerInfo``, then ``Configure`` with the stack's policy
    config (default ``<pack>/config/<stack>.json``, else its stage's: ``ops.gate.policy_choice``) reconciled like the engine does
    (``ops.gate.policy_config``), after the pack's own stricter check of that file when it ships one
-   (``guardrails/config_file.py``);
+   (``guardrails/config_file.py``); only then print the resource tree, so a bad policy config
+   is the first thing shown;
 4. ``Remediate`` (only when a policy is at ``remediate`` level) and ``Analyze`` for every resource
    registration, in registration order: the root stack, each component, each explicit provider,
    each default provider (just before the first resource that uses it) and each custom resource,
@@ -21,7 +23,8 @@ What it does, in the engine's order (see ``ops.gate.analyzer_client`` for how th
 
 Exit codes: 0 no mandatory violation; 1 mandatory violation(s); 2 the program (or its stack
 config) failed; 3 the policy pack failed (did not start, invalid policy config, a policy raised);
-4 usage or environment error (bad arguments, graphviz missing for ``--graph``).
+4 usage or environment error (bad arguments, graphviz missing for ``--graph`` or a ``--graph``
+file that is neither .svg nor .png).
 """
 
 from __future__ import annotations
@@ -293,14 +296,23 @@ def read_policy_project(pack_dir: Path) -> dict[str, Any]:
     return data
 
 
-def judge(
-    pack: PolicyPackProcess,
-    synthesis: Any,
-    *,
-    config_path: Path | None,
-    policy_project: dict[str, Any],
-    in_flight: int = DEFAULT_IN_FLIGHT,
-) -> PolicyRun:
+@dataclass
+class ConfiguredPack:
+    """The pack after `Configure`: what it reported about itself and the config it was given."""
+
+    info: AnalyzerInfo
+    version: str
+    resolved: dict[str, PolicyConfigEntry]
+    timings: dict[str, float]
+
+
+def configure_pack(
+    pack: PolicyPackProcess, *, config_path: Path | None, policy_project: dict[str, Any]
+) -> ConfiguredPack:
+    """Handshake and configure the pack; raises PolicyConfigError for a bad policy config.
+
+    The gate does this before it prints anything, so a config error is the first thing shown.
+    """
     timings: dict[str, float] = {}
     t = time.perf_counter()
     pack.wait_ready()
@@ -329,6 +341,25 @@ def judge(
     if info.supports_config:
         pack.configure({name: entry.as_wire() for name, entry in resolved.items()})
     timings["configure"] = time.perf_counter() - t
+    return ConfiguredPack(info, version, resolved, timings)
+
+
+def judge(
+    pack: PolicyPackProcess,
+    synthesis: Any,
+    *,
+    config_path: Path | None = None,
+    policy_project: dict[str, Any] | None = None,
+    configured: ConfiguredPack | None = None,
+    in_flight: int = DEFAULT_IN_FLIGHT,
+) -> PolicyRun:
+    """Analyze every registration and the stack; configures the pack first unless `configured`."""
+    if configured is None:
+        configured = configure_pack(
+            pack, config_path=config_path, policy_project=policy_project or {}
+        )
+    info, version, resolved = configured.info, configured.version, configured.resolved
+    timings = dict(configured.timings)
 
     config: StackConfig = synthesis.config
     regs = registrations(synthesis)
@@ -437,7 +468,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--program", type=Path, help="program file (default: <project-dir>/__main__.py)"
     )
     parser.add_argument("--json", action="store_true", help="print a JSON document instead")
-    parser.add_argument("--graph", type=Path, metavar="FILE.svg", help="write the stack as SVG")
+    parser.add_argument(
+        "--graph",
+        type=Path,
+        metavar="FILE",
+        help="draw the stack with graphviz: FILE.svg or FILE.png (the suffix picks the format)",
+    )
+    parser.add_argument(
+        "--graph-level",
+        choices=("resources", "components"),
+        default="resources",
+        help="resources: every resource, components as clusters (default); components: an "
+        "overview of the components only, parent to child, with their resource counts",
+    )
     parser.add_argument("--policy-pack", type=Path, default=DEFAULT_PACK_DIR, metavar="DIR")
     parser.add_argument(
         "--policy-config",
@@ -495,9 +538,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     dot = None
     if args.graph is not None:
-        from ops.gate.graph import GraphError, require_dot
+        from ops.gate.graph import GraphError, graph_format, require_dot
 
         try:
+            graph_format(args.graph)
             dot = require_dot()
         except GraphError as err:
             return fail(EXIT_USAGE, "usage-error", f"--graph: {err}")
@@ -571,23 +615,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         timings["synthesize"] = time.perf_counter() - t
         document.update(project=stack_config.project, status="ok")
 
+        try:
+            # Before the tree: a bad policy config is the first (and only) thing shown.
+            configured = configure_pack(
+                pack, config_path=config_path, policy_project=policy_project
+            )
+        except PolicyConfigError as err:
+            return fail(
+                EXIT_PACK, "policy-error", f"policy config error: {err}", problems=err.problems
+            )
+        except PolicyPackError as err:
+            return fail(EXIT_PACK, "policy-error", f"policy pack error: {err}")
+
         if not args.json:
             print(render_tree(synthesis.records, project=stack_config.project, stack=args.stack))
             print()
             sys.stdout.flush()
 
         try:
-            run = judge(
-                pack,
-                synthesis,
-                config_path=config_path,
-                policy_project=policy_project,
-                in_flight=args.in_flight,
-            )
-        except PolicyConfigError as err:
-            return fail(
-                EXIT_PACK, "policy-error", f"policy config error: {err}", problems=err.problems
-            )
+            run = judge(pack, synthesis, configured=configured, in_flight=args.in_flight)
         except PolicyPackError as err:
             return fail(EXIT_PACK, "policy-error", f"policy pack error: {err}")
         timings.update(run.timings)
@@ -598,18 +644,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = run.report
     code = report.exit_code
     if args.graph is not None:
-        from ops.gate.graph import GraphError, to_dot, write_svg
+        from ops.gate.graph import GraphError, components_dot, to_dot, write_graph
 
         rank = {"mandatory": 2, "advisory": 1}
         worst: dict[str, str] = {}
         for v in report.violations:
             if rank.get(v.level, 0) > rank.get(worst.get(v.urn, ""), 0):
                 worst[v.urn] = v.level
-        source = to_dot(
+        draw = components_dot if args.graph_level == "components" else to_dot
+        source = draw(
             synthesis.records, project=stack_config.project, stack=args.stack, levels=worst
         )
         try:
-            write_svg(source, args.graph, dot=dot)
+            write_graph(source, args.graph, dot=dot)
         except GraphError as err:
             print(f"--graph: {err}", file=sys.stderr)
             code = max(code, EXIT_USAGE)

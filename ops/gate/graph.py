@@ -5,6 +5,11 @@ dashed ones to the explicit provider it uses.
 A dependency on a component is drawn to the component's cluster (via an invisible anchor node and
 ``lhead``/``ltail``). Resources that violate a policy are coloured by the worst level.
 
+:func:`components_dot` is the overview: only the stack and its components, each edge from a
+parent to a child, each component labelled with how many resources it holds (its whole subtree)
+and coloured by the worst violation inside it.
+
+The file's suffix picks the format (``.svg`` or ``.png``; :func:`graph_format` refuses others).
 ``dot`` must be installed (``apt-get install graphviz``); :func:`require_dot` checks that first so
 the gate fails fast, before doing any work.
 """
@@ -22,6 +27,10 @@ from ops.synth.mocks import ResourceRecord
 INSTALL_HINT = "graphviz's `dot` is not installed; install it with: apt-get install graphviz"
 
 _FILL = {"mandatory": "#f4b6b6", "advisory": "#fbe3a6"}
+_RANK = {"mandatory": 2, "advisory": 1}
+# File suffix -> graphviz output format.
+FORMATS = {".svg": "svg", ".png": "png"}
+LEVELS = ("resources", "components")
 
 
 class GraphError(Exception):
@@ -33,6 +42,17 @@ def require_dot() -> str:
     if dot is None:
         raise GraphError(INSTALL_HINT)
     return dot
+
+
+def graph_format(path: Path) -> str:
+    """The graphviz format for `path`'s suffix; GraphError naming the allowed suffixes otherwise."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        allowed = " or ".join(FORMATS)
+        raise GraphError(
+            f"{path}: unsupported file type {suffix or '(no suffix)'!r}; use {allowed}"
+        )
+    return FORMATS[suffix]
 
 
 def _quote(text: str) -> str:
@@ -119,13 +139,84 @@ def to_dot(
     return "\n".join(lines) + "\n"
 
 
-def write_svg(dot_source: str, path: Path, *, dot: str | None = None) -> Path:
-    """Render `dot_source` to SVG at `path` with graphviz."""
+def components_dot(
+    records: Sequence[ResourceRecord],
+    *,
+    project: str,
+    stack: str,
+    levels: Mapping[str, str] | None = None,
+) -> str:
+    """DOT source for the overview: the stack and its components, parent -> child."""
+    levels = levels or {}
+    root = stack_urn(project, stack)
+    known = {r.urn: r for r in records}
+
+    def owner(urn: str) -> str:
+        """The nearest component (or the stack) above `urn`; a custom resource may parent another."""
+        record = known.get(urn)
+        while record is not None:
+            urn = record.parent if record.parent in known else root
+            record = known.get(urn)
+            if record is None or not record.custom:
+                return urn
+        return root
+
+    components = [r for r in records if not r.custom]
+    ids = {root: "root", **{r.urn: f"c{i}" for i, r in enumerate(components)}}
+    # Resources held and the worst violation level per component, over its whole subtree.
+    held = dict.fromkeys(ids, 0)
+    worst: dict[str, str] = {}
+
+    def mark(urn: str, level: str) -> None:
+        if _RANK.get(level, 0) > _RANK.get(worst.get(urn, ""), 0):
+            worst[urn] = level
+
+    mark(root, levels.get(root, ""))
+    for record in records:
+        level = levels.get(record.urn, "")
+        urn = record.urn if not record.custom else owner(record.urn)
+        while True:
+            held[urn] += int(record.custom)
+            mark(urn, level)
+            if urn == root:
+                break
+            urn = owner(urn)
+
+    def label(name: str, type_: str, urn: str) -> str:
+        count = held[urn]
+        text = f"{name}\\n{type_}\\n{count} resource{'' if count == 1 else 's'}"
+        return '"' + text.replace('"', "") + '"'
+
+    lines = [
+        "digraph components {",
+        "  rankdir=LR;",
+        f"  label={_quote(f'{STACK_TYPE} {project}-{stack}: components')};",
+        "  labelloc=t;",
+        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];',
+        '  edge [color="#7a869a", arrowsize=0.6];',
+        f"  root [label={label(f'{project}-{stack}', STACK_TYPE, root)}, "
+        f'fillcolor="{_FILL.get(worst.get(root, ""), "#dde3ee")}"];',
+    ]
+    for record in sorted(components, key=lambda r: (r.name, r.type)):
+        fill = _FILL.get(worst.get(record.urn, ""), "#eef3fb")
+        lines.append(
+            f"  {ids[record.urn]} [label={label(record.name, record.type, record.urn)}, "
+            f'fillcolor="{fill}", tooltip={_quote(record.urn)}];'
+        )
+    for record in components:
+        lines.append(f"  {ids[owner(record.urn)]} -> {ids[record.urn]};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def write_graph(dot_source: str, path: Path, *, dot: str | None = None) -> Path:
+    """Render `dot_source` at `path` with graphviz, as SVG or PNG by the file's suffix."""
+    fmt = graph_format(path)
     dot = dot or require_dot()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
-        [dot, "-Tsvg", "-o", str(path)],
+        [dot, f"-T{fmt}", "-o", str(path)],
         input=dot_source.encode(),
         capture_output=True,
         check=False,

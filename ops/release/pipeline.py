@@ -73,7 +73,8 @@ EXIT_MEANINGS = {
     EXIT_UP_FAILED: "pulumi up failed; the stack may be partly updated",
     EXIT_AWS_AFTER: "ECS/CloudWatch unreadable or an output missing after the stack changed",
 }
-CLI_MISSING = "needs the pulumi CLI on PATH (not installable from PyPI/apt here)"
+PULUMI_INSTALL_PAGE = "https://www.pulumi.com/docs/iac/download-install/"
+CLI_MISSING = f"needs the pulumi CLI on PATH (install it: {PULUMI_INSTALL_PAGE})"
 
 
 class StackLike(Protocol):

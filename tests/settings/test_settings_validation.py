@@ -148,6 +148,17 @@ def test_every_problem_is_reported_at_once() -> None:
     assert len(found) == 4, found
 
 
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_min_above_max_is_one_message(stage: str) -> None:
+    """The cross-key rule and the capacity guardrail both see minTasks > maxTasks: say it once."""
+    found = problems(
+        stage=stage,
+        service={"minTasks": 5, "maxTasks": 3},
+        connectivity={"alarmEmails": ["o@x.io"]},
+    )
+    assert found == ["steadystate:service.minTasks = 5: must not exceed service.maxTasks (3)"]
+
+
 def test_defaults_are_valid_and_complete() -> None:
     settings = load_settings({})
     assert settings == Settings()

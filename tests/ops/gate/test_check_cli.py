@@ -169,7 +169,7 @@ def test_pack_crash_at_start_exits_3(capsys, tmp_path) -> None:
 
 @pytest.mark.usefixtures("fresh_loop")
 def test_malformed_policy_config_exits_3_naming_policy_and_key(capsys) -> None:
-    code, _, err = run_check(
+    code, out, err = run_check(
         capsys,
         "--project-dir",
         str(PROGRAMS / "basic"),
@@ -177,6 +177,8 @@ def test_malformed_policy_config_exits_3_naming_policy_and_key(capsys) -> None:
         str(PACK / "config" / "malformed.json"),
     )
     assert code == 3
+    assert out == "", "the policy config is validated before the resource tree is printed"
+    assert err.startswith("policy config error: ")
     assert "log-retention: minimumDays: 'thirty' is not of type 'integer'" in err
     assert "no-open-shh: the pack has no policy of that name (did you mean no-open-ssh?)" in err
 
@@ -206,6 +208,46 @@ def test_graph_writes_svg(capsys, tmp_path) -> None:
     assert text.lstrip().startswith("<?xml") and "<svg" in text
     assert "edge (basic:index:Edge)" in text  # the component's cluster label
     assert "probe&#45;sg" in text or "probe-sg" in text
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz `dot` is not installed")
+@pytest.mark.usefixtures("fresh_loop")
+def test_graph_writes_png_for_a_png_file(capsys, tmp_path) -> None:
+    png = tmp_path / "stack.png"
+    code, out, _ = run_check(capsys, "--project-dir", str(PROGRAMS / "basic"), "--graph", str(png))
+    assert code == 1
+    assert f"graph written to {png}" in out
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_graph_refuses_other_file_types_before_any_work(capsys, tmp_path) -> None:
+    code, out, err = run_check(capsys, "--graph", str(tmp_path / "stack.jpg"))
+    assert code == 4
+    assert out == ""
+    assert err.strip() == (
+        f"--graph: {tmp_path / 'stack.jpg'}: unsupported file type '.jpg'; use .svg or .png"
+    )
+    assert not (tmp_path / "stack.jpg").exists()
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz `dot` is not installed")
+@pytest.mark.usefixtures("fresh_loop")
+def test_graph_component_overview(capsys, tmp_path) -> None:
+    svg = tmp_path / "overview.svg"
+    code, _, _ = run_check(
+        capsys,
+        "--project-dir",
+        str(PROGRAMS / "basic"),
+        "--graph",
+        str(svg),
+        "--graph-level",
+        "components",
+    )
+    assert code == 1
+    text = svg.read_text()
+    assert "<svg" in text
+    assert "basic:index:Edge" in text and "2 resources" in text  # the component, its count
+    assert "probe&#45;sg" not in text and "probe-sg" not in text  # no resource nodes
 
 
 def _processes_with(marker: str) -> list[int]:
@@ -245,3 +287,19 @@ def test_cli_subprocess_exit_code_and_pack_cleanup() -> None:
     assert result.returncode == 1, result.stderr
     assert json.loads(result.stdout)["summary"]["mandatory"] == 1
     assert _processes_with(marker) == []
+
+
+def test_readme_documents_every_gate_exit_code_with_make_s() -> None:
+    text = (REPO / "README.md").read_text()
+    table = text.split("| gate exit | meaning | `make check` exit |", 1)[1].split("\n\n", 1)[0]
+    rows = [line.split("|")[1:-1] for line in table.splitlines()[2:]]
+    codes = {int(cells[0]) for cells in rows if cells[0].strip().isdigit()}
+    assert codes == {
+        check.EXIT_OK,
+        check.EXIT_MANDATORY,
+        check.EXIT_PROGRAM,
+        check.EXIT_PACK,
+        check.EXIT_USAGE,
+    }
+    for cells in rows:  # make exits 0 only when the gate did, 2 otherwise
+        assert cells[2].strip() == ("0" if cells[0].strip() == "0" else "2")

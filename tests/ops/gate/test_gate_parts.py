@@ -9,7 +9,7 @@ import pytest
 
 from ops.gate.analyzer_client import Diagnostic, to_wire
 from ops.gate.check import analyze_request, duration_seconds, registrations, stack_resource
-from ops.gate.graph import to_dot
+from ops.gate.graph import GraphError, components_dot, graph_format, to_dot
 from ops.gate.policy_report import PolicyReport, violation_from
 from ops.gate.resource_tree import render_tree, split_urn, type_counts
 from ops.gate.tracebacks import is_config_error, trim_traceback
@@ -219,6 +219,45 @@ def test_graph_clusters_components_and_draws_dependencies() -> None:
     assert "n3 -> n1;" in dot  # alerts depends on web-sg
     assert "n3 -> n0 [lhead=cluster_n0];" in dot  # ... and on the web component
     assert 'fillcolor="#f4b6b6"' in dot  # web-sg violates a mandatory policy
+
+
+def test_component_overview_draws_components_parent_to_child() -> None:
+    inner = record(
+        "urn:pulumi:prod::shop::shop:index:Web$shop:index:Cache::cache",
+        "shop:index:Cache",
+        custom=False,
+        parent=WEB.urn,
+    )
+    node = record(
+        "urn:pulumi:prod::shop::shop:index:Web$shop:index:Cache$aws:s3/bucket:Bucket::cache-b",
+        "aws:s3/bucket:Bucket",
+        parent=inner.urn,
+    )
+    records = [WEB, SG, WEST, TOPIC, inner, node]
+    dot = components_dot(records, project="shop", stack="prod", levels={node.urn: "advisory"})
+    # Only the stack and the two components are nodes; the four resources are only counted.
+    assert 'root [label="shop-prod\\npulumi:pulumi:Stack\\n4 resources"' in dot
+    assert 'c0 [label="web\\nshop:index:Web\\n2 resources", fillcolor="#fbe3a6"' in dot
+    assert 'c1 [label="cache\\nshop:index:Cache\\n1 resource", fillcolor="#fbe3a6"' in dot
+    assert "root -> c0;" in dot and "c0 -> c1;" in dot
+    assert dot.count(" -> ") == 2
+    for resource in ("web-sg", "alerts", "west", "cache-b"):
+        assert resource not in dot.replace(f'tooltip="{node.urn}"', "")
+    # A mandatory violation anywhere below colours every component above it.
+    dot = components_dot(records, project="shop", stack="prod", levels={SG.urn: "mandatory"})
+    assert 'c0 [label="web\\nshop:index:Web\\n2 resources", fillcolor="#f4b6b6"' in dot
+    assert 'fillcolor="#f4b6b6"];' in dot.split("\n", 7)[6]  # the root line
+
+
+@pytest.mark.parametrize(("name", "fmt"), [("g.svg", "svg"), ("g.PNG", "png")])
+def test_the_graph_format_follows_the_suffix(name: str, fmt: str) -> None:
+    assert graph_format(Path(name)) == fmt
+
+
+@pytest.mark.parametrize("name", ["g.jpg", "g", "g.svg.gz"])
+def test_other_graph_suffixes_are_refused(name: str) -> None:
+    with pytest.raises(GraphError, match=r"unsupported file type .*; use \.svg or \.png"):
+        graph_format(Path(name))
 
 
 def test_trimmed_traceback_keeps_project_frames_and_the_chain(tmp_path: Path) -> None:

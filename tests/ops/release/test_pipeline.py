@@ -608,9 +608,10 @@ def test_without_the_pulumi_cli_the_pipeline_says_so(monkeypatch):
     monkeypatch.setattr(pipeline_module.shutil, "which", lambda _name: None)
     out = io.StringIO()
     assert pipeline_module.main(["--stack", "prod"], out=out) == EXIT_USAGE
-    assert "needs the pulumi CLI on PATH (not installable from PyPI/apt here); try --dry-run" in (
-        out.getvalue()
-    )
+    text = out.getvalue()
+    assert "needs the pulumi CLI on PATH" in text
+    assert "https://www.pulumi.com/docs/iac/download-install/" in text
+    assert "try --dry-run" in text
 
 
 @pytest.mark.parametrize(
