@@ -118,6 +118,10 @@ def environment_overrides(
     if "standby_service" in declared and "standby_service" not in given and standby:
         extra["standby_service"] = standby
     outputs: Mapping[str, Any] = getattr(args, "outputs", None) or {}
+    for role in ("onebox", "fleet"):
+        key, name = f"{role}_service", names.get(f"{primary}-{role}")
+        if key in declared and key not in given and name:
+            extra[key] = name
     if "template_ids" in declared and "template_ids" not in given and "fisTemplateIds" in outputs:
         extra["template_ids"] = dict(outputs["fisTemplateIds"])
     dependency = str(given.get("dependency") or declared.get("dependency") or "db")
