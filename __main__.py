@@ -147,6 +147,7 @@ pulumi.export(
     "environmentUrls", {env: environment.url for env, environment in environments.items()}
 )
 pulumi.export("alarmTopicArn", alerts.topic_arn)
+pulumi.export("connectivityAlarmNames", connectivity.alarm_names)
 if database:
     pulumi.export("databaseAddress", database.address)
     bootstrap = DatabaseBootstrap(

@@ -126,9 +126,26 @@ def version_answers_expected(
 ) -> bool:
     """True once GET ``url`` (``/version``) names the environment that should answer: ``primary``
     with no environment down, ``secondary`` while this run holds one down; polls ``within`` s."""
-    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-        raise ValueError(f"version_answers_expected needs an http(s) URL, got {url!r}")
     expected = secondary if DOWN else primary
+    return wait_for_environment(
+        url, expected, within, interval, timeout, opener=opener, clock=clock, sleep=sleep
+    )
+
+
+def wait_for_environment(
+    url: str,
+    expected: str,
+    within: float = 0,
+    interval: float = 5,
+    timeout: float = 5,
+    *,
+    opener: Opener = urllib.request.urlopen,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> bool:
+    """True once GET ``url`` (``/version``) names environment ``expected``; polls ``within`` s."""
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise ValueError(f"the /version probe needs an http(s) URL, got {url!r}")
     deadline = clock() + float(within)
     while True:
         environment, detail = _environment_of(url, float(timeout), opener)

@@ -117,7 +117,23 @@ def environment_overrides(
     standby = names.get(f"{secondary}-fleet")
     if "standby_service" in declared and "standby_service" not in given and standby:
         extra["standby_service"] = standby
-    if "failover_within" in declared and "failover_within" not in given:
+    outputs: Mapping[str, Any] = getattr(args, "outputs", None) or {}
+    for role in ("onebox", "fleet"):
+        key, name = f"{role}_service", names.get(f"{primary}-{role}")
+        if key in declared and key not in given and name:
+            extra[key] = name
+    if "template_ids" in declared and "template_ids" not in given and "fisTemplateIds" in outputs:
+        extra["template_ids"] = dict(outputs["fisTemplateIds"])
+    dependency = str(given.get("dependency") or declared.get("dependency") or "db")
+    alarms = (outputs.get("connectivityAlarmNames") or {}).get(primary) or {}
+    if "alarm_name" in declared and "alarm_name" not in given and dependency in alarms:
+        extra["alarm_name"] = alarms[dependency]
+    if "failover" in declared and "failover" not in given and outputs:
+        extra["failover"] = "dnsPrimary" in outputs
+    failover = extra.get("failover", given.get("failover", True))
+    if "failover_within" in declared and "failover_within" not in given and not failover:
+        extra["failover_within"] = 0
+    if "failover_within" in declared and "failover_within" not in given and failover:
         try:
             extra["failover_within"] = failover_seconds(args.stack)
         except Exception as err:  # NoFailover, or the stack cannot be synthesized

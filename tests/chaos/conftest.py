@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from chaos import actions as chaos_actions
+from chaos import bad_release, dependency_blackhole
 from chaos import load as chaos_load
 from tests.chaos.moto_world import (
     EcsWorld,
@@ -28,6 +29,9 @@ def no_chaos_state_between_tests() -> Iterator[None]:
     chaos_load.stop_load()
     chaos_load.reset()
     chaos_actions.TERMINATED.clear()
+    dependency_blackhole.RUNNING.clear()
+    bad_release.SEEN.clear()
+    bad_release.RELEASED.clear()
 
 
 @pytest.fixture

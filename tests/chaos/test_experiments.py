@@ -29,7 +29,7 @@ KILLS = sorted(METHOD_FUNCS)
 
 
 def test_the_experiments_exist():
-    assert {*KILLS, "environment-loss"} == set(NAMES)
+    assert {*KILLS, "environment-loss", "dependency-blackhole-db", "bad-release"} == set(NAMES)
 
 
 @pytest.mark.parametrize("name", KILLS)
@@ -74,7 +74,11 @@ def test_every_placeholder_is_declared_in_the_configuration(name):
     )
     used = set(re.findall(r"\$\{(\w+)\}", text))
     assert used <= set(experiment["configuration"]), used - set(experiment["configuration"])
-    keys = ("cluster", "url") if name == "environment-loss" else ("cluster", "service", "url")
+    keys = {
+        "environment-loss": ("cluster", "url"),
+        "bad-release": ("cluster", "url"),
+        "dependency-blackhole-db": ("url",),
+    }.get(name, ("cluster", "service", "url"))
     for key in keys:
         assert experiment["configuration"][key] == {"type": "env", "key": key.upper()}
 
@@ -108,7 +112,8 @@ def test_chaostoolkit_validates_each_experiment(name, monkeypatch):
     _, experiment = load_experiment(name)
     for var in ("CLUSTER", "SERVICE", "URL"):
         monkeypatch.delenv(var, raising=False)
-    with pytest.raises(InvalidExperiment, match="CLUSTER"):
+    first = "URL" if name == "dependency-blackhole-db" else "CLUSTER"  # needs no cluster
+    with pytest.raises(InvalidExperiment, match=first):
         experiment_module.ensure_experiment_is_valid(json.loads(json.dumps(experiment)))
     monkeypatch.setenv("CLUSTER", "c")
     monkeypatch.setenv("SERVICE", "s")
@@ -116,6 +121,10 @@ def test_chaostoolkit_validates_each_experiment(name, monkeypatch):
     monkeypatch.setenv("DOWN_SERVICES", '["b"]')
     monkeypatch.setenv("STANDBY_SERVICE", "g")
     monkeypatch.setenv("FAILOVER_WITHIN", "90")
+    monkeypatch.setenv("FIS_TEMPLATE_IDS", '{"dependency-db": "EXT1"}')
+    monkeypatch.setenv("ALARM_NAME", "blue-db")
+    monkeypatch.setenv("ONEBOX_SERVICE", "b1")
+    monkeypatch.setenv("FLEET_SERVICE", "b")
     experiment_module.ensure_experiment_is_valid(json.loads(json.dumps(experiment)))
 
 

@@ -1,0 +1,168 @@
+"""The db dependency-blackhole experiment end to end: ``python -m chaos.run`` against moto (FIS
+and CloudWatch; moto implements both), two real app processes on 127.0.0.1 behind a loopback
+front door, and a background "CloudWatch + Route 53" that flips the db-connectivity alarm while
+the FIS experiment runs and routes to green while it is in ALARM; both "holds" and "deviates"."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto.moto_api import state_manager
+
+from chaos import dependency_blackhole
+from chaos import run as chaos_run
+from chaos.runner import load_experiment, validate_experiment
+from tests.chaos import test_environment_loss
+from tests.chaos.moto_world import REGION
+
+apps = test_environment_loss.apps  # the two app processes and their front door, as fixtures
+front_door = test_environment_loss.front_door
+ALARM = "steadystate-test-blue-db"
+ACTIVE = ("pending", "initiating", "running")
+
+
+@pytest.fixture
+def fis_world(moto: None) -> Iterator[dict[str, Any]]:
+    """A dependency-db template and a 1 s-period db-connectivity alarm (1 of 2 datapoints)."""
+    state_manager.set_transition(
+        model_name="fis::experiment", transition={"progression": "manual", "times": 10**9}
+    )
+    fis = boto3.client("fis", region_name=REGION)
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    cloudwatch.put_metric_alarm(
+        AlarmName=ALARM, Namespace="steadystate/connectivity", MetricName="db-connectivity",
+        Dimensions=[{"Name": "Host", "Value": "blue"}], Statistic="Minimum", Period=1,
+        EvaluationPeriods=2, DatapointsToAlarm=1, Threshold=1,
+        ComparisonOperator="LessThanThreshold", TreatMissingData="breaching",
+    )  # fmt: skip
+    cloudwatch.set_alarm_state(AlarmName=ALARM, StateValue="OK", StateReason="test start")
+    template = fis.create_experiment_template(
+        clientToken="t", description="cut db", roleArn="arn:aws:iam::123456789012:role/fis",
+        stopConditions=[{"source": "none"}],
+        actions={"cut": {"actionId": "aws:network:disrupt-connectivity",
+                         "parameters": {"duration": "PT10M", "scope": "all"}}},
+    )["experimentTemplate"]  # fmt: skip
+    try:
+        yield {"fis": fis, "cloudwatch": cloudwatch, "template_id": template["id"]}
+    finally:
+        state_manager.unset_transition("fis::experiment")
+
+
+def fault_running(fis: Any) -> bool:
+    experiments = fis.list_experiments()["experiments"]
+    return any(e["state"]["status"] in ACTIVE for e in experiments)
+
+
+@pytest.fixture
+def aws_plays(fis_world, front_door) -> Iterator[dict[str, bool]]:
+    """While ``acts["alarm"]``: the alarm is ALARM exactly while a FIS experiment runs; Route 53
+    answers green while the alarm is ALARM (when ``acts["failover"]``)."""
+    acts = {"alarm": True, "failover": True}
+    _, route = front_door
+    done = threading.Event()
+    fis, cloudwatch = fis_world["fis"], fis_world["cloudwatch"]
+
+    def play() -> None:
+        while not done.wait(0.05):
+            if acts["alarm"]:
+                state = "ALARM" if fault_running(fis) else "OK"
+                cloudwatch.set_alarm_state(AlarmName=ALARM, StateValue=state, StateReason="t")
+            alarm = cloudwatch.describe_alarms(AlarmNames=[ALARM])["MetricAlarms"][0]
+            failed_over = acts["failover"] and alarm["StateValue"] == "ALARM"
+            route["to"] = "green" if failed_over else "blue"
+
+    thread = threading.Thread(target=play, daemon=True)
+    thread.start()
+    yield acts
+    done.set()
+    thread.join()
+
+
+def run(url, template_id, tmp_path, outputs_extra=None):
+    journal = tmp_path / "journal.json"
+    out = io.StringIO()
+    outputs = {"clusterName": "steadystate-test", "dnsPrimary": "blue", "url": url,
+               "serviceNames": {"blue-fleet": "blue", "green-fleet": "green"},
+               "fisTemplateIds": {"stop-task": "EXTnope", "dependency-db": template_id},
+               "connectivityAlarmNames": {"blue": {"db": ALARM}, "green": {"db": "other"}},
+               **(outputs_extra or {})}  # fmt: skip
+    argv = ["--experiment", "dependency-blackhole-db", "--stack", "prod",
+            "--var", "poll_interval=0.1", "--var", "alarm_lag=0", "--var", "pause_after_fault=0",
+            "--var", "prober_sample_interval=1", "--no-metric", "--engine", "builtin",
+            "--journal", str(journal)]  # fmt: skip
+    code = chaos_run.main(argv, out=out, read_outputs=lambda _s: outputs,
+                          failover_seconds=lambda _s: 3.0)  # fmt: skip
+    return code, out.getvalue(), json.loads(journal.read_text())
+
+
+def experiments(fis: Any) -> list[dict[str, Any]]:
+    return fis.list_experiments()["experiments"]
+
+
+def test_cutting_db_fires_the_alarm_fails_over_and_the_rollback_stops_fis(
+    fis_world, aws_plays, front_door, tmp_path
+):
+    url, _ = front_door
+    code, log, journal = run(url, fis_world["template_id"], tmp_path)
+    assert code == 0, log
+    started = journal["run"][0]["output"]
+    assert started["templateId"] == fis_world["template_id"]
+    assert f"alarm {ALARM} is ALARM within its 2s window" in log  # 1 s sample + 1 x 1 s period
+    assert f"GET {url}/version: environment green, as expected" in log
+    assert journal["rollbacks"][0]["status"] == "succeeded", log
+    [experiment] = experiments(fis_world["fis"])
+    assert experiment["id"] == started["experimentId"]
+    assert experiment["state"]["status"] == "stopping"  # the rollback stopped it
+    assert journal["rollbacks"][0]["output"]["alarm"] == "OK"
+    assert dependency_blackhole.RUNNING == {}
+
+
+def test_an_alarm_that_never_fires_deviates_and_fis_is_still_stopped(
+    fis_world, aws_plays, front_door, tmp_path
+):
+    url, _ = front_door
+    aws_plays["alarm"] = False  # the prober does not notice the cut
+    code, log, journal = run(url, fis_world["template_id"], tmp_path)
+    assert code == 1, log
+    assert "outcome: deviated" in log
+    assert f"alarm {ALARM} is OK after its 2s window, expected ALARM" in log
+    assert journal["rollbacks"][0]["status"] == "succeeded", log
+    assert [e["state"]["status"] for e in experiments(fis_world["fis"])] == ["stopping"]
+
+
+def test_no_failover_deviates_on_version(fis_world, aws_plays, front_door, tmp_path):
+    url, _ = front_door
+    aws_plays["failover"] = False  # Route 53 keeps answering blue
+    code, log, _ = run(url, fis_world["template_id"], tmp_path)
+    assert code == 1 and "outcome: deviated" in log, log
+    assert "environment blue after 3s, expected environment green" in log
+
+
+def test_an_alarm_still_in_alarm_aborts_before_cutting_anything(fis_world, front_door, tmp_path):
+    url, _ = front_door
+    fis_world["cloudwatch"].set_alarm_state(AlarmName=ALARM, StateValue="ALARM", StateReason="t")
+    code, log, _ = run(url, fis_world["template_id"], tmp_path)
+    assert code == 1 and "outcome: aborted" in log, log
+    assert experiments(fis_world["fis"]) == []
+
+
+def test_a_stack_without_the_template_is_a_clear_error(fis_world, front_door, tmp_path):
+    url, _ = front_door
+    code, log, _ = run(url, fis_world["template_id"], tmp_path,
+                       {"fisTemplateIds": {"stop-task": "EXT1"}})  # fmt: skip
+    assert code == 1, log
+    assert "no FIS template 'dependency-db' in the stack outputs (known: stop-task)" in log
+
+
+def test_the_windows_come_from_the_alarm_configuration():
+    alarm = {"Period": 60, "EvaluationPeriods": 3, "DatapointsToAlarm": 2}
+    assert dependency_blackhole.alarm_window_seconds(alarm, "ALARM", lag=60) == 10 + 120 + 60
+    assert dependency_blackhole.alarm_window_seconds(alarm, "OK") == 10 + 180
+    _, experiment = load_experiment("dependency-blackhole-db")
+    validate_experiment(experiment)
