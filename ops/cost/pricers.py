@@ -385,14 +385,19 @@ def _cluster(record: ResourceRecord, stack: StackView, p: RegionPrices) -> Price
     )
 
 
+def _prober_environments(task_definition: ResourceRecord) -> Iterator[dict[str, str]]:
+    """The environment of each prober sidecar (a container with PROBE_TARGETS) of a task."""
+    for container in json.loads(task_definition.inputs.get("containerDefinitions") or "[]"):
+        env = {e["name"]: e["value"] for e in container.get("environment") or []}
+        if "PROBE_TARGETS" in env:
+            yield env
+
+
 def _prober(record: ResourceRecord, stack: StackView, p: RegionPrices) -> Priced:
     """The connectivity prober sidecar: its custom metrics and one PutMetricData a task a cycle."""
     charges: list[Charge] = []
     low, high = stack.task_bounds(record)
-    for container in json.loads(record.inputs.get("containerDefinitions") or "[]"):
-        env = {e["name"]: e["value"] for e in container.get("environment") or []}
-        if "PROBE_TARGETS" not in env:
-            continue
+    for env in _prober_environments(record):
         interval = float(env.get("PROBE_INTERVAL_SECONDS", DEFAULT_PROBE_INTERVAL_S))
         calls = p.hours_per_month * 3600 / interval / 1000
         charges.append(
@@ -413,10 +418,7 @@ def prober_metrics(stack: StackView, p: RegionPrices) -> list[Charge]:
     and the task-CPU metric of fast scale-out per Service value."""
     names: set[tuple[str, str]] = set()
     for record in stack.of_type("aws:ecs/taskDefinition:TaskDefinition"):
-        for container in json.loads(record.inputs.get("containerDefinitions") or "[]"):
-            env = {e["name"]: e["value"] for e in container.get("environment") or []}
-            if "PROBE_TARGETS" not in env:
-                continue
+        for env in _prober_environments(record):
             host = env.get("PROBE_HOST_DIMENSION", "")
             targets = [t.split("=", 1)[0] for t in env["PROBE_TARGETS"].split(",") if t]
             names.update((host, name) for name in [*targets, "all"])
