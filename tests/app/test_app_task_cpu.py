@@ -146,8 +146,13 @@ def busy() -> Iterator[subprocess.Popen[bytes]]:
 def test_a_busy_task_reads_as_busy_and_an_idle_one_as_idle(
     metadata_endpoint: Callable[[int], str], busy: subprocess.Popen[bytes]
 ) -> None:
-    idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    idle = subprocess.Popen(
+        [sys.executable, "-c", "import time; print('ready', flush=True); time.sleep(30)"],
+        stdout=subprocess.PIPE,
+    )
     try:
+        # Baseline only once the interpreter has started: its start-up is CPU, not idleness.
+        assert idle.stdout is not None and idle.stdout.readline() == b"ready\n"
         hot = TaskCpuSampler(metadata_endpoint(busy.pid), 1024)
         cold = TaskCpuSampler(metadata_endpoint(idle.pid), 1024)
         for sampler in (hot, cold):
