@@ -250,7 +250,7 @@ def main(
             try:
                 cw = client("cloudwatch", region, cloudwatch)
                 error_rate = fault_error_rate(journal)
-                publish_outcome(cw, name, outcome == SUCCEEDED, args.stack, error_rate=error_rate)
+                publish_outcome(cw, name, outcome, args.stack, error_rate=error_rate)
                 log("published %s/%s=%d", NAMESPACE, METRIC, outcome == SUCCEEDED)
             except Exception as err:  # botocore errors, no credentials, no region
                 log("error: could not publish %s/%s: %s", NAMESPACE, METRIC, err)

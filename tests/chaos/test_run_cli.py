@@ -18,7 +18,15 @@ from moto.moto_api import state_manager
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from chaos import run as chaos_run
-from chaos.metrics import ERROR_RATE_METRIC, METRIC, NAMESPACE, outcome_metric_data, publish_outcome
+from chaos.metrics import (
+    ERROR_RATE_METRIC,
+    METRIC,
+    NAMESPACE,
+    OUTCOME_METRICS,
+    RECOVERY_METRIC,
+    outcome_metric_data,
+    publish_outcome,
+)
 from chaos.runner import chaoslib_available
 from tests.chaos.moto_world import REGION, TASKS_STAY_PUT, make_world
 
@@ -200,28 +208,37 @@ def test_unknown_service_key_and_unknown_experiment_are_usage_errors():
 
 def test_metric_data_shape():
     when = datetime(2025, 1, 1, tzinfo=UTC)
-    data = outcome_metric_data("kill-one-task", False, "prod", when)
+    data = outcome_metric_data("kill-one-task", "deviated", "prod", when)
+    experiment = [{"Name": "Experiment", "Value": "kill-one-task"}]
+    by_stack = [*experiment, {"Name": "Stack", "Value": "prod"}]
     assert data == [
-        {"MetricName": METRIC, "Value": 0.0, "Unit": "Count", "Timestamp": when,
-         "Dimensions": [{"Name": "Experiment", "Value": "kill-one-task"}]},
-        {"MetricName": METRIC, "Value": 0.0, "Unit": "Count", "Timestamp": when,
-         "Dimensions": [{"Name": "Experiment", "Value": "kill-one-task"},
-                        {"Name": "Stack", "Value": "prod"}]},
+        {"MetricName": metric, "Value": value, "Unit": "Count", "Timestamp": when,
+         "Dimensions": dims}
+        for metric, value in (("ExperimentSucceeded", 0.0), ("ExperimentDeviated", 1.0),
+                              ("ExperimentAborted", 0.0), ("ExperimentFailed", 0.0))
+        for dims in (experiment, by_stack)
     ]  # fmt: skip
-    assert len(outcome_metric_data("x", True, None)) == 1
-    with_rate = outcome_metric_data("x", True, "dev", error_rate=0.025)
-    assert [(d["MetricName"], d["Value"], d.get("Unit")) for d in with_rate][2:] == [
+    assert len(outcome_metric_data("x", "succeeded", None)) == len(OUTCOME_METRICS)
+    measured = outcome_metric_data("x", "aborted", "dev", error_rate=0.025, recovery_seconds=42)
+    assert [(d["MetricName"], d["Value"], d.get("Unit")) for d in measured][8:] == [
         (ERROR_RATE_METRIC, 2.5, "Percent"),
         (ERROR_RATE_METRIC, 2.5, "Percent"),
+        (RECOVERY_METRIC, 42.0, "Seconds"),
+        (RECOVERY_METRIC, 42.0, "Seconds"),
     ]
+
+
+def test_metric_data_refuses_an_unknown_outcome():
+    with pytest.raises(ValueError, match="outcome must be one of succeeded, deviated, aborted"):
+        outcome_metric_data("x", "passed", "dev")
 
 
 def test_publish_outcome_lands_in_cloudwatch(moto):
     cloudwatch = boto3.client("cloudwatch", region_name=REGION)
-    publish_outcome(cloudwatch, "kill-a-container-host", True, "dev")
+    publish_outcome(cloudwatch, "kill-a-container-host", "succeeded", "dev")
     metrics = cloudwatch.list_metrics(Namespace=NAMESPACE)["Metrics"]
-    assert sorted(len(m["Dimensions"]) for m in metrics) == [1, 2]
-    assert {m["MetricName"] for m in metrics} == {METRIC}
+    assert sorted(len(m["Dimensions"]) for m in metrics) == sorted([1, 2] * len(OUTCOME_METRICS))
+    assert {m["MetricName"] for m in metrics} == set(OUTCOME_METRICS.values())
 
 
 # -- the real command line against moto_server ----------------------------------------------------------
