@@ -1,15 +1,15 @@
 """steadystate: an auto-scaling, self-healing HTTP service on ECS, composed from its components.
 
 Settings are read and validated before anything is registered. Then: network → cluster → image →
-alert topic → database → one environment per name (onebox + fleet behind one ALB) → the S3
-gateway's policy → connectivity alarms → blue/green DNS failover → dashboard → FIS chaos
-experiments on a schedule.
+alert topic → database (its RDS events notify the alert topic) → one environment per name
+(onebox + fleet behind one ALB) → the S3 gateway's policy → connectivity alarms → blue/green DNS
+failover → dashboard → FIS chaos experiments on a schedule.
 """
 
 import pulumi
 import pulumi_aws as aws
 
-from components.alert_topic import AlertTopic, AlertTopicArgs
+from components.alert_topic import AlertTopic
 from components.app_image import AppImage
 from components.blue_green_dns import BlueGreenDns
 from components.chaos_experiments import ChaosExperiments
@@ -31,14 +31,9 @@ zones = choose_zones(settings, aws.get_availability_zones(state="available").nam
 network = Network("network", build.network_args(settings, zones))
 cluster = EcsCluster("cluster", build.cluster_args(settings, network))
 image = AppImage("app", build.image_args(settings))
-alerts = AlertTopic(
-    "alerts",
-    AlertTopicArgs(
-        emails=settings.connectivity.alarm_emails, webhooks=settings.connectivity.alarm_webhooks
-    ),
-)
+alerts = AlertTopic("alerts", build.alert_topic_args(settings))
 database = (
-    Database("db", build.database_args(settings, network, cluster))
+    Database("db", build.database_args(settings, network, cluster, alerts.topic_arn))
     if settings.database.enabled
     else None
 )

@@ -1,5 +1,5 @@
-"""AlertTopic: the stack's one SNS topic that every alarm notifies, with e-mail and HTTPS
-webhook subscribers."""
+"""AlertTopic: the stack's one SNS topic that every alarm notifies (and, with a database, RDS event
+notifications), with e-mail and HTTPS webhook subscribers."""
 
 from __future__ import annotations
 
@@ -12,6 +12,17 @@ import pulumi_aws as aws
 
 from .iam_documents import document, statement
 
+RDS_EVENTS_PRINCIPAL = "events.rds.amazonaws.com"
+"""The service principal RDS event notifications publish to SNS as."""
+
+
+def rds_source_arn(partition: str, region: str, account: str) -> str:
+    """``arn:<partition>:rds:<region>:<account>:*``: the ``aws:SourceArn`` pattern that admits RDS
+    event notifications from this account's RDS resources in this region only. RDS names the
+    resource the event is about (``db:<identifier>``, ``pg:<name>``, ...); the pattern does not
+    pin one, so a replaced instance (a new identifier per generation) needs no policy change."""
+    return f"arn:{partition}:rds:{region}:{account}:*"
+
 
 @dataclass(frozen=True)
 class AlertTopicArgs:
@@ -20,6 +31,10 @@ class AlertTopicArgs:
     webhooks: Sequence[str] = field(default_factory=tuple)
     """``https://`` URLs subscribed over HTTPS (each must confirm the subscription: answer the
     SubscriptionConfirmation message by visiting its SubscribeURL)."""
+    rds_events: bool = False
+    """Also admit RDS event notifications (``events.rds.amazonaws.com``) to the topic and its key,
+    for RDS resources of this account and region only (the Database component's event
+    subscriptions). Off: only CloudWatch may publish."""
 
     def __post_init__(self) -> None:
         for url in self.webhooks:
@@ -47,6 +62,11 @@ class AlertTopic(pulumi.ComponentResource):
     the state, since webhook URLs often carry a token). It is encrypted with its own customer-managed KMS key (rotated
     yearly): CloudWatch cannot publish to a topic encrypted with the AWS-managed `alias/aws/sns`
     key, because that key's policy cannot grant it `kms:GenerateDataKey`.
+
+    With ``rds_events`` the key and the topic policy also admit ``events.rds.amazonaws.com``
+    (``kms:GenerateDataKey*`` and ``kms:Decrypt`` on the key, ``sns:Publish`` on the topic, as AWS
+    documents for RDS event notifications to an encrypted topic), on behalf of this account
+    (``aws:SourceAccount``) and its RDS resources in this region (``aws:SourceArn``) only.
     """
 
     topic_arn: pulumi.Output[str]
@@ -59,49 +79,82 @@ class AlertTopic(pulumi.ComponentResource):
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account = aws.get_caller_identity_output(opts=invoke).account_id
         partition = aws.get_partition_output(opts=invoke).partition
+        rds_conditions = None
+        if args.rds_events:
+            region = aws.get_region_output(opts=invoke).region
+            rds_conditions = {
+                "StringEquals": {"aws:SourceAccount": account},
+                "ArnLike": {
+                    "aws:SourceArn": pulumi.Output.all(partition, region, account).apply(
+                        lambda parts: rds_source_arn(*parts)
+                    )
+                },
+            }
+        key_statements = [
+            statement(
+                ["kms:*"],
+                ["*"],
+                sid="AccountAdministers",
+                principals={
+                    "AWS": pulumi.Output.concat("arn:", partition, ":iam::", account, ":root")
+                },
+            ),
+            statement(
+                ["kms:Decrypt", "kms:GenerateDataKey*"],
+                ["*"],
+                sid="CloudWatchAlarmsEncrypt",
+                principals={"Service": "cloudwatch.amazonaws.com"},
+                conditions={"StringEquals": {"aws:SourceAccount": account}},
+            ),
+        ]
+        if rds_conditions:
+            key_statements.append(
+                statement(
+                    ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    ["*"],
+                    sid="RdsEventsEncrypt",
+                    principals={"Service": RDS_EVENTS_PRINCIPAL},
+                    conditions=rds_conditions,
+                )
+            )
         key = aws.kms.Key(
             f"{name}-key",
             aws.kms.KeyArgs(
                 description=f"{name}: encrypts alarm notifications",
                 enable_key_rotation=True,
                 deletion_window_in_days=7,
-                policy=document(
-                    statement(
-                        ["kms:*"],
-                        ["*"],
-                        sid="AccountAdministers",
-                        principals={
-                            "AWS": pulumi.Output.concat(
-                                "arn:", partition, ":iam::", account, ":root"
-                            )
-                        },
-                    ),
-                    statement(
-                        ["kms:Decrypt", "kms:GenerateDataKey*"],
-                        ["*"],
-                        sid="CloudWatchAlarmsEncrypt",
-                        principals={"Service": "cloudwatch.amazonaws.com"},
-                        conditions={"StringEquals": {"aws:SourceAccount": account}},
-                    ),
-                ),
+                policy=document(*key_statements),
             ),
             opts=child,
         )
         topic = aws.sns.Topic(
             f"{name}-topic", aws.sns.TopicArgs(kms_master_key_id=key.arn), opts=child
         )
+        publishers = [
+            statement(
+                ["sns:Publish"],
+                [topic.arn],
+                sid="CloudWatchAlarmsPublish",
+                principals={"Service": "cloudwatch.amazonaws.com"},
+                conditions={"StringEquals": {"aws:SourceAccount": account}},
+            )
+        ]
+        if rds_conditions:
+            publishers.append(
+                statement(
+                    ["sns:Publish"],
+                    [topic.arn],
+                    sid="RdsEventsPublish",
+                    principals={"Service": RDS_EVENTS_PRINCIPAL},
+                    conditions=rds_conditions,
+                )
+            )
         aws.sns.TopicPolicy(
             f"{name}-policy",
             aws.sns.TopicPolicyArgs(
                 arn=topic.arn,
                 policy=document(
-                    statement(
-                        ["sns:Publish"],
-                        [topic.arn],
-                        sid="CloudWatchAlarmsPublish",
-                        principals={"Service": "cloudwatch.amazonaws.com"},
-                        conditions={"StringEquals": {"aws:SourceAccount": account}},
-                    ),
+                    *publishers,
                     statement(
                         ["sns:Publish"],
                         [topic.arn],

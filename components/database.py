@@ -20,6 +20,14 @@ Generations (:mod:`components.database_names`): the instance identifier, its fin
 its Postgres log group are named per instance generation, so a replacement or a second deletion
 never meets the previous generation's snapshot. The log group RDS exports to is created by the
 stack, before the instance, with the stack's retention, and is deleted with the stack.
+
+Events: with ``event_topic_arn`` RDS notifies that SNS topic of the instance's maintenance,
+configuration change and failure events (FSBP RDS.20), of configuration changes to its parameter
+group (RDS.21) and of DB security group configuration changes and failures (RDS.22). The topic
+must admit ``events.rds.amazonaws.com`` (:class:`components.alert_topic.AlertTopicArgs`
+``rds_events``). DB security groups belong to EC2-Classic, retired in 2022, so that subscription
+never fires for a VPC instance; it exists because Security Hub judges the account's
+subscriptions, and RDS.22 fails once any subscription exists without it.
 """
 
 from __future__ import annotations
@@ -33,6 +41,11 @@ import pulumi
 import pulumi_aws as aws
 
 from components import database_names, iam_documents
+from policy.guardrails.limits import (
+    RDS_INSTANCE_EVENT_CATEGORIES,
+    RDS_PARAMETER_GROUP_EVENT_CATEGORIES,
+    RDS_SECURITY_GROUP_EVENT_CATEGORIES,
+)
 
 POSTGRES_PORT = 5432
 """Port Postgres listens on and the only port the security group opens."""
@@ -102,6 +115,9 @@ class DatabaseArgs:
     """Retention of the ``postgresql`` log group the instance exports to."""
     app_username: str = "steadystate_app"
     """The app's least-privilege role, created by the bootstrap task (not the master user)."""
+    event_topic_arn: pulumi.Input[str] | None = None
+    """SNS topic RDS event notifications go to (FSBP RDS.20/21/22); it must admit
+    ``events.rds.amazonaws.com``. None: no event subscriptions."""
     tags: dict[str, str] = field(default_factory=dict)
     """Tags for every taggable child (copied to snapshots)."""
 
@@ -360,6 +376,11 @@ class Database(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[postgres_logs]),
         )
 
+        if args.event_topic_arn is not None:
+            self._event_subscriptions(
+                name, args.event_topic_arn, instance.identifier, parameters.name, tags, child
+            )
+
         self.address = instance.address
         self.port = instance.port
         self.db_name = args.db_name
@@ -383,6 +404,41 @@ class Database(pulumi.ComponentResource):
                 "identifier": self.identifier,
             }
         )
+
+    def _event_subscriptions(
+        self,
+        name: str,
+        topic_arn: pulumi.Input[str],
+        identifier: pulumi.Input[str],
+        parameter_group_name: pulumi.Input[str],
+        tags: dict[str, str],
+        child: pulumi.ResourceOptions,
+    ) -> None:
+        """RDS event subscriptions to ``topic_arn``: this instance, its parameter group, and DB
+        security groups (none exist for VPC instances; see the module docstring)."""
+        sources: list[tuple[str, str, tuple[str, ...], list[pulumi.Input[str]] | None]] = [
+            ("instance", "db-instance", RDS_INSTANCE_EVENT_CATEGORIES, [identifier]),
+            (
+                "parameter-group",
+                "db-parameter-group",
+                RDS_PARAMETER_GROUP_EVENT_CATEGORIES,
+                [parameter_group_name],
+            ),
+            ("security-group", "db-security-group", RDS_SECURITY_GROUP_EVENT_CATEGORIES, None),
+        ]
+        for suffix, source_type, categories, source_ids in sources:
+            aws.rds.EventSubscription(
+                f"{name}-{suffix}-events",
+                aws.rds.EventSubscriptionArgs(
+                    sns_topic=topic_arn,
+                    source_type=source_type,
+                    source_ids=source_ids,
+                    event_categories=list(categories),
+                    enabled=True,
+                    tags=tags,
+                ),
+                opts=child,
+            )
 
     def _monitoring_role(
         self, name: str, tags: dict[str, str], child: pulumi.ResourceOptions

@@ -14,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from chaos.runner import experiment_names
+from components.alert_topic import AlertTopicArgs
 from components.app_image import AppImageArgs
 from components.blue_green_dns import BlueGreenDnsArgs, EnvironmentEndpoint
 from components.chaos_experiments import ChaosExperimentsArgs
@@ -99,7 +100,19 @@ def probe_targets(s: Settings, database_address: pulumi.Input[str] | None) -> pu
     return pulumi.Output.from_input(database_address).apply(render)
 
 
-def database_args(s: Settings, network: Network, cluster: EcsCluster) -> DatabaseArgs:
+def alert_topic_args(s: Settings) -> AlertTopicArgs:
+    """Who hears alarms; RDS may publish its events too when the stack has a database."""
+    return AlertTopicArgs(
+        emails=s.connectivity.alarm_emails,
+        webhooks=s.connectivity.alarm_webhooks,
+        rds_events=s.database.enabled,
+    )
+
+
+def database_args(
+    s: Settings, network: Network, cluster: EcsCluster, alert_topic_arn: pulumi.Input[str]
+) -> DatabaseArgs:
+    """The database, its RDS events going to the stack's alert topic (FSBP RDS.20/21/22)."""
     d = s.database
     return DatabaseArgs(
         vpc_id=network.vpc_id,
@@ -116,6 +129,7 @@ def database_args(s: Settings, network: Network, cluster: EcsCluster) -> Databas
         backup_retention_days=d.backup_retention_days,
         performance_insights=d.performance_insights,
         log_retention_days=s.service.log_retention_days,
+        event_topic_arn=alert_topic_arn,
     )
 
 

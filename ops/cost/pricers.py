@@ -59,6 +59,7 @@ FREE_TYPES = frozenset(
         "aws:lb/listener:Listener",
         "aws:lb/listenerRule:ListenerRule",
         "aws:lb/targetGroup:TargetGroup",
+        "aws:rds/eventSubscription:EventSubscription",  # free; SNS deliveries are per use
         "aws:rds/parameterGroup:ParameterGroup",
         "aws:rds/subnetGroup:SubnetGroup",
         "aws:route53/record:Record",

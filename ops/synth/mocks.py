@@ -204,6 +204,11 @@ class SteadyMocks(pulumi.runtime.Mocks):
                 if inputs.get("manageMasterUserPassword")
                 else [],
             }
+        if typ == "aws:rds/eventSubscription:EventSubscription":
+            return physical, {
+                "arn": _arn("rds", region, f"es:{physical}"),
+                "customerAwsId": ACCOUNT_ID,
+            }
         if typ == "aws:secretsmanager/secret:Secret":
             arn = _arn("secretsmanager", region, f"secret:{physical}-{h[:6]}")
             return arn, {"arn": arn}

@@ -329,3 +329,15 @@ def detection_seconds_problem(
             f"{_fmt(budget)} s budget"
         )
     return None
+
+
+# -- second wave (issue 12): RDS event notifications ------------------------------------------
+
+RDS_INSTANCE_EVENT_CATEGORIES = ("maintenance", "configuration change", "failure")
+"""Event categories an RDS event subscription must cover for DB instances (FSBP RDS.20)."""
+
+RDS_PARAMETER_GROUP_EVENT_CATEGORIES = ("configuration change",)
+"""Event categories an RDS event subscription must cover for DB parameter groups (FSBP RDS.21)."""
+
+RDS_SECURITY_GROUP_EVENT_CATEGORIES = ("configuration change", "failure")
+"""Event categories an RDS event subscription must cover for DB security groups (FSBP RDS.22)."""

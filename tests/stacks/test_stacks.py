@@ -8,7 +8,11 @@ from collections import Counter
 import pytest
 
 from ops.synth.runner import Synthesis, synthesize
-from tests.support.aws_api import api_problems, register_task_definition_params
+from tests.support.aws_api import (
+    api_problems,
+    documented_values,
+    register_task_definition_params,
+)
 from tests.support.sdk_properties import declared_inputs
 
 # Every kind of resource the foundation issue names, by type token.
@@ -270,3 +274,38 @@ def test_prod_runs_fis_experiments_on_a_schedule_and_dev_does_not(stacks) -> Non
     assert len(schedules) == 3 and all(s.inputs["state"] == "ENABLED" for s in schedules)
     assert all("#" in s.inputs["scheduleExpression"] for s in schedules)  # monthly
     assert not dev.of_type("aws:fis/experimentTemplate:ExperimentTemplate")
+
+
+def test_prod_rds_events_reach_the_alarm_topic_and_the_api_accepts_them(stacks) -> None:
+    prod = stacks["prod"]
+    (topic,) = prod.of_type("aws:sns/topic:Topic")
+    subscriptions = prod.of_type("aws:rds/eventSubscription:EventSubscription")
+    assert sorted(s.inputs["sourceType"] for s in subscriptions) == [
+        "db-instance",
+        "db-parameter-group",
+        "db-security-group",
+    ]
+    assert {s.inputs["snsTopic"] for s in subscriptions} == {topic.outputs["arn"]}
+    (policy,) = prod.of_type("aws:sns/topicPolicy:TopicPolicy")
+    assert "events.rds.amazonaws.com" in policy.inputs["policy"]
+    source_types = documented_values("rds", "CreateEventSubscription", "SourceType")
+    assert "db-instance" in source_types
+    for s in subscriptions:
+        assert s.inputs["sourceType"] in source_types
+        params = {
+            "SubscriptionName": s.name,
+            "SnsTopicArn": s.inputs["snsTopic"],
+            "SourceType": s.inputs["sourceType"],
+            "EventCategories": s.inputs["eventCategories"],
+            "SourceIds": s.inputs.get("sourceIds", []),
+            "Enabled": s.inputs["enabled"],
+        }
+        assert api_problems("rds", "CreateEventSubscription", params) == ""
+
+
+def test_dev_has_no_database_so_its_topic_admits_no_rds_events(stacks) -> None:
+    dev = stacks["dev"]
+    assert not dev.of_type("aws:rds/eventSubscription:EventSubscription")
+    (policy,) = dev.of_type("aws:sns/topicPolicy:TopicPolicy")
+    (key,) = dev.of_type("aws:kms/key:Key")
+    assert "events.rds.amazonaws.com" not in policy.inputs["policy"] + key.inputs["policy"]

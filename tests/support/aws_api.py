@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from typing import Any
 
@@ -20,6 +21,16 @@ def api_problems(service: str, operation: str, params: dict[str, Any]) -> str:
     shape = _model(service).operation_model(operation).input_shape
     report = ParamValidator().validate(params, shape)
     return report.generate_report() if report.has_errors() else ""
+
+
+def documented_values(service: str, operation: str, member: str) -> set[str]:
+    """The "Valid Values" the API model documents for a string parameter without an enum
+    (e.g. RDS CreateEventSubscription ``SourceType``); empty when it documents none."""
+    shape = _model(service).operation_model(operation).input_shape
+    members = getattr(shape, "members", {})
+    doc = members[member].documentation or ""
+    found = re.findall(r"Valid Values:\s*<code>([^<]+)</code>", doc)
+    return {v.strip() for values in found for v in values.split("|")}
 
 
 def register_task_definition_params(inputs: dict[str, Any]) -> dict[str, Any]:
