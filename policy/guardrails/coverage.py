@@ -331,9 +331,21 @@ CONTROLS: tuple[Control, ...] = (
     ),
     Control("RDS.17", "Instances copy tags to snapshots", ("rds-copy-tags-to-snapshots",)),
     Control(
-        "RDS.20/21/22",
-        "Event subscriptions for instances, parameter groups, security groups",
-        reason="not yet: RDS events are not wired to the alert topic (its KMS key and topic policy admit only CloudWatch); the prober's db-connectivity alarms are the signal today",
+        "RDS.20",
+        "Event subscriptions cover instance maintenance, configuration change and failure",
+        ("rds-instance-event-subscription", "rds-event-subscription-delivers"),
+        reason="the Database component subscribes its instance to the alert topic, whose key and topic policy admit events.rds.amazonaws.com for this account's RDS resources in the region",
+    ),
+    Control(
+        "RDS.21",
+        "Event subscriptions cover parameter group configuration changes",
+        ("rds-parameter-group-event-subscription", "rds-event-subscription-delivers"),
+    ),
+    Control(
+        "RDS.22",
+        "Event subscriptions cover security group configuration changes and failures",
+        ("rds-event-subscription-delivers",),
+        reason="DB security groups are EC2-Classic only (retired 2022; pulumi-aws 7 has no aws:rds/securityGroup), so no stack resource needs one; the Database component still subscribes db-security-group (configuration change, failure), because Security Hub fails RDS.22 once any subscription exists without it",
     ),
     Control(
         "RDS.23",

@@ -32,6 +32,7 @@ from . import (  # second wave (issue 12)
     network,
     ports,
     rds,
+    rds_events,
     rds_hardening,
 )
 from .framework import PACK_ENFORCEMENT_LEVEL
@@ -60,6 +61,7 @@ RULE_MODULES = (
     data_protection,
     iam_wildcards,
     rds_hardening,
+    rds_events,
     capacity_protection,
     deployment_safety,
     failover_timing,

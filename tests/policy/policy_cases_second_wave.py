@@ -628,4 +628,23 @@ SECOND_WAVE_CASES = [
         },
         'managedTerminationProtection="ENABLED"',
     ),
+    Case(
+        "rds-event-subscription-delivers",
+        t.RDS_EVENT_SUBSCRIPTION,
+        {"snsTopic": "arn:aws:sns:us-east-2:123456789012:alerts", "enabled": False},
+        {
+            "snsTopic": "arn:aws:sns:us-east-2:123456789012:alerts",
+            "sourceType": "db-instance",
+            "eventCategories": ["maintenance", "configuration change", "failure"],
+            "enabled": True,
+        },
+        "set enabled=true",
+    ),
+    Case(
+        "rds-event-subscription-delivers",
+        t.RDS_EVENT_SUBSCRIPTION,
+        {"snsTopic": "arn:aws:sqs:us-east-2:123456789012:events", "sourceType": "db-instance"},
+        {"snsTopic": "arn:aws-us-gov:sns:us-gov-west-1:123456789012:alerts.fifo"},
+        "set snsTopic to the ARN of an aws:sns/topic",
+    ),
 ]

@@ -63,6 +63,9 @@ EXPECTED = (
     "ecs-service-deployment-alarms-roll-back",
     "capacity-provider-asg-scale-in-protection",
     "alarm-topics-have-subscriber",
+    "rds-instance-event-subscription",
+    "rds-parameter-group-event-subscription",
+    "rds-event-subscription-delivers",
 )
 
 
