@@ -270,3 +270,23 @@ def test_prod_runs_fis_experiments_on_a_schedule_and_dev_does_not(stacks) -> Non
     assert len(schedules) == 3 and all(s.inputs["state"] == "ENABLED" for s in schedules)
     assert all("#" in s.inputs["scheduleExpression"] for s in schedules)  # monthly
     assert not dev.of_type("aws:fis/experimentTemplate:ExperimentTemplate")
+
+
+def test_prod_records_every_fis_run_of_its_templates(stacks) -> None:
+    prod = stacks["prod"]
+    templates = prod.of_type("aws:fis/experimentTemplate:ExperimentTemplate")
+    (rule,) = prod.of_type("aws:cloudwatch/eventRule:EventRule")
+    pattern = json.loads(rule.inputs["eventPattern"])
+    assert sorted(pattern["detail"]["experiment-template-id"]) == sorted(
+        t.outputs["id"] for t in templates
+    )
+    (function,) = prod.of_type("aws:lambda/function:Function")
+    env = function.inputs["environment"]["variables"]
+    assert env["STACK"] == "prod"
+    primary = prod.outputs["dnsPrimary"]
+    (alb,) = [
+        lb for lb in prod.of_type("aws:lb/loadBalancer:LoadBalancer") if lb.name == f"{primary}-alb"
+    ]
+    assert env["LOAD_BALANCER"] == alb.outputs["arnSuffix"]  # the primary's error rate
+    (target,) = prod.of_type("aws:cloudwatch/eventTarget:EventTarget")
+    assert target.inputs["arn"] == function.outputs["arn"]
