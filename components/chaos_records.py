@@ -5,8 +5,9 @@ metrics schema (``chaos.metrics``: outcome, error rate during the fault) as ``fi
 The function's package is the handler and ``chaos/metrics.py`` as inline text (``StringAsset``),
 so it depends on nothing but the files' contents. Its role may put metrics only in
 ``steadystate/chaos``, read only this account's FIS experiments and the stack's templates, read
-the guard alarms' state, and write only to its own log group. Reserved concurrency 1 serializes
-deliveries, which keeps a duplicate from being published twice (see ``chaos.fis_record``).
+the guard alarms' state, and write only to its own log group. Reserved concurrency 1 (by default)
+serializes deliveries, which keeps a duplicate from being published twice (see
+``chaos.fis_record``).
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ class FisRunRecorderArgs:
     log_retention_days: int = 90
     memory_mb: int = 128
     timeout_seconds: int = 60
+    reserved_concurrency: int | None = 1
+    """1 serializes deliveries (the duplicate check never races); None reserves nothing, for an
+    account whose concurrency quota is still the new-account 10 (Lambda keeps 10 unreserved)."""
 
 
 def validate_args(args: FisRunRecorderArgs) -> None:
@@ -79,6 +83,11 @@ def validate_args(args: FisRunRecorderArgs) -> None:
         raise ValueError("FisRunRecorderArgs.stack must be the stack's name (got '')")
     if not 128 <= args.memory_mb <= 10240:
         raise ValueError(f"FisRunRecorderArgs.memory_mb must be 128-10240 (got {args.memory_mb})")
+    if args.reserved_concurrency is not None and args.reserved_concurrency < 1:
+        raise ValueError(
+            "FisRunRecorderArgs.reserved_concurrency must be None or >= 1 "
+            f"(got {args.reserved_concurrency}; 0 would throttle every delivery)"
+        )
     if not 3 <= args.timeout_seconds <= 900:
         raise ValueError(
             f"FisRunRecorderArgs.timeout_seconds must be 3-900 (got {args.timeout_seconds})"
@@ -169,7 +178,7 @@ class FisRunRecorder(pulumi.ComponentResource):
                 role=role.arn,
                 memory_size=args.memory_mb,
                 timeout=args.timeout_seconds,
-                reserved_concurrent_executions=1,
+                reserved_concurrent_executions=args.reserved_concurrency,
                 environment=aws.lambda_.FunctionEnvironmentArgs(
                     variables={"STACK": args.stack, "LOAD_BALANCER": args.load_balancer_arn_suffix}
                 ),

@@ -84,6 +84,11 @@ def test_the_function_runs_the_handler_with_stack_and_load_balancer(mocked) -> N
     assert function["role"] == only(rec, ROLE).outputs["arn"]
 
 
+def test_reserved_concurrency_can_be_left_out_for_a_new_account(mocked) -> None:
+    rec = mocked(lambda: FisRunRecorder("fis-runs", recorder_args(reserved_concurrency=None)))
+    assert "reservedConcurrentExecutions" not in only(rec, FUNCTION).inputs
+
+
 def test_the_role_is_least_privilege(mocked) -> None:
     rec = mocked(lambda: FisRunRecorder("fis-runs", recorder_args()))
     trust = json.loads(only(rec, ROLE).inputs["assumeRolePolicy"])["Statement"][0]
@@ -144,6 +149,7 @@ def test_the_package_is_the_handler_and_the_schema_as_text(mocked, tmp_path: Pat
         ({"stack": ""}, "stack"),
         ({"memory_mb": 64}, "memory_mb"),
         ({"timeout_seconds": 1000}, "timeout_seconds"),
+        ({"reserved_concurrency": 0}, "reserved_concurrency"),
     ],
 )
 def test_bad_arguments_name_the_argument(change, arg) -> None:
