@@ -3,7 +3,7 @@
 Settings are read and validated before anything is registered. Then: network → cluster → image →
 alert topic → database (its RDS events notify the alert topic) → one environment per name
 (onebox + fleet behind one ALB) → the S3 gateway's policy → connectivity alarms → blue/green DNS
-failover → dashboard → FIS chaos experiments on a schedule.
+failover → dashboard → FIS chaos experiments on a schedule, and the recorder of their runs.
 """
 
 import pulumi
@@ -13,6 +13,7 @@ from components.alert_topic import AlertTopic
 from components.app_image import AppImage
 from components.blue_green_dns import BlueGreenDns
 from components.chaos_experiments import ChaosExperiments
+from components.chaos_records import FisRunRecorder
 from components.connectivity_alarms import ConnectivityAlarms
 from components.dashboard import Dashboard
 from components.database import Database
@@ -124,6 +125,8 @@ if settings.chaos.enabled:
         ),
     )
     pulumi.export("fisTemplateIds", chaos.template_ids)
+    # Every FIS run, scheduled or started by hand, leaves its outcome in steadystate/chaos.
+    FisRunRecorder("fis-runs", build.fis_run_recorder_args(settings, chaos, environments))
 
 services = {
     f"{env}-{role}": svc

@@ -17,7 +17,8 @@ from chaos.runner import experiment_names
 from components.alert_topic import AlertTopicArgs
 from components.app_image import AppImageArgs
 from components.blue_green_dns import BlueGreenDnsArgs, EnvironmentEndpoint
-from components.chaos_experiments import ChaosExperimentsArgs
+from components.chaos_experiments import ChaosExperiments, ChaosExperimentsArgs
+from components.chaos_records import FisRunRecorderArgs
 from components.connectivity_alarms import ConnectivityAlarmsArgs
 from components.container_definitions import ProberSpec
 from components.dashboard import DashboardArgs
@@ -439,4 +440,17 @@ def chaos_experiments_args(
         schedules_enabled=c.schedules_enabled,
         fault_duration=f"PT{c.fault_duration_minutes}M",
         guard_5xx_per_minute=c.guard_5xx_per_minute,
+    )
+
+
+def fis_run_recorder_args(
+    s: Settings, chaos: ChaosExperiments, environments: Mapping[str, ServiceEnvironment]
+) -> FisRunRecorderArgs:
+    """The FIS run recorder watches the templates ``chaos`` created and the primary's ALB."""
+    return FisRunRecorderArgs(
+        template_ids=chaos.template_ids,
+        guard_alarm_arns=chaos.guard_alarm_arns,
+        load_balancer_arn_suffix=environments[s.dns.primary].alb_arn_suffix,
+        stack=pulumi.get_stack(),
+        log_retention_days=s.service.log_retention_days,
     )

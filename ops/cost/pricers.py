@@ -36,6 +36,9 @@ FREE_TYPES = frozenset(
     {
         "aws:appautoscaling/policy:Policy",
         "aws:appautoscaling/target:Target",
+        # AWS service events on the default event bus match rules and reach targets for free
+        "aws:cloudwatch/eventRule:EventRule",
+        "aws:cloudwatch/eventTarget:EventTarget",
         "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
         "aws:ec2/internetGateway:InternetGateway",
         "aws:ec2/launchTemplate:LaunchTemplate",
@@ -56,6 +59,7 @@ FREE_TYPES = frozenset(
         "aws:iam/rolePolicy:RolePolicy",
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
         "aws:iam/serviceLinkedRole:ServiceLinkedRole",
+        "aws:lambda/permission:Permission",
         "aws:lb/listener:Listener",
         "aws:lb/listenerRule:ListenerRule",
         "aws:lb/targetGroup:TargetGroup",
@@ -478,6 +482,32 @@ def _log_group(record: ResourceRecord, stack: StackView, p: RegionPrices) -> Pri
     )
 
 
+def _lambda_function(record: ResourceRecord, stack: StackView, p: RegionPrices) -> Priced:
+    """Per use only: requests, and GB-seconds at the function's architecture (its memory in GB
+    times the seconds it runs)."""
+    architecture = str((record.inputs.get("architectures") or ["x86_64"])[0])
+    per_gb_second = p.of("lambda_gb_second", architecture, "Lambda architecture")
+    memory_mb = float(record.inputs.get("memorySize", 128))
+    return Priced(
+        [],
+        [
+            UsageRate(
+                CLOUDWATCH,
+                "Lambda requests (first million a month free)",
+                p.rate("lambda_requests_million"),
+                "million requests",
+            ),
+            UsageRate(
+                CLOUDWATCH,
+                f"Lambda duration, {architecture} (a {memory_mb:g} MB function runs "
+                f"{memory_mb / 1024:g} GB; first 400,000 GB-seconds a month free)",
+                per_gb_second * 1000,
+                "1,000 GB-seconds",
+            ),
+        ],
+    )
+
+
 PRICERS: dict[str, Pricer] = {
     "aws:ec2/natGateway:NatGateway": _nat_gateway,
     "aws:ec2/eip:Eip": _elastic_ip,
@@ -507,6 +537,7 @@ PRICERS: dict[str, Pricer] = {
         "scheduler_invocations_million",
         "million invocations",
     ),
+    "aws:lambda/function:Function": _lambda_function,
     "aws:ec2/flowLog:FlowLog": _usage_only(
         CLOUDWATCH, "flow log ingestion (vended logs)", "cloudwatch_logs_ingest_gb", "GB"
     ),

@@ -44,6 +44,8 @@ _AUTONAMED = {
     "aws:cloudwatch/dashboard:Dashboard",
     "aws:ssm/parameter:Parameter",
     "aws:secretsmanager/secret:Secret",
+    "aws:lambda/function:Function",
+    "aws:cloudwatch/eventRule:EventRule",
 }
 
 _SERVICE_OF = {
@@ -241,6 +243,11 @@ class SteadyMocks(pulumi.runtime.Mocks):
         if typ == "aws:kms/key:Key":
             key = f"{h[:8]}-{h[8:12]}-4{h[12:15]}-8{h[1:4]}-{_suffix(name + 'k', 12)}"
             return key, {"arn": _arn("kms", region, f"key/{key}"), "keyId": key}
+        if typ == "aws:lambda/function:Function":
+            arn = _arn("lambda", region, f"function:{physical}")
+            return physical, {"arn": arn, "qualifiedArn": f"{arn}:$LATEST"}
+        if typ == "aws:cloudwatch/eventRule:EventRule":
+            return physical, {"arn": _arn("events", region, f"rule/{physical}")}
         if typ == "aws:cloudwatch/dashboard:Dashboard":
             return physical, {
                 "dashboardArn": _arn(

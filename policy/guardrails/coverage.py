@@ -1,6 +1,6 @@
 """The control-by-control coverage table in the README: every AWS Security Hub FSBP control for
 the services this program uses (EC2, Auto Scaling, ECS, ELB, RDS, S3, SNS, KMS, IAM, ECR,
-CloudWatch, Route 53), with the policies that enforce it or why none does.
+CloudWatch, Route 53, Lambda, EventBridge), with the policies that enforce it or why none does.
 
 Run from the project root: ``python -m policy.guardrails.coverage``. Every policy named here must
 exist in the pack (tests/policy/test_policy_coverage.py checks it, and that the table is current).
@@ -525,6 +525,39 @@ CONTROLS: tuple[Control, ...] = (
             "dns-failover-primary-health-checked",
             "dns-routing-ttl-ceiling",
         ),
+    ),
+    # Lambda (the FIS run recorder, components/chaos_records.py) and EventBridge
+    Control(
+        "Lambda.1",
+        "Function policies prohibit public access",
+        reason="no policy yet: the one function's only permission admits events.amazonaws.com for the stack's FIS rule (source_arn) in this account (source_account), which tests/components/test_chaos_records.py asserts",
+        checkov="CKV_AWS_364",
+    ),
+    Control(
+        "Lambda.2",
+        "Functions use supported runtimes",
+        reason="no policy yet: the function pins python3.13 (components/chaos_records.py RUNTIME); a runtime's deprecation date is AWS's schedule, not a property of the program",
+    ),
+    Control(
+        "Lambda.3",
+        "Functions are in a VPC",
+        reason="not adopted: the recorder calls only FIS and CloudWatch APIs and reaches nothing in the VPC; in the VPC it would need endpoints or the NAT path for those calls",
+        checkov="CKV_AWS_117",
+    ),
+    Control(
+        "Lambda.5",
+        "VPC functions run in several Availability Zones",
+        reason="the function is not attached to a VPC (Lambda.3); outside a VPC Lambda runs it across the region's zones",
+    ),
+    Control(
+        "EventBridge.3",
+        "Custom event buses have a resource-based policy",
+        reason="the program creates no custom event bus: its one rule is on the default bus, for FIS's own events",
+    ),
+    Control(
+        "EventBridge.4",
+        "Global endpoints have event replication",
+        reason=NOT_CREATED + " (no global endpoint)",
     ),
 )
 

@@ -31,6 +31,7 @@ from pulumi_policy.proxy import (
     unknown_checking_proxy,
 )
 
+from ops.gate.analyzer_client import to_wire
 from policy.guardrails.registry import all_policies
 
 UNKNOWN_STRING = UNKNOWN_STRING_VALUE
@@ -43,9 +44,10 @@ POLICIES = {p.name: p for p in all_policies()}
 
 
 def over_the_wire(values: dict[str, Any] | None) -> dict[str, Any]:
-    """``values`` as the engine delivers them: through a protobuf Struct (numbers -> float)."""
+    """``values`` as the engine delivers them: through a protobuf Struct (numbers -> float,
+    assets and archives in their signature form)."""
     struct = struct_pb2.Struct()
-    struct.update(values or {})
+    struct.update(to_wire(values or {}))
     return json_format.MessageToDict(struct)
 
 

@@ -39,6 +39,8 @@ def test_every_service_the_program_uses_has_controls() -> None:
         "ECR",
         "CloudWatch",
         "Route53",
+        "Lambda",
+        "EventBridge",
     ):
         assert service in services
 

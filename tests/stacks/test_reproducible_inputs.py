@@ -33,10 +33,11 @@ _SYNTH = """
 import json, os, sys
 from pathlib import Path
 os.umask(int(sys.argv[2], 8))
+from ops.gate.analyzer_client import to_wire
 from ops.synth.runner import synthesize
 s = synthesize(sys.argv[1], project_dir=Path.cwd())
 json.dump([{"urn": r.urn, "type": r.type, "parent": r.parent, "provider": r.provider,
-            "inputs": r.inputs, "options": r.options, "dependencies": sorted(r.dependencies),
+            "inputs": to_wire(r.inputs), "options": r.options, "dependencies": sorted(r.dependencies),
             "property_dependencies": {k: sorted(v) for k, v in r.property_dependencies.items()}}
            for r in s.records], sys.stdout, sort_keys=True)
 """

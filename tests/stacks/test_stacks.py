@@ -309,3 +309,23 @@ def test_dev_has_no_database_so_its_topic_admits_no_rds_events(stacks) -> None:
     (policy,) = dev.of_type("aws:sns/topicPolicy:TopicPolicy")
     (key,) = dev.of_type("aws:kms/key:Key")
     assert "events.rds.amazonaws.com" not in policy.inputs["policy"] + key.inputs["policy"]
+
+
+def test_prod_records_every_fis_run_of_its_templates(stacks) -> None:
+    prod = stacks["prod"]
+    templates = prod.of_type("aws:fis/experimentTemplate:ExperimentTemplate")
+    (rule,) = prod.of_type("aws:cloudwatch/eventRule:EventRule")
+    pattern = json.loads(rule.inputs["eventPattern"])
+    assert sorted(pattern["detail"]["experiment-template-id"]) == sorted(
+        t.outputs["id"] for t in templates
+    )
+    (function,) = prod.of_type("aws:lambda/function:Function")
+    env = function.inputs["environment"]["variables"]
+    assert env["STACK"] == "prod"
+    primary = prod.outputs["dnsPrimary"]
+    (alb,) = [
+        lb for lb in prod.of_type("aws:lb/loadBalancer:LoadBalancer") if lb.name == f"{primary}-alb"
+    ]
+    assert env["LOAD_BALANCER"] == alb.outputs["arnSuffix"]  # the primary's error rate
+    (target,) = prod.of_type("aws:cloudwatch/eventTarget:EventTarget")
+    assert target.inputs["arn"] == function.outputs["arn"]

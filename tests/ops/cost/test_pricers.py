@@ -327,3 +327,27 @@ def test_fast_scale_out_adds_one_custom_metric_per_service() -> None:
     stack[1].inputs["containerDefinitions"] = json.dumps(definition)
     more = price(*stack).monthly_min - price(*_service_stack("disabled")).monthly_min
     assert more == pytest.approx(P.rate("cloudwatch_custom_metric_month"))
+
+
+def test_lambda_is_priced_per_request_and_gb_second_of_its_architecture() -> None:
+    arm = price(record("aws:lambda/function:Function", "fn", {"architectures": ["arm64"],
+                                                               "memorySize": 256}))  # fmt: skip
+    x86 = price(record("aws:lambda/function:Function", "fn", {}))
+    assert arm.monthly_min == x86.monthly_min == 0  # per use only
+    rates = {item: rate.price for (_, item), rate in arm.usage.items()}
+    assert rates["Lambda requests (first million a month free)"] == pytest.approx(0.2)
+    [arm_duration] = [p for item, p in rates.items() if "arm64" in item and "256 MB" in item]
+    [x86_duration] = [r.price for (_, item), r in x86.usage.items() if "x86_64" in item]
+    assert arm_duration == pytest.approx(P.of("lambda_gb_second", "arm64", "a") * 1000)
+    assert arm_duration < x86_duration
+    with pytest.raises(PriceError, match="Lambda architecture 'sparc'"):
+        price(record("aws:lambda/function:Function", "fn", {"architectures": ["sparc"]}))
+
+
+def test_eventbridge_rules_on_aws_events_and_lambda_permissions_are_free() -> None:
+    e = price(
+        record("aws:cloudwatch/eventRule:EventRule", "r", {}),
+        record("aws:cloudwatch/eventTarget:EventTarget", "t", {}),
+        record("aws:lambda/permission:Permission", "p", {}),
+    )
+    assert e.monthly_min == 0 and not e.unpriced_types and not e.usage
