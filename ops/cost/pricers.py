@@ -36,6 +36,7 @@ FREE_TYPES = frozenset(
     {
         "aws:appautoscaling/policy:Policy",
         "aws:appautoscaling/target:Target",
+        "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
         "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
         "aws:ec2/internetGateway:InternetGateway",
         "aws:ec2/launchTemplate:LaunchTemplate",
@@ -505,6 +506,11 @@ PRICERS: dict[str, Pricer] = {
         "EventBridge Scheduler invocations (first 14 million a month free)",
         "scheduler_invocations_million",
         "million invocations",
+    ),
+    # Route 53 does not charge for query logging; CloudWatch Logs bills the logs it delivers (the
+    # us-east-1 log group's storage is priced with the log group).
+    "aws:route53/queryLog:QueryLog": _usage_only(
+        DNS, "DNS query log ingestion", "cloudwatch_logs_ingest_gb", "GB"
     ),
     "aws:ec2/flowLog:FlowLog": _usage_only(
         CLOUDWATCH, "flow log ingestion (vended logs)", "cloudwatch_logs_ingest_gb", "GB"

@@ -63,6 +63,7 @@ EXPECTED = (
     "ecs-service-deployment-alarms-roll-back",
     "capacity-provider-asg-scale-in-protection",
     "alarm-topics-have-subscriber",
+    "dns-public-zone-query-logging",
 )
 
 
