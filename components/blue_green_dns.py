@@ -30,6 +30,9 @@ Record layout and why switching over is a clean config change:
   no check on the secondary, Route 53 would fail over to it regardless of its health.)
 * alias records have no TTL: answers for an ALB alias carry the load balancer's fixed 60 s TTL,
   which is within the 60 s ceiling for failover records.
+* a public zone the component creates (``create_zone``) logs its DNS queries to
+  ``/aws/route53/<zone_name>`` in us-east-1 (FSBP Route53.2; see ``components.dns_query_logging``).
+  A zone that is looked up belongs to whoever created it, and so does its query logging.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alarm_math import ELB_ALIAS_TTL_SECONDS
+from components.dns_query_logging import create_query_logging
+from policy.guardrails.limits import CLOUDWATCH_RETENTION_DAYS
 
 HEALTH_CHECK_INTERVALS = (10, 30)
 """Request intervals Route 53 endpoint health checks accept (10 s is the "fast" option)."""
@@ -106,13 +111,16 @@ class BlueGreenDnsArgs:
     alarm_region: pulumi.Input[str]
     """Region of the aggregate alarms (``ConnectivityAlarms.region``)."""
     create_zone: bool = False
-    """Create a public hosted zone named ``zone_name`` instead of looking one up."""
+    """Create a public hosted zone named ``zone_name`` instead of looking one up; it logs its DNS
+    queries to CloudWatch Logs in us-east-1."""
+    query_log_retention_days: int = 30
+    """Days the query log group of a created zone keeps its logs (a CloudWatch retention value)."""
     health_check_interval: int = 10
     """Seconds between a Route 53 checker's requests: 10 (fast) or 30."""
     failure_threshold: int = 3
     """Consecutive failed requests before an endpoint check is unhealthy (1..10)."""
     tags: dict[str, str] = field(default_factory=dict)
-    """Tags for the health checks and a created zone."""
+    """Tags for the health checks, a created zone and its query log group."""
 
 
 def _problem(arg: str, value: object, allowed: str) -> ValueError:
@@ -143,6 +151,13 @@ def validate_args(args: BlueGreenDnsArgs) -> None:
         or not low <= threshold <= high
     ):
         raise _problem("failure_threshold", threshold, f"a whole number from {low} to {high}")
+    retention = args.query_log_retention_days
+    if isinstance(retention, bool) or retention not in CLOUDWATCH_RETENTION_DAYS:
+        raise _problem(
+            "query_log_retention_days",
+            retention,
+            f"a CloudWatch Logs retention value ({', '.join(map(str, CLOUDWATCH_RETENTION_DAYS))})",
+        )
     for env, endpoint in args.environments.items():
         where = f"environments[{env!r}]"
         if endpoint.protocol not in ("HTTP", "HTTPS"):
@@ -183,7 +198,9 @@ class BlueGreenDns(pulumi.ComponentResource):
       record or health check is replaced);
     * changing the settings of an environment's aggregate alarm replaces its alarm check
       (create-before-delete), so Route 53 never judges the environment by stale alarm settings;
-    * resolvers cache answers for at most 60 s (the ALB alias TTL).
+    * resolvers cache answers for at most 60 s (the ALB alias TTL);
+    * a zone it creates logs every DNS query Route 53 answers for it, kept for
+      ``query_log_retention_days``.
     """
 
     fqdn: pulumi.Output[str]
@@ -202,6 +219,9 @@ class BlueGreenDns(pulumi.ComponentResource):
     """Environment currently holding the SECONDARY role."""
     name_servers: pulumi.Output[Sequence[str]] | None
     """Name servers of the zone when this component created it (to delegate to), else None."""
+    query_log_group_name: pulumi.Output[str] | None
+    """us-east-1 log group holding the DNS query logs of a zone this component created, else
+    None."""
 
     def __init__(
         self,
@@ -223,12 +243,22 @@ class BlueGreenDns(pulumi.ComponentResource):
             )
             self.zone_id = zone.zone_id
             self.name_servers = zone.name_servers
+            logging = create_query_logging(
+                self,
+                name,
+                zone=zone,
+                zone_name=zone_name,
+                retention_days=args.query_log_retention_days,
+                tags=tags,
+            )
+            self.query_log_group_name = logging.log_group.name
         else:
             found = aws.route53.get_zone_output(
                 name=zone_name, private_zone=False, opts=pulumi.InvokeOutputOptions(parent=self)
             )
             self.zone_id = found.zone_id
             self.name_servers = None
+            self.query_log_group_name = None
 
         self.health_check_ids = {}
         self.endpoint_health_check_ids = {}
@@ -314,5 +344,6 @@ class BlueGreenDns(pulumi.ComponentResource):
                 "health_check_ids": self.health_check_ids,
                 "primary": self.primary,
                 "secondary": self.secondary,
+                "query_log_group_name": self.query_log_group_name,
             }
         )

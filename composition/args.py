@@ -195,6 +195,7 @@ def dns_args(
         record_name=s.dns.record_name,
         primary=s.dns.primary,
         create_zone=s.dns.create_zone,
+        query_log_retention_days=s.dns.query_log_retention_days,
         health_check_interval=s.dns.health_check_interval,
         failure_threshold=s.dns.failure_threshold,
         alarm_region=alarm_region,

@@ -129,11 +129,16 @@ def consistency_problems(s: Settings, project: str = "steadystate") -> list[Prob
             s.service.min_tasks,
             f"must not exceed service.maxTasks ({s.service.max_tasks})",
         )
-    # elif: the guardrail would report min above max a second time, in its own words.
-    elif problem := limits.min_capacity_problem(
-        s.service.min_tasks, s.service.max_tasks, prod=s.is_prod
-    ):
-        add("service.minTasks", s.service.min_tasks, problem)
+    else:
+        # Each bound's problem under its own key. Min above max was said just above in the
+        # settings' words, so the guardrail's bounds are judged only when min <= max.
+        min_problem = limits.min_bound_problem(s.service.min_tasks)
+        if min_problem is None and s.is_prod:
+            min_problem = limits.prod_minimum_problem(s.service.min_tasks)
+        if min_problem:
+            add("service.minTasks", s.service.min_tasks, min_problem)
+        if max_problem := limits.max_bound_problem(s.service.max_tasks, s.service.min_tasks):
+            add("service.maxTasks", s.service.max_tasks, max_problem)
     hc = s.service.health_check
     if hc.timeout >= hc.interval:
         add(

@@ -436,7 +436,15 @@ class DnsSettings:
         "example.com", "hosted zone looked up (or created) by name", check=_dns_name
     )
     record_name: str = setting("api", "record inside the zone", check=_dns_label)
-    create_zone: bool = setting(False, "create the hosted zone instead of looking it up")
+    create_zone: bool = setting(
+        False, "create the hosted zone instead of looking it up (it logs its DNS queries)"
+    )
+    query_log_retention_days: int = setting(
+        30,
+        "days to keep a created zone's DNS query logs (us-east-1 log group)",
+        check=_retention,
+        allowed=RETENTION,
+    )
     primary: str = setting("blue", "environment that takes traffic while healthy")
     health_check_interval: int = setting(10, "Route 53 HTTP check interval", choices=(10, 30))
     failure_threshold: int = setting(3, "failed checks before unhealthy", minimum=1, maximum=10)

@@ -39,6 +39,7 @@ FREE_TYPES = frozenset(
         # AWS service events on the default event bus match rules and reach targets for free
         "aws:cloudwatch/eventRule:EventRule",
         "aws:cloudwatch/eventTarget:EventTarget",
+        "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
         "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
         "aws:ec2/internetGateway:InternetGateway",
         "aws:ec2/launchTemplate:LaunchTemplate",
@@ -538,6 +539,11 @@ PRICERS: dict[str, Pricer] = {
         "million invocations",
     ),
     "aws:lambda/function:Function": _lambda_function,
+    # Route 53 does not charge for query logging; CloudWatch Logs bills the logs it delivers (the
+    # us-east-1 log group's storage is priced with the log group).
+    "aws:route53/queryLog:QueryLog": _usage_only(
+        DNS, "DNS query log ingestion", "cloudwatch_logs_ingest_gb", "GB"
+    ),
     "aws:ec2/flowLog:FlowLog": _usage_only(
         CLOUDWATCH, "flow log ingestion (vended logs)", "cloudwatch_logs_ingest_gb", "GB"
     ),

@@ -91,7 +91,8 @@ class SteadyMocks(pulumi.runtime.Mocks):
         return resource_id, state
 
     def _computed(self, typ: str, name: str, physical: str, inputs: dict) -> tuple[str, dict]:
-        region, h = self.region, _suffix(name, 17)
+        # pulumi-aws 7: a resource's own `region` input overrides the provider's region.
+        region, h = inputs.get("region") or self.region, _suffix(name, 17)
         module = typ.split(":")[1].split("/")[0]
         service = _SERVICE_OF.get(module, module)
         if typ == "aws:ec2/vpc:Vpc":
@@ -219,8 +220,12 @@ class SteadyMocks(pulumi.runtime.Mocks):
         if typ == "aws:route53/zone:Zone":
             return f"Z{h.upper()[:20]}", {
                 "zoneId": f"Z{h.upper()[:20]}",
+                "arn": f"arn:aws:route53:::hostedzone/Z{h.upper()[:20]}",
                 "nameServers": ["ns-1.awsdns-01.org"],
             }
+        if typ == "aws:route53/queryLog:QueryLog":
+            config_id = f"{h[:8]}-{h[8:12]}-4{h[12:15]}-8{h[1:4]}-{_suffix(name + 'ql', 12)}"
+            return config_id, {"arn": f"arn:aws:route53:::queryloggingconfig/{config_id}"}
         if typ == "aws:route53/healthCheck:HealthCheck":
             hc = f"{h[:8]}-{h[8:12]}-4{h[12:15]}-8{h[1:4]}-{_suffix(name + 'hc', 12)}"
             return hc, {"arn": f"arn:aws:route53:::healthcheck/{hc}"}

@@ -88,6 +88,8 @@ IAM_GROUP_POLICY_ATTACHMENT = "aws:iam/groupPolicyAttachment:GroupPolicyAttachme
 IAM_POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
 
 DNS_HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
+DNS_ZONE = "aws:route53/zone:Zone"
+DNS_QUERY_LOG = "aws:route53/queryLog:QueryLog"
 
 
 def short(token: str) -> str:

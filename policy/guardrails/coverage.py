@@ -513,7 +513,7 @@ CONTROLS: tuple[Control, ...] = (
     Control(
         "Route53.2",
         "Public hosted zones log DNS queries",
-        reason="not yet: by default the zone is looked up, not created; with the component's create_zone option it creates a public zone without aws:route53/queryLog (which needs a us-east-1 log group)",
+        ("dns-public-zone-query-logging",),
     ),
     Control(
         "Route 53 (failover)",

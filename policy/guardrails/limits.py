@@ -149,22 +149,40 @@ def prod_minimum_problem(
     return None
 
 
-def capacity_bounds_problem(
-    min_capacity: object, max_capacity: object, cap: int = MAX_CAPACITY_CAP
-) -> str | None:
-    """Judge the environment-independent bounds: ``0 <= min <= max <= cap``, whole numbers."""
-    minimum, maximum = _whole(min_capacity), _whole(max_capacity)
+def min_bound_problem(min_capacity: object) -> str | None:
+    """Judge the minimum alone: a whole number, not negative."""
+    minimum = _whole(min_capacity)
     if minimum is None:
         return f"min capacity must be a whole number (got {min_capacity!r})"
-    if maximum is None:
-        return f"max capacity must be a whole number (got {max_capacity!r})"
     if minimum < 0:
         return f"min capacity must not be negative (got {minimum})"
-    if maximum < minimum:
+    return None
+
+
+def max_bound_problem(
+    max_capacity: object, min_capacity: object = 0, cap: int = MAX_CAPACITY_CAP
+) -> str | None:
+    """Judge the maximum: a whole number, at least the minimum (when that is a whole number) and
+    at most ``cap``."""
+    maximum, minimum = _whole(max_capacity), _whole(min_capacity)
+    if maximum is None:
+        return f"max capacity must be a whole number (got {max_capacity!r})"
+    if minimum is not None and maximum < minimum:
         return f"max capacity must be at least min capacity {minimum} (got {maximum})"
     if maximum > cap:
         return f"max capacity must be at most {cap} (got {maximum})"
     return None
+
+
+def capacity_bounds_problem(
+    min_capacity: object, max_capacity: object, cap: int = MAX_CAPACITY_CAP
+) -> str | None:
+    """Judge the environment-independent bounds: ``0 <= min <= max <= cap``, whole numbers.
+
+    The first problem of :func:`min_bound_problem` then :func:`max_bound_problem`; callers that
+    file each bound's problem under its own setting call those two directly.
+    """
+    return min_bound_problem(min_capacity) or max_bound_problem(max_capacity, min_capacity, cap)
 
 
 def min_capacity_problem(

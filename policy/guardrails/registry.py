@@ -19,6 +19,7 @@ from . import (  # second wave (issue 12)
     data_protection,
     deployment_safety,
     dns,
+    dns_query_logging,
     ecr,
     ecs,
     edges,
@@ -66,6 +67,7 @@ RULE_MODULES = (
     deployment_safety,
     failover_timing,
     alert_delivery,
+    dns_query_logging,
 )
 """Every module that declares policies, in catalogue order."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pulumi
 import pytest
@@ -22,10 +23,14 @@ from components.blue_green_dns import (
     validate_args,
 )
 from components.connectivity_alarms import ConnectivityAlarms, ConnectivityAlarmsArgs
+from tests.support.sdk_properties import declared_inputs
 
 HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
 RECORD = "aws:route53/record:Record"
 ZONE = "aws:route53/zone:Zone"
+QUERY_LOG = "aws:route53/queryLog:QueryLog"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+LOG_RESOURCE_POLICY = "aws:cloudwatch/logResourcePolicy:LogResourcePolicy"
 
 ENVIRONMENTS = {
     env: EnvironmentEndpoint(
@@ -276,6 +281,88 @@ def test_zone_is_created_when_asked(mocked) -> None:
     assert zone.inputs["name"] == "example.com"
     assert "aws:route53/getZone:getZone" not in rec.invokes
     assert all(r.inputs["zoneId"] == zone.outputs["zoneId"] for r in rec.of_type(RECORD))
+
+
+# -- DNS query logging of a created zone (FSBP Route53.2) --------------------------------------
+
+
+@pytest.fixture
+def created(mocked):
+    return mocked(
+        lambda: build(
+            dataclasses.replace(
+                ARGS, create_zone=True, query_log_retention_days=90, tags={"Owner": "sre"}
+            )
+        )
+    )
+
+
+def test_a_created_zone_logs_its_queries_to_us_east_1(created) -> None:
+    (zone,) = created.of_type(ZONE)
+    (log_group,) = created.of_type(LOG_GROUP)
+    (query_log,) = created.of_type(QUERY_LOG)
+    assert log_group.inputs["name"] == "/aws/route53/example.com"
+    assert log_group.inputs["region"] == "us-east-1"
+    assert log_group.inputs["retentionInDays"] == 90
+    assert log_group.inputs["tags"] == {"Owner": "sre"}
+    assert "kmsKeyId" not in log_group.inputs  # CloudWatch Logs' service key, like every group
+    assert query_log.inputs["zoneId"] == zone.outputs["zoneId"]
+    assert query_log.inputs["cloudwatchLogGroupArn"] == log_group.outputs["arn"]
+    assert log_group.outputs["arn"].startswith("arn:aws:logs:us-east-1:123456789012:log-group:")
+    assert created.outputs["zone_id"] == zone.outputs["zoneId"]
+
+
+def test_the_resource_policy_admits_route53_for_this_zone_and_account_only(created) -> None:
+    (zone,) = created.of_type(ZONE)
+    (policy,) = created.of_type(LOG_RESOURCE_POLICY)
+    assert policy.inputs["region"] == "us-east-1"
+    assert policy.inputs["policyName"] == "route53-query-logging-example.com"
+    (grant,) = json.loads(policy.inputs["policyDocument"])["Statement"]
+    assert grant["Effect"] == "Allow"
+    assert grant["Principal"] == {"Service": "route53.amazonaws.com"}
+    assert sorted(grant["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert grant["Resource"] == ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/route53/*"]
+    assert grant["Condition"] == {
+        "ArnLike": {"aws:SourceArn": zone.outputs["arn"]},
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+    }
+    assert zone.outputs["arn"] == f"arn:aws:route53:::hostedzone/{zone.outputs['zoneId']}"
+
+
+def test_the_query_log_waits_for_the_resource_policy(created) -> None:
+    """Route 53 checks the resource policy when the configuration is created."""
+    (policy,) = created.of_type(LOG_RESOURCE_POLICY)
+    (query_log,) = created.of_type(QUERY_LOG)
+    assert policy.urn in query_log.dependencies
+    assert policy.urn not in query_log.property_dependencies.get("cloudwatchLogGroupArn", [])
+
+
+def test_query_logging_uses_the_stacks_provider_and_so_its_default_tags(created) -> None:
+    """No explicit provider: the region is per resource (pulumi-aws 7), so the default provider,
+    with the stack's credentials and aws:defaultTags, manages the us-east-1 resources too."""
+    assert not [r for r in created.records if r.type.startswith("pulumi:providers:")]
+    providers = {r.provider for r in created.records if r.custom}
+    assert len(providers) == 1 and "::default_" in providers.pop()
+
+
+def test_query_logging_is_parented_and_uses_only_declared_inputs(created) -> None:
+    component = created.named("dns")
+    for token in (LOG_GROUP, LOG_RESOURCE_POLICY, QUERY_LOG):
+        (record,) = created.of_type(token)
+        assert record.parent == component.urn
+        assert set(record.inputs) <= declared_inputs(token), token
+
+
+def test_a_looked_up_zone_gets_no_query_logging(rec) -> None:
+    for token in (ZONE, LOG_GROUP, LOG_RESOURCE_POLICY, QUERY_LOG):
+        assert not rec.of_type(token), token
+    assert not [r for r in rec.records if r.type.startswith("pulumi:providers:")]
+
+
+@pytest.mark.parametrize("days", [0, 45, True, "30"])
+def test_query_log_retention_must_be_a_cloudwatch_value(days) -> None:
+    with pytest.raises(ValueError, match=r"BlueGreenDnsArgs\.query_log_retention_days must be"):
+        validate_args(dataclasses.replace(ARGS, query_log_retention_days=days))
 
 
 def test_flipping_primary_swaps_targets_in_place(mocked) -> None:

@@ -48,6 +48,17 @@ def test_min_capacity_rule(minimum: int, maximum: int, prod: bool) -> None:
     assert (limits.min_capacity_problem(minimum, maximum, prod=prod) is None) == ok
 
 
+@given(count, count)
+def test_each_bound_is_judged_on_its_own(minimum: int, maximum: int) -> None:
+    assert (limits.min_bound_problem(minimum) is None) == (minimum >= 0)
+    assert (limits.max_bound_problem(maximum, minimum) is None) == (
+        minimum <= maximum <= limits.MAX_CAPACITY_CAP
+    )
+    assert (limits.capacity_bounds_problem(minimum, maximum) is None) == (
+        0 <= minimum <= maximum <= limits.MAX_CAPACITY_CAP
+    )
+
+
 def test_min_capacity_messages() -> None:
     assert (
         limits.min_capacity_problem(1, 4, prod=True)

@@ -159,6 +159,29 @@ def test_min_above_max_is_one_message(stage: str) -> None:
     assert found == ["steadystate:service.minTasks = 5: must not exceed service.maxTasks (3)"]
 
 
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_max_above_the_cap_is_filed_under_max_tasks(stage: str) -> None:
+    """The guardrail's problem with the maximum names service.maxTasks and its value."""
+    found = problems(
+        stage=stage,
+        service={"minTasks": 2, "maxTasks": 50},
+        connectivity={"alarmEmails": ["o@x.io"]},
+    )
+    assert found == ["steadystate:service.maxTasks = 50: max capacity must be at most 20 (got 50)"]
+
+
+def test_each_bound_names_its_own_key_when_both_are_wrong() -> None:
+    found = problems(
+        stage="prod",
+        service={"minTasks": 1, "maxTasks": 50},
+        connectivity={"alarmEmails": ["o@x.io"]},
+    )
+    assert found == [
+        "steadystate:service.minTasks = 1: min capacity must be at least 2 in prod (got 1)",
+        "steadystate:service.maxTasks = 50: max capacity must be at most 20 (got 50)",
+    ]
+
+
 def test_defaults_are_valid_and_complete() -> None:
     settings = load_settings({})
     assert settings == Settings()

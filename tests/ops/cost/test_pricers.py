@@ -297,6 +297,17 @@ def test_storage_and_logs_are_usage_only() -> None:
     }
 
 
+def test_dns_query_logging_is_per_use_and_its_resource_policy_free() -> None:
+    e = price(
+        record("aws:route53/queryLog:QueryLog", "dns-query-log", {"zoneId": "Z1"}),
+        record("aws:cloudwatch/logResourcePolicy:LogResourcePolicy", "dns-query-logging", {}),
+    )
+    assert e.monthly_min == e.monthly_max == 0
+    assert e.unpriced_types == set()
+    rate = e.usage[("DNS failover", "DNS query log ingestion")]
+    assert rate.price == P.rate("cloudwatch_logs_ingest_gb")
+
+
 def test_a_type_with_no_pricer_and_not_known_free_is_reported() -> None:
     e = price(record("aws:elasticache/cluster:Cluster", "cache", {}))
     assert e.unpriced_types == {"aws:elasticache/cluster:Cluster"}

@@ -66,6 +66,7 @@ EXPECTED = (
     "rds-instance-event-subscription",
     "rds-parameter-group-event-subscription",
     "rds-event-subscription-delivers",
+    "dns-public-zone-query-logging",
 )
 
 
