@@ -125,6 +125,7 @@ def test_chaostoolkit_validates_each_experiment(name, monkeypatch):
     monkeypatch.setenv("ALARM_NAME", "blue-db")
     monkeypatch.setenv("ONEBOX_SERVICE", "b1")
     monkeypatch.setenv("FLEET_SERVICE", "b")
+    monkeypatch.setenv("ONEBOX_ALARM_NAMES", '["b1-latency", "b1-5xx-rate"]')
     experiment_module.ensure_experiment_is_valid(json.loads(json.dumps(experiment)))
 
 
