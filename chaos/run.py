@@ -220,6 +220,8 @@ def main(
             return EXIT_USAGE
         region = args.region or stack_region(args.stack)
         overrides = {"cluster": cluster, "service": service, "url": url, "region": region}
+        if region:  # chaosaws reads its region from configuration["aws_region"]
+            overrides["aws_region"] = region
         overrides.update(dict(args.var))
         try:
             overrides.update(

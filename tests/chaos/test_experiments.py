@@ -19,7 +19,7 @@ from chaos.runner import (
 
 NAMES = sorted(p.stem for p in EXPERIMENTS_DIR.glob("*.json"))
 METHOD_FUNCS = {
-    "kill-one-task": "chaos.actions.stop_random_task",
+    "kill-one-task": "chaosaws.ecs.actions.stop_random_tasks",
     "kill-half-the-tasks": "chaos.actions.stop_fraction_of_tasks",
     "kill-a-container-host": "chaos.actions.terminate_container_host",
 }
