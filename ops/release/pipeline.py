@@ -882,7 +882,11 @@ def describe_plan(project_dir: Path, stack: str, args: argparse.Namespace) -> di
                 f"failure: put {step.key} back (exit 11)"
             )
     first = (
-        "first release of an empty stack: one up for every service, watch, smoke each environment"
+        "a fault release needs the onebox's recorded release: on an empty stack it is refused "
+        "(exit 2)"
+        if faults
+        else "first release of an empty stack: one up for every service, watch, smoke each "
+        "environment"
     )
     return {
         "stack": stack,
