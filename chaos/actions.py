@@ -1,4 +1,15 @@
-"""Chaos actions: stop tasks of an ECS service, or terminate the EC2 host under a container instance.
+"""Chaos actions chaostoolkit-aws (chaosaws) has no fitting equivalent for: stop a share of an ECS
+service's tasks, or terminate the EC2 host under one of its tasks.
+
+``kill-one-task`` uses ``chaosaws.ecs.actions.stop_random_tasks(task_count=1)`` directly. These stay:
+
+* :func:`stop_fraction_of_tasks` — chaosaws's ``stop_random_tasks(task_percent=50)`` rounds the
+  count down, so on a one-task service it stops nothing and the experiment passes without a fault;
+  this one stops at least one task.
+* :func:`terminate_container_host` — chaosaws's ``chaosaws.ec2.actions.terminate_instances`` takes
+  instance ids, filters or a zone; it cannot pick the host that runs a task of *this* service (that
+  takes ECS: tasks → container instance → EC2 id), and the host-replacement probe needs the count of
+  connected hosts just before the kill, which this action records.
 
 Each returns a small JSON-able dict saying what it did (chaostoolkit puts it in the journal). They
 refuse, with a clear message, when there is nothing to act on. ``rng`` and the clients are
@@ -29,38 +40,6 @@ class NothingToDo(Exception):
 
 def _reason(reason: str) -> str:
     return (reason or "steadystate chaos experiment")[:REASON_MAX]
-
-
-def pick_running_task(
-    cluster: str,
-    service: str,
-    region: str | None = None,
-    *,
-    ecs: Any = None,
-    rng: random.Random | None = None,
-) -> dict[str, Any]:
-    """One RUNNING task of ``service``, chosen at random."""
-    tasks = running_tasks(client("ecs", region, ecs), cluster, service)
-    if not tasks:
-        raise NothingToDo(f"service {service} in {cluster} has no RUNNING task")
-    return (rng or random.Random()).choice(tasks)
-
-
-def stop_random_task(
-    cluster: str,
-    service: str,
-    reason: str = "steadystate chaos: stop one task",
-    region: str | None = None,
-    *,
-    ecs: Any = None,
-    rng: random.Random | None = None,
-) -> dict[str, Any]:
-    """Stop one random RUNNING task of the service; ECS should start a replacement."""
-    ecs = client("ecs", region, ecs)
-    task = pick_running_task(cluster, service, ecs=ecs, rng=rng)
-    ecs.stop_task(cluster=cluster, task=task["taskArn"], reason=_reason(reason))
-    logger.info("stopped task %s of %s", task["taskArn"], service)
-    return {"stopped": [task["taskArn"]], "host": task.get("containerInstanceArn")}
 
 
 def stop_fraction_of_tasks(

@@ -2,8 +2,14 @@
 
 Both probes poll until the condition holds or ``timeout``/``within`` seconds pass, so one probe
 serves before the method (normally true at once) and after it ("recovered within N seconds").
-They return a bool for a chaostoolkit ``tolerance: true``; with ``raise_on_failure=True`` they raise
-:class:`NotSteady` with the reason instead, which chaostoolkit records in the journal.
+Hand-written because chaostoolkit-aws has no equivalent: ``chaosaws.ecs.probes.
+are_all_desired_tasks_running`` compares ``desiredCount`` with ``runningCount`` once, with no
+waiting, and those counts lag a task just stopped or a host just terminated (:func:`service_state`
+counts RUNNING tasks on ACTIVE, connected hosts); chaosaws has no HTTP probe (chaostoolkit's ``http``
+provider is not a python one, which the built-in runner needs) and nothing checks that a terminated
+host was replaced. They return a bool for a chaostoolkit ``tolerance: true``; with
+``raise_on_failure=True`` they raise :class:`NotSteady` with the reason instead, which chaostoolkit
+records in the journal.
 Clocks, sleepers and clients are keyword-only and injectable for tests.
 """
 

@@ -122,6 +122,11 @@ def environment_overrides(
         key, name = f"{role}_service", names.get(f"{primary}-{role}")
         if key in declared and key not in given and name:
             extra[key] = name
+    if "stack" in declared and "stack" not in given:
+        extra["stack"] = args.stack
+    deployment_alarms = (outputs.get("deploymentAlarmNames") or {}).get(f"{primary}-onebox")
+    if "onebox_alarm_names" in declared and "onebox_alarm_names" not in given and deployment_alarms:
+        extra["onebox_alarm_names"] = list(deployment_alarms)
     if "template_ids" in declared and "template_ids" not in given and "fisTemplateIds" in outputs:
         extra["template_ids"] = dict(outputs["fisTemplateIds"])
     dependency = str(given.get("dependency") or declared.get("dependency") or "db")
@@ -215,6 +220,8 @@ def main(
             return EXIT_USAGE
         region = args.region or stack_region(args.stack)
         overrides = {"cluster": cluster, "service": service, "url": url, "region": region}
+        if region:  # chaosaws reads its region from configuration["aws_region"]
+            overrides["aws_region"] = region
         overrides.update(dict(args.var))
         try:
             overrides.update(

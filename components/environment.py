@@ -33,6 +33,11 @@ class OneboxSpec:
     """The onebox's release (normally this run's image); the fleet keeps running its own."""
     version: pulumi.Input[str] | None = None
     """``APP_VERSION`` of the onebox's image; None: the template's."""
+    release_environment: pulumi.Input[Mapping[str, str]] | None = None
+    """The onebox pin's fault environment (``ReleasePin.fault_environment``); the fleet never
+    gets it."""
+    release_tags: pulumi.Input[Mapping[str, str]] | None = None
+    """The onebox pin's ``FaultSwitch`` tag while a fault is on."""
     tasks: int = 1
     weight: int = 1
     fleet_weight: int = 99
@@ -170,6 +175,8 @@ class ServiceEnvironment(pulumi.ComponentResource):
                 service_args = replace(
                     service_args,
                     image=args.onebox.image,
+                    release_environment=args.onebox.release_environment,
+                    release_tags=args.onebox.release_tags,
                     scaling=replace(
                         template.scaling,
                         min_tasks=args.onebox.tasks,

@@ -116,6 +116,11 @@ class ServiceWithAutoscalingArgs:
     """Cluster log group ECS Exec sessions are logged to; the task role may write to it."""
     metrics_namespace: str = "steadystate"
     """Namespace the prober may publish to (the task role is limited to it)."""
+    release_environment: pulumi.Input[Mapping[str, str]] | None = None
+    """What the service's release pin adds to the app's environment (its fault switch,
+    ``components/fault_switch.py``), merged last; None: nothing."""
+    release_tags: pulumi.Input[Mapping[str, str]] | None = None
+    """Tags the release pin adds to the task definition and the service (``FaultSwitch``)."""
 
 
 def scaling_dimension(args: ServiceWithAutoscalingArgs) -> str:
@@ -287,12 +292,18 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
             trust=trust,
         )
 
+        release_tags: pulumi.Input[Mapping[str, str]] = (
+            pulumi.Output.from_input(args.release_tags).apply(lambda t: {**tags, **(t or {})})
+            if args.release_tags is not None
+            else tags
+        )
         containers = pulumi.Output.all(
             image=args.image,
             log_group=log_group.name,
             region=region,
             secrets=args.secrets,
             environment=pulumi.Output.all(**dict(args.environment)) if args.environment else {},
+            release_environment=args.release_environment or {},
             probe_targets=args.prober.targets if args.prober else "",
         ).apply(
             lambda v: json.dumps(
@@ -305,7 +316,7 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
                         log_group=v["log_group"],
                         region=v["region"],
                         stop_timeout=args.stop_timeout,
-                        environment=v["environment"],
+                        environment={**v["environment"], **(v["release_environment"] or {})},
                         secrets=v["secrets"] or (),
                         prober=_prober(args, v["probe_targets"]),
                         ecs_exec=args.ecs_exec,
@@ -328,7 +339,7 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
                     aws.ecs.TaskDefinitionVolumeArgs(name=volume)
                     for volume in task_volume_names(args.ecs_exec)
                 ],
-                tags=tags,
+                tags=release_tags,
             ),
             opts=child,
         )
@@ -385,7 +396,7 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
                 enable_execute_command=args.ecs_exec,
                 enable_ecs_managed_tags=True,
                 propagate_tags="SERVICE",
-                tags=tags,
+                tags=release_tags,
             ),
             # The autoscaler owns the task count once the service exists.
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCount"]),

@@ -272,16 +272,15 @@ def release_pin_args(
     s: Settings, key: str, fresh_image: pulumi.Input[str], fresh_version: str
 ) -> ReleasePinArgs:
     """Does ``key`` take this run's image? ``release.rollout`` says; unset: the oneboxes (or, with
-    no onebox, the fleets) follow and the fleets hold. ``release.pins`` overrides both."""
-    front = "onebox" if s.release.onebox else "fleet"
-    rollout = s.release.rollout
-    follow = key in rollout if rollout is not None else key.endswith(f"-{front}")
+    no onebox, the fleets) follow and the fleets hold. ``release.pins`` overrides both;
+    ``release.faults`` adds a fault switch to the release a onebox pin moves to."""
     override = (s.release.pins or {}).get(key)
     return ReleasePinArgs(
         fresh_image=fresh_image,
         fresh_version=fresh_version,
-        follow=follow,
+        follow=s.release.follows(key),
         override=PinnedRelease(override["image"], override["version"]) if override else None,
+        faults=(s.release.faults or {}).get(key),
     )
 
 
@@ -388,6 +387,8 @@ def environment_args(
         OneboxSpec(
             image=onebox_pin.image,
             version=onebox_pin.version,
+            release_environment=onebox_pin.fault_environment,
+            release_tags=onebox_pin.fault_tags,
             tasks=s.release.onebox_tasks,
             weight=s.release.onebox_weight,
             fleet_weight=s.release.fleet_weight,

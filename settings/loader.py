@@ -196,6 +196,17 @@ def consistency_problems(s: Settings, project: str = "steadystate") -> list[Prob
                 key,
                 f"names no service of this stack; services: {', '.join(sorted(known))}",
             )
+    for key in s.release.faults or {}:
+        if key not in known:
+            services = ", ".join(sorted(known))
+            add("release.faults", key, f"names no onebox of this stack; services: {services}")
+        elif not s.release.moves(key):
+            add(
+                "release.faults",
+                key,
+                "its pin does not move in this up (name it in release.rollout or release.pins): "
+                "a fault switch goes with a release",
+            )
     if s.load_balancer.certificate_arn and s.load_balancer.certificate_domain:
         add(
             "loadBalancer.certificateDomain",

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
+from components.fault_switch import fault_problem, key_problem
 from policy.guardrails import limits
 
 from .fields import setting
@@ -115,6 +116,15 @@ def _pins(value: dict) -> str | None:
             return f"{key}.image must be pinned by digest: <repository>@sha256:<64 hex>"
         if not isinstance(pin["version"], str) or not pin["version"]:
             return f"{key}.version must be a non-empty string"
+    return None
+
+
+def _faults(value: dict) -> str | None:
+    for key, faults in value.items():
+        if not _SERVICE_KEY.fullmatch(str(key)):
+            return f"key {key!r} is not a service key like blue-onebox"
+        if problem := key_problem(str(key)) or fault_problem(faults):
+            return f"{key}: {problem}"
     return None
 
 
@@ -395,6 +405,16 @@ class ReleaseSettings:
         check=_pins,
         allowed="an object of service keys to {image: digest reference, version: string}",
     )
+    faults: dict | None = setting(
+        None,
+        "turn an app fault on in a onebox release: `{<env>-onebox: {latencyMs: 1..60000}}` "
+        "(FAULT_LATENCY_MS and APP_ALLOW_FAULTS=true on that service only; `ops.release.pipeline "
+        "--fault`, the bad-release experiment; per `up`, never committed)",
+        kind=dict,
+        nullable=True,
+        check=_faults,
+        allowed="an object of onebox service keys to {latencyMs: 1..60000}",
+    )
     latency_threshold_seconds: float = setting(
         3.0,
         "deployment alarm: target response time above this is a bad release",
@@ -425,6 +445,17 @@ class ReleaseSettings:
     error_evaluation_periods: int = setting(
         2, "5xx alarm: minutes looked at", minimum=1, maximum=10
     )
+
+    def follows(self, key: str) -> bool:
+        """Does ``key``'s pin take this run's image? ``rollout`` says; unset: the oneboxes (the
+        fleets without onebox) follow and the fleets hold."""
+        if self.rollout is not None:
+            return key in self.rollout
+        return key.endswith("-onebox" if self.onebox else "-fleet")
+
+    def moves(self, key: str) -> bool:
+        """Does ``key``'s pin change in this ``up`` (it follows, or ``pins`` sets it)?"""
+        return self.follows(key) or key in (self.pins or {})
 
 
 @dataclass(frozen=True)

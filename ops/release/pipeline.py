@@ -4,6 +4,7 @@ bake, fleet), then green — so the standby environment is the fallback while th
     python -m ops.release.pipeline --stack prod [--bake-seconds 300] [--load-rate 20]
         [--load-seconds S] [--smoke-samples 600] [--skip-preview] [--dry-run] [--json FILE]
         [--rollout-timeout 1800] [--poll-interval 15] [--show-pulumi-output]
+        [--fault latency=MS [--fault-service blue-onebox]]
 
 Release state lives with the stack: every service runs what its release pin recorded
 (``components/release_pins.py``). Each ``up`` gets a throwaway copy of ``Pulumi.<stack>.yaml``
@@ -23,13 +24,21 @@ written. For each environment, active (``dns.primary``) first:
 Without onebox (dev) each environment is one ``up``, watch and smoke test. The first release of an
 empty stack is one ``up`` for everything (every pin is created with the new image).
 
+``--fault latency=MS`` makes a **fault release** (the bad-release drill, seed 003): one ``up``
+re-releasing the active environment's onebox on the release it runs (its pin) with the app's latency
+fault switch on (``release.faults``; ``components/fault_switch.py``), then watch, smoke and bake as
+above. Nothing else moves; a fleet never gets a fault (refused, exit 2). The onebox is put back on
+its release without the fault whatever the bake says: exit 10 when the deployment alarms caught the
+fault (ECS rolled back, or the bake failed), 14 when they did not.
+
 Exit codes — below 10 nothing changed, 10 and up the stack already changed:
 0 released (or nothing to do); 2 usage or configuration error; 3 ``pulumi`` failed before any change
 (selecting the stack, preview, a mandatory policy violation); 4 ECS or CloudWatch unreadable at
 preflight; 10 a deployment failed, was rolled back, an alarm fired, the bake saw no data or the watch
 timed out (the failed service was put back); 11 a smoke test failed; 12 ``pulumi up`` failed (the
 stack may be partly updated); 13 AWS (ECS/CloudWatch) unreadable, or a stack output missing, after
-the stack changed.
+the stack changed; 14 a fault release passed the bake (its alarms missed the fault; the onebox was
+put back).
 """
 
 from __future__ import annotations
@@ -50,6 +59,7 @@ from typing import Any, Protocol, TextIO
 import yaml
 from pulumi import automation as auto
 
+from components.fault_switch import fault_environment, fault_summary, key_problem, parse_cli_fault
 from ops.gate.policy_choice import choose_policy_config, stack_stage
 from ops.release.deployment_watch import DeploymentWatcher, WatchError, WatchReport
 from ops.release.http_probe import Fetch, fetch_for, http_get, public_name
@@ -62,6 +72,7 @@ DEFAULT_POLICY_PACK = REPO_DIR / "policy"
 DIGEST_RE = re.compile(r"\S+@sha256:[0-9a-f]{64}")
 EXIT_OK, EXIT_USAGE, EXIT_PULUMI, EXIT_PREFLIGHT = 0, 2, 3, 4
 EXIT_DEPLOY_FAILED, EXIT_SMOKE, EXIT_UP_FAILED, EXIT_AWS_AFTER = 10, 11, 12, 13
+EXIT_FAULT_MISSED = 14
 EXIT_MEANINGS = {
     EXIT_OK: "released (or nothing to do)",
     EXIT_USAGE: "usage or configuration error; nothing changed",
@@ -72,6 +83,8 @@ EXIT_MEANINGS = {
     EXIT_SMOKE: "a smoke test failed after an up; the stack changed",
     EXIT_UP_FAILED: "pulumi up failed; the stack may be partly updated",
     EXIT_AWS_AFTER: "ECS/CloudWatch unreadable or an output missing after the stack changed",
+    EXIT_FAULT_MISSED: "a fault release passed the bake: the deployment alarms missed the fault; "
+    "the onebox was put back",
 }
 PULUMI_INSTALL_PAGE = "https://www.pulumi.com/docs/iac/download-install/"
 CLI_MISSING = f"needs the pulumi CLI on PATH (install it: {PULUMI_INSTALL_PAGE})"
@@ -213,6 +226,10 @@ class Step:
     environment: str | None
     role: str | None
     rollout: tuple[str, ...]
+    pins: Mapping[str, Mapping[str, str]] | None = None
+    """Pins set to a given release in this ``up`` (a fault release re-pins the onebox)."""
+    faults: Mapping[str, Mapping[str, int]] | None = None
+    """``release.faults`` of this ``up``: the fault switch a onebox release carries."""
 
     @property
     def key(self) -> str | None:
@@ -232,6 +249,43 @@ def plan_steps(config: ReleaseConfig, first_release: bool) -> list[Step]:
     return steps
 
 
+def fault_step(
+    config: ReleaseConfig,
+    previous_pins: Mapping[str, Mapping[str, str]],
+    faults: Mapping[str, int],
+    key: str | None = None,
+) -> Step:
+    """The one ``up`` of a fault release: ``key`` (default: the active environment's onebox) on
+    the release it runs, with ``faults``; nothing follows, so nothing else moves."""
+    if not config.onebox:
+        raise PipelineError(
+            "a fault release goes to a onebox, and this stack has none (release.onebox is false)"
+        )
+    key = key or f"{config.order[0]}-onebox"
+    if problem := key_problem(key):
+        raise PipelineError(f"--fault-service {problem}")
+    known = [f"{env}-onebox" for env in config.order]
+    if key not in known:
+        raise PipelineError(
+            f"--fault-service {key} names no onebox of this stack ({', '.join(known)})"
+        )
+    pin = previous_pins.get(key)
+    if not pin or not pin.get("image") or not pin.get("version"):
+        raise PipelineError(
+            f"no release recorded for {key} (releasePins output): a fault release re-releases what "
+            "the onebox runs; release the stack first"
+        )
+    env = key.removesuffix("-onebox")
+    return Step(
+        f"{env} onebox fault {fault_summary(faults)}",
+        env,
+        "onebox",
+        (),
+        pins={key: {"image": str(pin["image"]), "version": str(pin["version"])}},
+        faults={key: dict(faults)},
+    )
+
+
 # -- the pipeline ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PipelineOptions:
@@ -249,6 +303,10 @@ class PipelineOptions:
     load_seconds: float | None = None
     """Default: the bake's length."""
     smoke_samples: int = 600
+    faults: Mapping[str, int] | None = None
+    """``--fault``: make a fault release of ``fault_service`` instead of a release."""
+    fault_service: str | None = None
+    """The onebox a fault release goes to; None: the active environment's."""
 
 
 @dataclass
@@ -299,6 +357,7 @@ class Pipeline:
         self.summary = Summary(stack.name)
         self.service_url = ""
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._outputs: dict[str, Any] = {}
 
     # pulumi calls ------------------------------------------------------------------------------
     def policy_args(self) -> dict[str, Any]:
@@ -324,7 +383,10 @@ class Pipeline:
         return args
 
     def _run_config(
-        self, rollout: Sequence[str], pins: Mapping[str, Mapping[str, str]] | None = None
+        self,
+        rollout: Sequence[str],
+        pins: Mapping[str, Mapping[str, str]] | None = None,
+        faults: Mapping[str, Mapping[str, int]] | None = None,
     ) -> str:
         if self._tmp is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="steadystate-release-")
@@ -335,6 +397,7 @@ class Pipeline:
                 self.options.namespace,
                 rollout=rollout,
                 pins=pins,
+                faults=faults,
                 directory=Path(self._tmp.name),
             )
         except RunConfigError as err:
@@ -352,14 +415,23 @@ class Pipeline:
         return kwargs
 
     def _up(
-        self, step: str, rollout: Sequence[str], pins: Mapping[str, Mapping[str, str]] | None = None
+        self,
+        step: str,
+        rollout: Sequence[str],
+        pins: Mapping[str, Mapping[str, str]] | None = None,
+        faults: Mapping[str, Mapping[str, int]] | None = None,
     ) -> dict[str, Any]:
         moving = ", ".join(rollout) or "nothing"
-        extra = f"; pins {', '.join(pins)} set back" if pins else ""
+        extra = f"; pins {', '.join(pins)} set" if pins else ""
         self.log(step, f"pulumi up (policy pack enforced): rollout {moving}{extra}")
+        for key, switch in (faults or {}).items():
+            env = ", ".join(f"{k}={v}" for k, v in fault_environment(switch).items())
+            self.log(
+                step, f"FAULT RELEASE: {key} gets {env} (tag FaultSwitch={fault_summary(switch)})"
+            )
         started = self.clock()
         self.summary.changed = True  # from here on, a failure is "the stack already changed"
-        result = self.stack.up(**self._cli_kwargs(self._run_config(rollout, pins)))
+        result = self.stack.up(**self._cli_kwargs(self._run_config(rollout, pins, faults)))
         summary = getattr(result, "summary", None)
         changes = getattr(summary, "resource_changes", None)
         self.log(step, f"up finished: {change_summary(changes)}")
@@ -551,9 +623,7 @@ class Pipeline:
                     "should run: re-run the pipeline",
                 )
         finally:
-            if self._tmp is not None:
-                self._tmp.cleanup()
-                self._tmp = None
+            self._cleanup()
         self.summary.exit_code = code
         self.log("done", f"exit {code} ({EXIT_MEANINGS[code]}) after {self.clock() - start:.0f}s")
         return code
@@ -567,7 +637,10 @@ class Pipeline:
         previous_pins: dict[str, dict[str, str]] = dict(previous.get("releasePins") or {})
         self.summary.previous_pins = previous_pins
         first = not previous.get("serviceNames")
-        steps = plan_steps(config, first)
+        if opts.faults:
+            steps = [fault_step(config, previous_pins, opts.faults, opts.fault_service)]
+        else:
+            steps = plan_steps(config, first)
         self.log(
             "plan",
             f"stack {stack.name}: onebox {'on' if config.onebox else 'off'}, order "
@@ -584,11 +657,18 @@ class Pipeline:
                 "preview",
                 f"pulumi preview with the policy pack: rollout {', '.join(steps[0].rollout)}",
             )
-            result = stack.preview(**self._cli_kwargs(self._run_config(steps[0].rollout)))
+            first_step = steps[0]
+            result = stack.preview(
+                **self._cli_kwargs(
+                    self._run_config(first_step.rollout, first_step.pins, first_step.faults)
+                )
+            )
             self.log("preview", f"ok: {change_summary(getattr(result, 'change_summary', None))}")
 
         for step in steps:
             code = self._step(watcher, config, step, previous_pins)
+            if step.faults:
+                return self._after_fault(watcher, step, previous_pins, code)
             if code != EXIT_OK:
                 return code
         self.log("done", f"{short_digest(self.summary.image.get('ref'))} is live on every service")
@@ -601,10 +681,13 @@ class Pipeline:
         step: Step,
         previous_pins: Mapping[str, Mapping[str, str]],
     ) -> int:
-        outputs = self._up(step.name, step.rollout)
+        outputs = self._up(step.name, step.rollout, step.pins, step.faults)
         cluster = str(outputs["clusterName"])
         names: dict[str, str] = dict(outputs["serviceNames"])
         new_image, new_version = str(outputs["imageRef"]), str(outputs["imageVersion"])
+        if step.key and step.pins and step.key in step.pins:  # re-pinned: its own release
+            new_image, new_version = step.pins[step.key]["image"], step.pins[step.key]["version"]
+        self._outputs = outputs
         self.summary.image = {"ref": new_image, "version": new_version}
         urls: dict[str, str] = dict(outputs["environmentUrls"])
         self.service_url = str(outputs.get("url") or "")
@@ -640,6 +723,56 @@ class Pipeline:
                 return self._put_back(watcher, step, previous_pins, cluster, names)
             self.log(f"bake {step.name}", "onebox healthy")
         return EXIT_OK
+
+    def release_onebox_with_fault(
+        self, faults: Mapping[str, int], key: str | None = None
+    ) -> dict[str, Any]:
+        """The ``up`` of a fault release and nothing else (the bad-release experiment's method:
+        ECS and the onebox's deployment alarms do the rest). Returns the onebox's key, its
+        release before (the rollback's pin), and the stack outputs after the ``up``."""
+        config = read_release_config(self.stack.get_all_config(), self.options.namespace)
+        previous_pins = dict(plain_outputs(self.stack.outputs()).get("releasePins") or {})
+        step = fault_step(config, previous_pins, faults, key)
+        try:
+            outputs = self._up(step.name, step.rollout, step.pins, step.faults)
+        finally:
+            self._cleanup()
+        assert step.key is not None and step.pins is not None
+        return {"key": step.key, "previous": dict(step.pins[step.key]), "outputs": outputs}
+
+    def set_pin_back(self, key: str, pin: Mapping[str, str]) -> dict[str, Any]:
+        """An ``up`` setting ``key`` to ``pin`` with no fault (the fault release's rollback)."""
+        try:
+            return self._up(f"put back {key}", (), pins={key: dict(pin)})
+        finally:
+            self._cleanup()
+
+    def _cleanup(self) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def _after_fault(
+        self,
+        watcher: DeploymentWatcher,
+        step: Step,
+        previous_pins: Mapping[str, Mapping[str, str]],
+        code: int,
+    ) -> int:
+        """A fault never stays: put the onebox back whatever happened; say whether it was caught."""
+        if code != EXIT_OK:
+            self.log("fault", f"the fault was caught (exit {code}); the onebox was put back")
+            return code
+        self.log("fault", "the fault release PASSED the bake: its deployment alarms missed it")
+        outputs = self._outputs
+        self._put_back(
+            watcher,
+            step,
+            previous_pins,
+            str(outputs.get("clusterName")),
+            dict(outputs.get("serviceNames") or {}),
+        )
+        return EXIT_FAULT_MISSED
 
     def _put_back(
         self,
@@ -706,7 +839,29 @@ def describe_plan(project_dir: Path, stack: str, args: argparse.Namespace) -> di
         f"watch to COMPLETED within {args.rollout_timeout:.0f}s, deployment alarms not in ALARM "
         f"(poll {args.poll_interval:.0f}s)"
     )
-    for step in plan_steps(release, first_release=False):
+    faults = getattr(args, "faults", None)
+    if faults:
+        key = getattr(args, "fault_service", None) or f"{release.order[0]}-onebox"
+        if not release.onebox:
+            raise PipelineError(
+                "a fault release goes to a onebox, and this stack has none (release.onebox is "
+                "false)"
+            )
+        if key not in {f"{env}-onebox" for env in release.order}:
+            raise PipelineError(f"--fault-service {key} names no onebox of this stack")
+        env = ", ".join(f"{k}={v}" for k, v in fault_environment(faults).items())
+        steps += [
+            f"pulumi up {policy} --config-file <run copy: release.rollout=[], release.pins={key}: "
+            f"its recorded release, release.faults={key}: {fault_summary(faults)}> — FAULT "
+            f"RELEASE: {key} gets {env}, tagged FaultSwitch; nothing else moves",
+            f"{key}: {watch}",
+            f"smoke {key.removesuffix('-onebox')}: /health 200, /version shows the pinned version",
+            f"bake {key} {args.bake_seconds:.0f}s with load {args.load_rate:g} requests/s: its "
+            "deployment alarms must catch the fault (exit 10)",
+            f"put {key} back on its release without the fault, whatever the bake said (a bake "
+            "that passed: exit 14)",
+        ]
+    for step in [] if faults else plan_steps(release, first_release=False):
         rollout = ",".join(step.rollout)
         steps.append(f"pulumi up {policy} --config-file <run copy: release.rollout={rollout}>")
         steps.append(f"{step.name}: {watch}")
@@ -727,7 +882,11 @@ def describe_plan(project_dir: Path, stack: str, args: argparse.Namespace) -> di
                 f"failure: put {step.key} back (exit 11)"
             )
     first = (
-        "first release of an empty stack: one up for every service, watch, smoke each environment"
+        "a fault release needs the onebox's recorded release: on an empty stack it is refused "
+        "(exit 2)"
+        if faults
+        else "first release of an empty stack: one up for every service, watch, smoke each "
+        "environment"
     )
     return {
         "stack": stack,
@@ -766,6 +925,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--dry-run", action="store_true", help="print the plan, touch nothing")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the plan or run summary")
     parser.add_argument("--show-pulumi-output", action="store_true")
+    parser.add_argument(
+        "--fault",
+        metavar="latency=MS",
+        help="fault release: re-release the active onebox on its release with the app's latency "
+        "fault on (1..60000 ms), bake, put it back; never a fleet",
+    )
+    parser.add_argument(
+        "--fault-service",
+        metavar="ENV-onebox",
+        help="the onebox a fault release goes to (default: the active environment's)",
+    )
     parser.add_argument("--work-dir", type=Path, default=REPO_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     for flag in ("bake_seconds", "rollout_timeout", "poll_interval"):
@@ -775,6 +945,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--smoke-samples must be at least 1")
     if problem := check_bounds(args.load_rate, args.load_seconds or args.bake_seconds or 1):
         parser.error(problem)
+    args.faults = None
+    if args.fault_service is not None and args.fault is None:
+        parser.error("--fault-service needs --fault")
+    if args.fault is not None:
+        try:
+            args.faults = parse_cli_fault(args.fault)
+        except ValueError as err:
+            parser.error(f"--fault: {err}")
+    if args.fault_service is not None and (problem := key_problem(args.fault_service)):
+        parser.error(f"--fault-service: {problem}")
     return args
 
 
@@ -839,6 +1019,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         load_rate=args.load_rate,
         load_seconds=args.load_seconds,
         smoke_samples=args.smoke_samples,
+        faults=args.faults,
+        fault_service=args.fault_service,
     )
     pipeline = Pipeline(stack, boto_watcher_factory(args.poll_interval), options, log=log)
     code = pipeline.run()

@@ -2,7 +2,8 @@
 
 ``pulumi up --config-file`` reads the whole stack configuration from the given file, so the
 pipeline copies ``Pulumi.<stack>.yaml``, adds ``release.rollout`` (which services take this run's
-image) and ``release.pins`` (a service set back to a given release) and points the CLI at the copy.
+image), ``release.pins`` (a service set to a given release) and ``release.faults`` (a onebox
+release's fault switch) and points the CLI at the copy.
 The committed file is never written: release state stays with the stack (its release pins).
 """
 
@@ -27,6 +28,7 @@ def write_run_config(
     *,
     rollout: Sequence[str],
     pins: Mapping[str, Mapping[str, str]] | None = None,
+    faults: Mapping[str, Mapping[str, int]] | None = None,
     directory: Path,
 ) -> Path:
     source = project_dir / f"Pulumi.{stack}.yaml"
@@ -45,6 +47,10 @@ def write_run_config(
         release["pins"] = {k: dict(v) for k, v in pins.items()}
     else:
         release.pop("pins", None)
+    if faults:
+        release["faults"] = {k: dict(v) for k, v in faults.items()}
+    else:
+        release.pop("faults", None)
     config[key] = release
     with tempfile.NamedTemporaryFile(
         "w", suffix=f".Pulumi.{stack}.yaml", dir=directory, delete=False, encoding="utf-8"

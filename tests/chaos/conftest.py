@@ -32,6 +32,7 @@ def no_chaos_state_between_tests() -> Iterator[None]:
     dependency_blackhole.RUNNING.clear()
     bad_release.SEEN.clear()
     bad_release.RELEASED.clear()
+    bad_release.ALARMED.clear()
 
 
 @pytest.fixture

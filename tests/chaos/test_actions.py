@@ -5,15 +5,12 @@ from __future__ import annotations
 import random
 
 import pytest
+from chaosaws.ecs.actions import stop_random_tasks
+from chaoslib.exceptions import FailedActivity
 
-from chaos.actions import (
-    NothingToDo,
-    pick_running_task,
-    stop_fraction_of_tasks,
-    stop_random_task,
-    terminate_container_host,
-)
+from chaos.actions import NothingToDo, stop_fraction_of_tasks, terminate_container_host
 from chaos.probes import service_state
+from tests.chaos.moto_world import REGION
 
 
 def _describe(world, arns):
@@ -23,33 +20,79 @@ def _describe(world, arns):
     }
 
 
-def test_stop_random_task_stops_exactly_one_of_n_with_the_reason(world):
+def test_chaosaws_stop_random_tasks_stops_exactly_one_of_n_with_the_reason(world):
+    """kill-one-task's action is chaosaws's; it works against moto as the experiment calls it."""
     before = world.running()
-    result = stop_random_task(
-        world.cluster, world.service, reason="chaos: kill-one-task", ecs=world.ecs
+    result = stop_random_tasks(
+        world.cluster,
+        task_count=1,
+        service=world.service,
+        reason="steadystate chaos: kill-one-task",
+        configuration={"aws_region": REGION},
     )
     after = world.running()
     assert len(before) == 3 and len(after) == 2
-    (stopped,) = result["stopped"]
-    assert stopped in before and stopped not in after
+    ((stopped, status),) = [(r["Task_Id"], r["Desired_Status"]) for r in result]
+    assert stopped in before and stopped not in after and status == "STOPPED"
     task = _describe(world, [stopped])[stopped]
-    assert (task["lastStatus"], task["desiredStatus"]) == ("STOPPED", "STOPPED")
-    assert task["stoppedReason"] == "chaos: kill-one-task"
-    assert result["host"] == task["containerInstanceArn"]
+    assert task["stoppedReason"] == "steadystate chaos: kill-one-task"
     assert not service_state(world.ecs, world.cluster, world.service).ok
 
 
-def test_the_choice_is_random_over_the_service_tasks_only(world):
+def test_chaosaws_stop_random_tasks_refuses_a_service_with_no_running_task(world):
+    for arn in world.running():
+        world.ecs.stop_task(cluster=world.cluster, task=arn, reason="test")
+    with pytest.raises(FailedActivity, match="Not enough running tasks"):
+        stop_random_tasks(
+            world.cluster, task_count=1, service=world.service, configuration={"aws_region": REGION}
+        )
+
+
+def test_chaosaws_task_percent_would_stop_nothing_on_one_task_which_is_why_half_is_ours(world):
+    """Why kill-half-the-tasks keeps chaos.actions.stop_fraction_of_tasks."""
+    for arn in world.running()[1:]:
+        world.ecs.stop_task(cluster=world.cluster, task=arn, reason="test")
+    assert (
+        stop_random_tasks(
+            world.cluster,
+            task_percent=50,
+            service=world.service,
+            configuration={"aws_region": REGION},
+        )
+        == []
+    )
+    assert len(stop_fraction_of_tasks(world.cluster, world.service, ecs=world.ecs)["stopped"]) == 1
+
+
+def test_the_fraction_is_random_over_the_service_tasks_only(world):
     others = set(world.start_tasks(3, service="other"))
     mine = set(world.running())
     picked = {
-        pick_running_task(world.cluster, world.service, ecs=world.ecs, rng=random.Random(seed))[
-            "taskArn"
-        ]
+        arn
         for seed in range(40)
+        for arn in stop_fraction_of_tasks(
+            world.cluster,
+            world.service,
+            fraction=0.01,
+            ecs=FakeStop(world),
+            rng=random.Random(seed),
+        )["stopped"]
     }
     assert picked == mine  # every task of the service gets picked by some seed ...
     assert not picked & others  # ... and never one of another service
+
+
+class FakeStop:
+    """The world's ECS, except that StopTask only records (so every seed sees the same tasks)."""
+
+    def __init__(self, world):
+        self.world = world
+
+    def __getattr__(self, name):
+        return getattr(self.world.ecs, name)
+
+    def stop_task(self, **_kwargs):
+        return {}
 
 
 def test_stop_fraction_stops_half_rounded_down_and_at_least_one(world):
@@ -74,8 +117,6 @@ def test_nothing_to_stop_is_refused_clearly(world):
     for arn in world.running():
         world.ecs.stop_task(cluster=world.cluster, task=arn, reason="test")
     with pytest.raises(NothingToDo, match="service web in steadystate-test has no RUNNING task"):
-        stop_random_task(world.cluster, world.service, ecs=world.ecs)
-    with pytest.raises(NothingToDo):
         stop_fraction_of_tasks(world.cluster, world.service, ecs=world.ecs)
 
 

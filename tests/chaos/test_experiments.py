@@ -19,7 +19,7 @@ from chaos.runner import (
 
 NAMES = sorted(p.stem for p in EXPERIMENTS_DIR.glob("*.json"))
 METHOD_FUNCS = {
-    "kill-one-task": "chaos.actions.stop_random_task",
+    "kill-one-task": "chaosaws.ecs.actions.stop_random_tasks",
     "kill-half-the-tasks": "chaos.actions.stop_fraction_of_tasks",
     "kill-a-container-host": "chaos.actions.terminate_container_host",
 }
@@ -125,6 +125,7 @@ def test_chaostoolkit_validates_each_experiment(name, monkeypatch):
     monkeypatch.setenv("ALARM_NAME", "blue-db")
     monkeypatch.setenv("ONEBOX_SERVICE", "b1")
     monkeypatch.setenv("FLEET_SERVICE", "b")
+    monkeypatch.setenv("ONEBOX_ALARM_NAMES", '["b1-latency", "b1-5xx-rate"]')
     experiment_module.ensure_experiment_is_valid(json.loads(json.dumps(experiment)))
 
 

@@ -110,7 +110,7 @@ def test_no_replacement_is_detected_as_deviated_and_publishes_0(world, server, e
     assert len(world.running()) == 2  # moto never replaced the stopped task
     journal = json.loads(journal_file.read_text())
     assert journal["deviated"] is True
-    (stopped,) = journal["run"][1]["output"]["stopped"]
+    (stopped,) = [task["Task_Id"] for task in journal["run"][1]["output"]]  # chaosaws's answer
     assert journal["run"][3]["output"]["error_rate"] == 0  # 2 of 3 tasks still served
     assert stopped not in world.running()
     cloudwatch = boto3.client("cloudwatch", region_name=REGION)

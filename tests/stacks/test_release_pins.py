@@ -163,3 +163,81 @@ def test_prod_deployment_alarms_do_not_read_missing_data_as_healthy(fresh_loop, 
         if r.name.endswith(("-latency", "-5xx-rate"))
     ]
     assert alarms and {a.inputs["treatMissingData"] for a in alarms} == {treat}
+
+
+# -- a fault switch on a onebox pin ----------------------------------------------------------------
+def app_environment(rec: Recording) -> dict[str, dict[str, str]]:
+    """Task definition family suffix -> the app container's environment."""
+    out = {}
+    for task in rec.of_type(TASKDEF):
+        app = json.loads(task.inputs["containerDefinitions"])[0]
+        env = {e["name"]: e["value"] for e in app["environment"]}
+        if "APP_VERSION" in env:
+            out[task.name.removesuffix("-taskdef")] = env
+    return out
+
+
+FAULT_KEYS = {"FAULT_LATENCY_MS", "APP_ALLOW_FAULTS"}
+
+
+def test_a_fault_pin_turns_the_fault_on_for_that_onebox_only(fresh_loop):
+    rec = synth("prod", rollout=["blue-onebox"], faults={"blue-onebox": {"latencyMs": 6000}})
+    envs = app_environment(rec)
+    assert envs["blue-onebox"]["FAULT_LATENCY_MS"] == "6000"
+    assert envs["blue-onebox"]["APP_ALLOW_FAULTS"] == "true"
+    assert envs["blue-onebox"]["APP_STAGE"] == "prod"  # the prod app refuses faults without it
+    for key in ("blue-fleet", "green-onebox", "green-fleet"):
+        assert not FAULT_KEYS & set(envs[key]), key
+    pin = pins(rec)["blue-onebox"]
+    assert json.loads(pin.inputs["insecureValue"])["faults"] == {"latencyMs": 6000}
+    # visible: the pin, the onebox's task definition and its service are tagged
+    assert pin.inputs["tags"] == {"FaultSwitch": "latencyMs=6000"}
+    tagged = {
+        r.name
+        for r in rec.records
+        if r.type in (TASKDEF, "aws:ecs/service:Service")
+        and (r.inputs.get("tags") or {}).get("FaultSwitch") == "latencyMs=6000"
+    }
+    assert tagged == {"blue-onebox-taskdef", "blue-onebox-service"}
+    assert "tags" not in pins(rec)["green-onebox"].inputs
+
+
+def test_a_fault_pin_with_a_pinned_release_keeps_its_image(fresh_loop):
+    rec = synth(
+        "prod",
+        rollout=[],
+        pins={"blue-onebox": {"image": OLD, "version": "old-tag"}},
+        faults={"blue-onebox": {"latencyMs": 250}},
+    )
+    env = app_environment(rec)["blue-onebox"]
+    assert env["FAULT_LATENCY_MS"] == "250" and env["APP_VERSION"] == "old-tag"
+    assert json.loads(pins(rec)["blue-onebox"].inputs["insecureValue"]) == {
+        "image": OLD,
+        "version": "old-tag",
+        "faults": {"latencyMs": 250},
+    }
+
+
+def test_without_a_fault_pin_no_service_has_the_fault_environment(fresh_loop):
+    rec = synth("prod")
+    assert all(not FAULT_KEYS & set(env) for env in app_environment(rec).values())
+    assert all("FaultSwitch" not in (r.inputs.get("tags") or {}) for r in rec.records)
+
+
+@pytest.mark.parametrize(
+    ("release", "expected"),
+    [
+        ({"faults": {"blue-fleet": {"latencyMs": 6000}}}, "blue-fleet is not a onebox"),
+        ({"faults": {"blue-onebox": {"latencyMs": 0}}}, "latencyMs must be a whole number"),
+        ({"faults": {"blue-onebox": {"latencyMs": "6000"}}}, "latencyMs must be a whole number"),
+        ({"faults": {"blue-onebox": {"errorRate": 0.5}}}, "unknown fault errorRate"),
+        ({"faults": {"purple-onebox": {"latencyMs": 1}}}, "names no onebox of this stack"),
+        (
+            {"rollout": ["blue-fleet"], "faults": {"blue-onebox": {"latencyMs": 6000}}},
+            "its pin does not move in this up",
+        ),
+    ],
+)
+def test_a_bad_fault_switch_is_refused_naming_the_setting(release, expected):
+    message = _problems(release)
+    assert "release.faults" in message and expected in message, message

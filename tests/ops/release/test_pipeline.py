@@ -79,6 +79,7 @@ class Ecs:
         self.rollouts = rollouts
         self.time = time
         self.images = {f"svc-{key}": OLD for key in keys}
+        self.faults: dict[str, dict] = {}  # service -> the fault switch its release carries
         self.behaviour: dict[str, Callable[[str], None]] = {}
         self.rolled: list[tuple[str, str]] = []
 
@@ -94,16 +95,20 @@ class Ecs:
             def rollback() -> None:
                 self.rollouts.fail(svc, reason)
                 self.images[svc] = previous  # ECS rolled the service back
+                self.faults.pop(svc, None)  # ... to the revision without the fault
 
             self.time.at(self.time.now + seconds, rollback)
 
         return fail
 
-    def deploy(self, svc: str, image: str) -> None:
-        if self.images[svc] == image:
+    def deploy(self, svc: str, image: str, faults: dict | None = None) -> None:
+        if self.images[svc] == image and self.faults.get(svc) == (faults or None):
             return
         self.images_before = {**getattr(self, "images_before", {}), svc: self.images[svc]}
         self.images[svc] = image
+        self.faults.pop(svc, None)
+        if faults:
+            self.faults[svc] = dict(faults)
         self.rolled.append((svc, image))
         self.rollouts.start(svc, task_definition=f"td-{svc}-{image[-4:]}")
         self.behaviour.pop(svc, self.complete_after(60))(svc)
@@ -161,8 +166,9 @@ class FakeStack:
                 self.pins[key] = override["image"]
             elif key not in self.pins or key in run["rollout"]:
                 self.pins[key] = self.new_image
+        faults = run.get("faults") or {}
         for key in self.h.keys:
-            self.h.ecs.deploy(f"svc-{key}", self.pins[key])
+            self.h.ecs.deploy(f"svc-{key}", self.pins[key], faults.get(key))
         self.h.serve_versions()
         self._outputs = outputs_for(self.pins, self.h.urls, self.new_image, self.h.keys)
         return SimpleNamespace(
