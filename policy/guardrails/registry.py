@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import (  # second wave (issue 12)
+from . import (  # second wave (issue 12); chaos as a practice (issue 11)
     alarms,
     alert_delivery,
     autoscaling,
     capacity,
     capacity_protection,
+    chaos_schedules,
     container_hardening,
     containers,
     data_protection,
@@ -24,6 +25,7 @@ from . import (  # second wave (issue 12)
     edges,
     failover_timing,
     fast_scaling,
+    fis_templates,
     hosts,
     iam,
     iam_wildcards,
@@ -64,6 +66,9 @@ RULE_MODULES = (
     deployment_safety,
     failover_timing,
     alert_delivery,
+    # chaos as a practice (issue 11)
+    fis_templates,
+    chaos_schedules,
 )
 """Every module that declares policies, in catalogue order."""
 

@@ -63,6 +63,13 @@ EXPECTED = (
     "ecs-service-deployment-alarms-roll-back",
     "capacity-provider-asg-scale-in-protection",
     "alarm-topics-have-subscriber",
+    # chaos as a practice (issue 11)
+    "fis-template-alarm-stop-condition",
+    "fis-template-logs",
+    "fis-template-bounded-targets",
+    "chaos-schedule-cadence",
+    "chaos-schedule-enabled-in-prod",
+    "fis-templates-scheduled-in-prod",
 )
 
 
