@@ -92,10 +92,11 @@ def validate_args(args: ChaosExperimentsArgs) -> None:
 
 
 def schedule_expression(cadence: str, weekday: str, hour: int, nth: int) -> str:
-    """``cron`` for the ``nth`` template: weekly every ``weekday``; monthly on the ``nth``
-    ``weekday`` of the month (1-3), so consecutive runs are 28 or 35 days apart."""
+    """``cron`` for the ``nth`` template: weekly every ``weekday``, the templates 15 minutes
+    apart so two faults never start together; monthly on the ``nth`` ``weekday`` of the month
+    (1-4), so consecutive runs are 28 or 35 days apart."""
     if cadence == "weekly":
-        return f"cron(0 {hour} ? * {weekday} *)"
+        return f"cron({15 * (nth - 1)} {hour} ? * {weekday} *)"
     return f"cron(0 {hour} ? * {weekday}#{nth} *)"
 
 

@@ -220,6 +220,14 @@ def consistency_problems(s: Settings, project: str = "steadystate") -> list[Prob
             "must list at least one address in prod (or set connectivity.alarmWebhooks): every "
             "prod alarm notifies the alert topic, and a topic without subscribers tells nobody",
         )
+    if s.is_prod and s.chaos.enabled and not s.chaos.schedules_enabled:
+        add(
+            "chaos.schedulesEnabled",
+            False,
+            "must be true in prod when chaos.enabled: the gate refuses a disabled prod chaos "
+            "schedule (chaos-schedule-enabled-in-prod); set chaos.enabled false to remove the "
+            "experiments instead",
+        )
     if s.dns.enabled and len(s.environments) != 2:
         add("dns.enabled", True, f"needs exactly two environments, got {s.environments}")
     if s.dns.primary not in s.environments:

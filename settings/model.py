@@ -550,19 +550,29 @@ class ChaosSettings:
     every 4-5 weeks, in business hours)."""
 
     enabled: bool = setting(False, "create the FIS experiment templates and their schedules")
-    schedules_enabled: bool = setting(True, "schedules ENABLED (false: templates run by hand only)")
+    schedules_enabled: bool = setting(
+        True, "schedules ENABLED (false: templates run by hand only; prod requires true)"
+    )
     cadence: str = setting(
         "monthly",
-        "weekly, or monthly (each template on its own week: never more than 35 days apart)",
+        "weekly (dev: more often), or monthly (each template on its own week: never more than 35 "
+        "days apart)",
         choices=("weekly", "monthly"),
     )
     weekday: str = setting(
-        "TUE", "day the schedules run", choices=("MON", "TUE", "WED", "THU", "FRI")
+        "TUE",
+        "day of the week the schedules run (the window's day)",
+        choices=("MON", "TUE", "WED", "THU", "FRI"),
     )
-    hour: int = setting(10, "hour the schedules run (business hours)", minimum=9, maximum=16)
+    hour: int = setting(
+        10,
+        "hour the schedules start, in timezone (the window: business hours)",
+        minimum=9,
+        maximum=16,
+    )
     timezone: str = setting(
         "UTC",
-        "IANA time zone of the schedule",
+        "IANA time zone of weekday and hour",
         check=lambda v: None if re.match(r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$", v) else "an IANA zone",
     )
     fault_duration_minutes: int = setting(

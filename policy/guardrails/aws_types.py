@@ -92,6 +92,11 @@ DNS_ZONE = "aws:route53/zone:Zone"
 DNS_QUERY_LOG = "aws:route53/queryLog:QueryLog"
 
 
+# -- chaos as a practice (issue 11): FIS templates and the schedules that start them -------------
+FIS_EXPERIMENT_TEMPLATE = "aws:fis/experimentTemplate:ExperimentTemplate"
+SCHEDULE = "aws:scheduler/schedule:Schedule"
+
+
 def short(token: str) -> str:
     """``aws:rds/instance:Instance`` -> ``aws:rds/instance`` (how messages and docs name types)."""
     return token.rsplit(":", 1)[0] if token.count(":") >= 2 else token

@@ -1,6 +1,8 @@
 """The control-by-control coverage table in the README: every AWS Security Hub FSBP control for
 the services this program uses (EC2, Auto Scaling, ECS, ELB, RDS, S3, SNS, KMS, IAM, ECR,
-CloudWatch, Route 53, Lambda, EventBridge), with the policies that enforce it or why none does.
+CloudWatch, Route 53, Lambda, EventBridge), with the policies that enforce it or why none does;
+and operational rows (SNS delivery, Route 53 failover, FIS, Scheduler) for rules no FSBP control
+asks for.
 
 Run from the project root: ``python -m policy.guardrails.coverage``. Every policy named here must
 exist in the pack (tests/policy/test_policy_coverage.py checks it, and that the table is current).
@@ -558,6 +560,35 @@ CONTROLS: tuple[Control, ...] = (
         "EventBridge.4",
         "Global endpoints have event replication",
         reason=NOT_CREATED + " (no global endpoint)",
+    ),
+    # FIS and EventBridge Scheduler: FSBP has no control for either; these rows are operational
+    Control(
+        "FIS (stop)",
+        "Experiments stop on an alarm",
+        ("fis-template-alarm-stop-condition",),
+        reason="no FSBP control; a chaos experiment that cannot stop itself is an outage",
+    ),
+    Control(
+        "FIS (logs)",
+        "Experiments are logged",
+        ("fis-template-logs",),
+        reason="no FSBP control; the experiment log is the record of what a fault touched",
+    ),
+    Control(
+        "FIS (blast radius)",
+        "Targets select a bounded share of a fleet",
+        ("fis-template-bounded-targets",),
+        reason="no FSBP control; ALL is accepted only for subnets named by ARN",
+    ),
+    Control(
+        "Scheduler (chaos)",
+        "Experiments run on a schedule: often enough, in business hours, enabled in prod",
+        (
+            "chaos-schedule-cadence",
+            "chaos-schedule-enabled-in-prod",
+            "fis-templates-scheduled-in-prod",
+        ),
+        reason="no FSBP control; seed 002 asks for a run at least every 35 days",
     ),
 )
 

@@ -359,3 +359,25 @@ RDS_PARAMETER_GROUP_EVENT_CATEGORIES = ("configuration change",)
 
 RDS_SECURITY_GROUP_EVENT_CATEGORIES = ("configuration change", "failure")
 """Event categories an RDS event subscription must cover for DB security groups (FSBP RDS.22)."""
+
+# -- chaos as a practice (issue 11): FIS templates and their schedules -------------------------
+
+CHAOS_MAX_DAYS_BETWEEN_RUNS = 35
+"""Longest gap between two scheduled runs of one FIS template (seed 002: every 4-5 weeks)."""
+
+BUSINESS_HOURS_START = 9
+"""First hour (in the schedule's time zone) a chaos schedule may start an experiment."""
+
+BUSINESS_HOURS_END = 17
+"""Runs must start before this hour: 9-17 admits starts from 09:00 to 16:59."""
+
+BUSINESS_DAYS = ("MON", "TUE", "WED", "THU", "FRI")
+"""Days a chaos schedule may run on: someone is at work to watch the experiment."""
+
+FIS_TARGET_COUNT_CEILING = PROD_MINIMUM_CAPACITY - 1
+"""Most tasks/instances one FIS target may pick with COUNT(n): one less than the prod minimum
+capacity, so a fault never takes out a whole minimal fleet."""
+
+FIS_TARGET_PERCENT_CEILING = 50
+"""Largest PERCENT(n) one FIS target may pick: the worst case the kill-half-the-tasks experiment
+shows the service survives."""

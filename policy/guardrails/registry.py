@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import (  # second wave (issue 12)
+from . import (  # second wave (issue 12); chaos as a practice (issue 11)
     alarms,
     alert_delivery,
     autoscaling,
     capacity,
     capacity_protection,
+    chaos_schedules,
     container_hardening,
     containers,
     data_protection,
@@ -25,6 +26,7 @@ from . import (  # second wave (issue 12)
     edges,
     failover_timing,
     fast_scaling,
+    fis_templates,
     hosts,
     iam,
     iam_wildcards,
@@ -68,6 +70,9 @@ RULE_MODULES = (
     failover_timing,
     alert_delivery,
     dns_query_logging,
+    # chaos as a practice (issue 11)
+    fis_templates,
+    chaos_schedules,
 )
 """Every module that declares policies, in catalogue order."""
 

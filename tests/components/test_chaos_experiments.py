@@ -131,7 +131,8 @@ def test_schedules_start_each_template_in_business_hours(mocked) -> None:
 
 
 def test_cadence_keeps_runs_at_most_35_days_apart() -> None:
-    assert schedule_expression("weekly", "MON", 9, 2) == "cron(0 9 ? * MON *)"
+    assert schedule_expression("weekly", "MON", 9, 1) == "cron(0 9 ? * MON *)"
+    assert schedule_expression("weekly", "MON", 9, 2) == "cron(15 9 ? * MON *)"  # not together
     assert schedule_expression("monthly", "FRI", 15, 3) == "cron(0 15 ? * FRI#3 *)"
     assert max(max_days_between_runs(c) for c in ("weekly", "monthly")) <= 35
 

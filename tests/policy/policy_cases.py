@@ -717,3 +717,8 @@ CASES = [
 from policy_cases_second_wave import SECOND_WAVE_CASES  # noqa: E402
 
 CASES += SECOND_WAVE_CASES
+
+# Chaos as a practice (issue 11): FIS templates and their schedules.
+from policy_cases_chaos import CHAOS_CASES  # noqa: E402
+
+CASES += CHAOS_CASES

@@ -114,6 +114,8 @@ def test_prod_only_policies_read_the_environment_and_default_to_prod() -> None:
         "ecs-service-prod-minimum-healthy-percent",
         "ecs-capacity-provider-termination-protection",
         "alarm-topics-have-subscriber",
+        "chaos-schedule-enabled-in-prod",
+        "fis-templates-scheduled-in-prod",
     }
     for name in PROD_ONLY:
         assert _default(name, "environment") == "prod"

@@ -13,6 +13,7 @@ from settings import Settings, SettingsError, load_settings
 from settings.loader import consistency_problems
 
 ARN = "arn:aws:acm:us-east-2:123456789012:certificate/abc"
+PROD = {"stage": "prod", "service": {"minTasks": 2}, "connectivity": {"alarmEmails": ["o@x.io"]}}
 
 
 def raw(groups: dict[str, object]) -> dict[str, str]:
@@ -66,6 +67,13 @@ CROSS_KEY_RULES: dict[str, tuple[dict[str, object], str, dict[str, object]]] = {
         {"database": {"allocatedStorage": 50, "maxAllocatedStorage": 40}},
         "steadystate:database.maxAllocatedStorage = 40: must be at least database.allocatedStorage (50)",
         {"database": {"allocatedStorage": 50, "maxAllocatedStorage": 50}},
+    ),
+    "prod chaos with its schedules off": (
+        {**PROD, "chaos": {"enabled": True, "schedulesEnabled": False}},
+        "steadystate:chaos.schedulesEnabled = false: must be true in prod when chaos.enabled: the "
+        "gate refuses a disabled prod chaos schedule (chaos-schedule-enabled-in-prod); set "
+        "chaos.enabled false to remove the experiments instead",
+        {**PROD, "chaos": {"enabled": False, "schedulesEnabled": False}},
     ),
 }
 

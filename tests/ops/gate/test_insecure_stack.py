@@ -67,6 +67,13 @@ EXPECTED = (
     "rds-parameter-group-event-subscription",
     "rds-event-subscription-delivers",
     "dns-public-zone-query-logging",
+    # chaos as a practice (issue 11)
+    "fis-template-alarm-stop-condition",
+    "fis-template-logs",
+    "fis-template-bounded-targets",
+    "chaos-schedule-cadence",
+    "chaos-schedule-enabled-in-prod",
+    "fis-templates-scheduled-in-prod",
 )
 
 

@@ -1,0 +1,191 @@
+"""AWS FIS experiment templates: a fault that stops itself, leaves a record and hurts a bounded
+part of the service."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from . import limits
+from .aws_types import FIS_EXPERIMENT_TEMPLATE
+from .framework import MANDATORY, ResourceCheck, resource_rule
+from .properties import fmt, is_set, is_unknown
+
+ALARM_SOURCE = "aws:cloudwatch:alarm"
+_ADD_ALARM = (
+    f'add stopConditions [{{source: "{ALARM_SOURCE}", value: <ARN of an alarm on the '
+    'service\'s 5xx or latency>}] (a "none" stop condition stops nothing)'
+)
+
+
+@resource_rule(
+    "fis-template-alarm-stop-condition",
+    types=FIS_EXPERIMENT_TEMPLATE,
+    level=MANDATORY,
+    description=(
+        "Every AWS FIS experiment template has at least one stop condition with source "
+        '"aws:cloudwatch:alarm" and an alarm ARN; a "none" stop condition does not count. '
+        "Mandatory: without one FIS keeps injecting the fault while the service fails, until "
+        "the action's own duration ends."
+    ),
+)
+def fis_template_alarm_stop_condition(check: ResourceCheck) -> None:
+    conditions = check.get("stopConditions") or []
+    if is_unknown(conditions):
+        check.note("stopConditions is unknown during preview")
+        return
+    sources = []
+    for condition in conditions:
+        source = condition.get("source") if isinstance(condition, dict) else condition
+        if source == ALARM_SOURCE and is_set(condition.get("value")):
+            return  # an alarm ARN still unknown during preview is set all the same
+        sources.append(source)
+    if any(is_unknown(s) for s in sources):
+        check.note("a stop condition's source is unknown during preview")
+        return
+    alarm_without_value = ALARM_SOURCE in sources
+    given = ", ".join(fmt(s) for s in sources) or "none at all"
+    check.violation(
+        "no stop condition names a CloudWatch alarm ("
+        + ("an aws:cloudwatch:alarm stop condition has no value" if alarm_without_value else "")
+        + ("; " if alarm_without_value else "")
+        + f"stopConditions sources: {given})",
+        _ADD_ALARM,
+    )
+
+
+@resource_rule(
+    "fis-template-logs",
+    types=FIS_EXPERIMENT_TEMPLATE,
+    level=MANDATORY,
+    description=(
+        "Every AWS FIS experiment template logs its experiments: logConfiguration with "
+        "cloudwatchLogsConfiguration.logGroupArn or s3Configuration.bucketName. Mandatory: "
+        "without the experiment log nobody can tell afterwards which resources a scheduled "
+        "fault hit, when, and why it stopped."
+    ),
+)
+def fis_template_logs(check: ResourceCheck) -> None:
+    config = check.get("logConfiguration")
+    if is_unknown(config):
+        check.note("logConfiguration is unknown during preview")
+        return
+    fix = (
+        "set logConfiguration {logSchemaVersion: 2, cloudwatchLogsConfiguration: {logGroupArn: "
+        '"<log group arn>:*"}} (or s3Configuration {bucketName: <bucket>})'
+    )
+    if not isinstance(config, dict):
+        check.violation("has no logConfiguration: its experiments leave no log", fix)
+        return
+    destinations = [
+        check.get("logConfiguration.cloudwatchLogsConfiguration.logGroupArn"),
+        check.get("logConfiguration.s3Configuration.bucketName"),
+    ]
+    if not any(is_set(d) for d in destinations):
+        check.violation("logConfiguration names no log group and no bucket", fix)
+
+
+_SELECTION = re.compile(r"^(ALL|COUNT\((\d+)\)|PERCENT\((\d+)\))$")
+
+
+def _bounded_config_check(props: Mapping[str, Any], level: str | None) -> list[str]:
+    percent = props.get("percentCeiling")
+    if isinstance(percent, int | float) and percent >= 100:
+        return [f"percentCeiling {fmt(percent)} must be below 100: PERCENT(100) is ALL"]
+    return []
+
+
+@resource_rule(
+    "fis-template-bounded-targets",
+    types=FIS_EXPERIMENT_TEMPLATE,
+    level=MANDATORY,
+    config={
+        "countCeiling": {
+            "type": "integer",
+            "minimum": 1,
+            "default": limits.FIS_TARGET_COUNT_CEILING,
+            "description": "Largest n a target may select with COUNT(n).",
+        },
+        "percentCeiling": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 99,
+            "default": limits.FIS_TARGET_PERCENT_CEILING,
+            "description": "Largest n a target may select with PERCENT(n).",
+        },
+        "allSelectionTypes": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": ["aws:ec2:subnet"],
+            "description": (
+                "Resource types a target may select with ALL, and then only when it names its "
+                "resources by resourceArns."
+            ),
+        },
+    },
+    config_check=_bounded_config_check,
+    description=(
+        "Every target of an AWS FIS experiment template selects a bounded part of what it "
+        "identifies: COUNT(n) with n <= countCeiling (default 1: one less than the prod minimum "
+        "capacity) or PERCENT(n) with n <= percentCeiling (default 50). ALL is accepted only "
+        "for the allSelectionTypes (default aws:ec2:subnet) with the resources named one by one "
+        "in resourceArns: a network fault's unit is the subnet it cuts, and the list is the "
+        "bound. Mandatory: ALL on the tasks of a service or the instances of a group is an "
+        "outage, not an experiment."
+    ),
+)
+def fis_template_bounded_targets(check: ResourceCheck) -> None:
+    targets = check.get("targets") or []
+    if is_unknown(targets):
+        check.note("targets is unknown during preview")
+        return
+    count_ceiling = check.config["countCeiling"]
+    percent_ceiling = check.config["percentCeiling"]
+    all_types = list(check.config["allSelectionTypes"])
+    bounded = f"set selectionMode to COUNT(1) (at most COUNT({count_ceiling}) or PERCENT({percent_ceiling}))"
+    for index, target in enumerate(targets):
+        if is_unknown(target):
+            check.note(f"targets[{index}] is unknown during preview")
+        if not isinstance(target, dict):
+            continue
+        name = target.get("name")
+        where = f"targets[{index}]" + (f" {fmt(name)}" if isinstance(name, str) else "")
+        mode, kind = target.get("selectionMode"), target.get("resourceType")
+        if is_unknown(mode) or is_unknown(kind):
+            check.note(f"{where}: selectionMode or resourceType is unknown during preview")
+            continue
+        match = _SELECTION.match(str(mode))
+        if match is None:
+            check.violation(
+                f"{where} has selectionMode {fmt(mode)}, which is not ALL, COUNT(n) or PERCENT(n)",
+                bounded,
+            )
+        elif match.group(2) is not None and int(match.group(2)) > count_ceiling:
+            check.violation(
+                f"{where} selects {mode} of its {kind} resources, more than COUNT({count_ceiling})",
+                f"set selectionMode=COUNT({count_ceiling}) or less",
+            )
+        elif match.group(3) is not None and int(match.group(3)) > percent_ceiling:
+            check.violation(
+                f"{where} selects {mode} of its {kind} resources, more than "
+                f"PERCENT({percent_ceiling})",
+                f"set selectionMode=PERCENT({percent_ceiling}) or less",
+            )
+        elif mode == "ALL":
+            arns = target.get("resourceArns")
+            if kind not in all_types:
+                check.violation(
+                    f"{where} selects ALL of its {kind} resources (every task or instance it "
+                    "finds)",
+                    bounded,
+                )
+            elif not is_set(arns) or is_set(target.get("resourceTags")):
+                check.violation(
+                    f"{where} selects ALL {kind} resources found by tags, however many match",
+                    f"name the {kind} resources one by one in resourceArns (no resourceTags), "
+                    f"or {bounded}",
+                )
+
+
+POLICIES = [fis_template_alarm_stop_condition, fis_template_logs, fis_template_bounded_targets]

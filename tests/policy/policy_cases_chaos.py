@@ -1,0 +1,184 @@
+"""Violating and compliant inputs for the FIS template and chaos schedule policies (issue 11)."""
+
+from __future__ import annotations
+
+import json
+
+from policy_cases import Case, with_
+
+from policy.guardrails import aws_types as t
+
+ALARM_ARN = "arn:aws:cloudwatch:us-east-2:123456789012:alarm:chaos-guard-elb-5xx"
+FLEET_TASK = {
+    "name": "fleet-task",
+    "resourceType": "aws:ecs:task",
+    "selectionMode": "COUNT(1)",
+    "parameters": {"cluster": "steady", "service": "svc-blue"},
+}
+DB_SUBNETS = {
+    "name": "database-subnets",
+    "resourceType": "aws:ec2:subnet",
+    "selectionMode": "ALL",
+    "resourceArns": ["arn:aws:ec2:us-east-2:123456789012:subnet/subnet-a"],
+}
+GOOD_TEMPLATE = {
+    "description": "Stop one task of the primary fleet",
+    "roleArn": "arn:aws:iam::123456789012:role/fis",
+    "actions": [
+        {
+            "name": "stop",
+            "actionId": "aws:ecs:stop-task",
+            "target": {"key": "Tasks", "value": "fleet-task"},
+        }
+    ],
+    "targets": [FLEET_TASK],
+    "stopConditions": [{"source": "aws:cloudwatch:alarm", "value": ALARM_ARN}],
+    "logConfiguration": {
+        "logSchemaVersion": 2,
+        "cloudwatchLogsConfiguration": {
+            "logGroupArn": "arn:aws:logs:us-east-2:123456789012:log-group:fis:*"
+        },
+    },
+}
+START = "arn:aws:scheduler:::aws-sdk:fis:startExperiment"
+
+
+def schedule(expression: str, **changes: object) -> dict:
+    return {
+        "scheduleExpression": expression,
+        "scheduleExpressionTimezone": "Europe/Berlin",
+        "flexibleTimeWindow": {"mode": "OFF"},
+        "state": "ENABLED",
+        "target": {
+            "arn": START,
+            "roleArn": "arn:aws:iam::123456789012:role/scheduler",
+            "input": json.dumps({"ExperimentTemplateId": "EXT1", "ClientToken": "x"}),
+        },
+        **changes,
+    }
+
+
+MONTHLY = schedule("cron(0 10 ? * TUE#1 *)")
+
+CHAOS_CASES = [
+    Case(
+        "fis-template-alarm-stop-condition",
+        t.FIS_EXPERIMENT_TEMPLATE,
+        with_(GOOD_TEMPLATE, stopConditions=[{"source": "none"}]),
+        GOOD_TEMPLATE,
+        'stopConditions [{source: "aws:cloudwatch:alarm"',
+    ),
+    Case(
+        "fis-template-alarm-stop-condition",
+        t.FIS_EXPERIMENT_TEMPLATE,
+        with_(GOOD_TEMPLATE, stopConditions=[{"source": "aws:cloudwatch:alarm"}]),
+        with_(
+            GOOD_TEMPLATE,
+            stopConditions=[
+                {"source": "none"},
+                {"source": "aws:cloudwatch:alarm", "value": ALARM_ARN},
+            ],
+        ),
+        "aws:cloudwatch:alarm",
+    ),
+    Case(
+        "fis-template-logs",
+        t.FIS_EXPERIMENT_TEMPLATE,
+        {k: v for k, v in GOOD_TEMPLATE.items() if k != "logConfiguration"},
+        GOOD_TEMPLATE,
+        "cloudwatchLogsConfiguration: {logGroupArn",
+    ),
+    Case(
+        "fis-template-logs",
+        t.FIS_EXPERIMENT_TEMPLATE,
+        with_(GOOD_TEMPLATE, logConfiguration={"logSchemaVersion": 2}),
+        with_(
+            GOOD_TEMPLATE,
+            logConfiguration={"logSchemaVersion": 2, "s3Configuration": {"bucketName": "fis-logs"}},
+        ),
+        "s3Configuration {bucketName",
+    ),
+    Case(
+        "fis-template-bounded-targets",
+        t.FIS_EXPERIMENT_TEMPLATE,
+        with_(GOOD_TEMPLATE, targets=[with_(FLEET_TASK, selectionMode="ALL")]),
+        GOOD_TEMPLATE,
+        "selectionMode to COUNT(1)",
+    ),
+    Case(
+        "fis-template-bounded-targets",
+        t.FIS_EXPERIMENT_TEMPLATE,
+        with_(GOOD_TEMPLATE, targets=[with_(FLEET_TASK, selectionMode="PERCENT(75)")]),
+        with_(GOOD_TEMPLATE, targets=[with_(FLEET_TASK, selectionMode="PERCENT(50)")]),
+        "selectionMode=PERCENT(50) or less",
+    ),
+    Case(
+        "fis-template-bounded-targets",
+        t.FIS_EXPERIMENT_TEMPLATE,
+        with_(
+            GOOD_TEMPLATE,
+            targets=[
+                {
+                    "name": "private-subnets",
+                    "resourceType": "aws:ec2:subnet",
+                    "selectionMode": "ALL",
+                    "resourceTags": [{"key": "Tier", "value": "private"}],
+                }
+            ],
+        ),
+        with_(GOOD_TEMPLATE, targets=[DB_SUBNETS]),
+        "one by one in resourceArns",
+    ),
+    Case(
+        "chaos-schedule-cadence",
+        t.SCHEDULE,
+        schedule("cron(0 10 1 */2 ? *)"),
+        MONTHLY,
+        "scheduleExpression=cron(0 10 ? * TUE *)",
+    ),
+    Case(
+        "chaos-schedule-cadence",
+        t.SCHEDULE,
+        schedule("cron(0 3 ? * TUE *)"),
+        schedule("cron(30 16 ? * MON-FRI *)"),
+        "scheduleExpression=cron(0 10 ? * TUE *) (weekly) or cron(0 10 ? * TUE#1 *)",
+        config={"businessDays": ["MON", "TUE", "WED", "THU", "FRI"]},
+    ),
+    Case(
+        "chaos-schedule-cadence",
+        t.SCHEDULE,
+        schedule("at(2026-12-08T10:00:00)"),
+        schedule("cron(0 10 ? * 3L *)"),
+        "scheduleExpression=cron(",
+    ),
+    Case(
+        "chaos-schedule-cadence",
+        t.SCHEDULE,
+        schedule("rate(7 days)"),
+        schedule(
+            "cron(0 10 ? * TUE *)",
+            flexibleTimeWindow={"mode": "FLEXIBLE", "maximumWindowInMinutes": 60},
+        ),
+        "scheduleExpression=cron(",
+    ),
+    Case(
+        "chaos-schedule-cadence",
+        t.SCHEDULE,
+        schedule(
+            "cron(0 16 ? * TUE *)",
+            flexibleTimeWindow={"mode": "FLEXIBLE", "maximumWindowInMinutes": 60},
+        ),
+        schedule(
+            "cron(0 15 ? * TUE *)",
+            flexibleTimeWindow={"mode": "FLEXIBLE", "maximumWindowInMinutes": 59},
+        ),
+        'flexibleTimeWindow {mode: "OFF"}',
+    ),
+    Case(
+        "chaos-schedule-enabled-in-prod",
+        t.SCHEDULE,
+        with_(MONTHLY, state="DISABLED"),
+        MONTHLY,
+        'state="ENABLED"',
+    ),
+]
