@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pulumi
 import pulumi_aws as aws
@@ -24,6 +25,7 @@ from components.database import Database, DatabaseArgs
 from components.database_bootstrap import DatabaseBootstrapArgs
 from components.deployment_alarms import DeploymentAlarmSpec
 from components.ecs_cluster import EcsCluster, EcsClusterArgs
+from components import host_blackhole
 from components.environment import (
     HealthCheckSpec,
     OneboxSpec,
@@ -97,6 +99,17 @@ def probe_targets(s: Settings, database_address: pulumi.Input[str] | None) -> pu
         return ",".join(pairs)
 
     return pulumi.Output.from_input(database_address).apply(render)
+
+
+def blackhole_hosts(s: Settings) -> dict[str, str]:
+    """Dependency -> DNS name of every probed dependency but ``db`` whose target names a host
+    (the FIS ``dependency-<name>`` templates cut them on the container hosts)."""
+    hosts = {}
+    for dep in probed_dependencies(s):
+        host = urlsplit(str(dep.get("target") or "")).hostname
+        if dep["name"] != "db" and host and host_blackhole.parameter_problem("Host", host) is None:
+            hosts[str(dep["name"])] = host
+    return hosts
 
 
 def database_args(s: Settings, network: Network, cluster: EcsCluster) -> DatabaseArgs:
@@ -418,6 +431,8 @@ def chaos_experiments_args(
         load_balancer_arn_suffix=primary.alb_arn_suffix,
         alarm_topic_arn=topic_arn,
         database_subnet_ids=database_subnet_ids,
+        blackhole_hosts=blackhole_hosts(s),
+        blackhole_families=[svc.task_definition_family for svc in primary.services.values()],
         cadence=c.cadence,
         weekday=c.weekday,
         hour=c.hour,

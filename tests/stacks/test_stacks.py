@@ -265,8 +265,29 @@ def test_prod_runs_fis_experiments_on_a_schedule_and_dev_does_not(stacks) -> Non
         "aws:ec2:terminate-instances",
         "aws:ecs:stop-task",
         "aws:network:disrupt-connectivity",
+        "aws:ssm:send-command",
     ]
     schedules = prod.of_type("aws:scheduler/schedule:Schedule")
-    assert len(schedules) == 3 and all(s.inputs["state"] == "ENABLED" for s in schedules)
+    assert len(schedules) == 4 and all(s.inputs["state"] == "ENABLED" for s in schedules)
     assert all("#" in s.inputs["scheduleExpression"] for s in schedules)  # monthly
     assert not dev.of_type("aws:fis/experimentTemplate:ExperimentTemplate")
+
+
+def test_prod_cuts_the_cdn_for_blue_tasks_only_with_a_document_ssm_accepts(stacks) -> None:
+    prod = stacks["prod"]
+    [doc] = prod.of_type("aws:ssm/document:Document")
+    params = {"Content": doc.inputs["content"], "Name": doc.outputs["name"],
+              "DocumentType": doc.inputs["documentType"],
+              "DocumentFormat": doc.inputs["documentFormat"],
+              "TargetType": doc.inputs["targetType"]}  # fmt: skip
+    assert api_problems("ssm", "CreateDocument", params) == ""
+    assert len(doc.inputs["content"].encode()) < 64 * 1024  # SSM's limit for a document
+    [cdn] = [t for t in prod.of_type("aws:fis/experimentTemplate:ExperimentTemplate")
+             if t.inputs["tags"]["steadystate:experiment"] == "dependency-cdn"]  # fmt: skip
+    parameters = {p["key"]: p["value"] for p in cdn.inputs["actions"][0]["parameters"]}
+    document_parameters = json.loads(parameters["documentParameters"])
+    assert document_parameters["Host"] == "aws.amazon.com"
+    families = set(document_parameters["Families"].split(","))
+    blue = {t.inputs["family"] for t in prod.of_type("aws:ecs/taskDefinition:TaskDefinition")
+            if "-blue-" in t.inputs["family"]}  # fmt: skip
+    assert families == blue and len(blue) == 2  # the fleet and the onebox, never green
