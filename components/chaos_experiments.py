@@ -311,9 +311,7 @@ class ChaosExperiments(pulumi.ComponentResource):
                     [instance_arns],
                     sid="SendCommandsToClusterHosts",
                     conditions={
-                        "StringEquals": {
-                            "aws:ResourceTag/aws:autoscaling:groupName": args.asg_name
-                        }
+                        "StringEquals": {"aws:ResourceTag/aws:autoscaling:groupName": args.asg_name}
                     },
                 ),
                 # neither supports resource-level permissions

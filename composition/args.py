@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from chaos.runner import experiment_names
+from components import host_blackhole
 from components.app_image import AppImageArgs
 from components.blue_green_dns import BlueGreenDnsArgs, EnvironmentEndpoint
 from components.chaos_experiments import ChaosExperimentsArgs
@@ -25,7 +26,6 @@ from components.database import Database, DatabaseArgs
 from components.database_bootstrap import DatabaseBootstrapArgs
 from components.deployment_alarms import DeploymentAlarmSpec
 from components.ecs_cluster import EcsCluster, EcsClusterArgs
-from components import host_blackhole
 from components.environment import (
     HealthCheckSpec,
     OneboxSpec,

@@ -101,7 +101,9 @@ def iptables(args: list[str]) -> int:
         current.insert(0, rule)
     elif command == "-D":
         if rule not in current:
-            print("iptables: Bad rule (does a matching rule exist in that chain?).", file=sys.stderr)
+            print(
+                "iptables: Bad rule (does a matching rule exist in that chain?).", file=sys.stderr
+            )
             return 1
         current.remove(rule)
     else:
@@ -123,7 +125,9 @@ def getent(args: list[str]) -> int:
         return 2  # unknown host: getent prints nothing
     for address in world["resolutions"][min(n, len(world["resolutions"]) - 1)]:
         for kind in ("STREAM", "DGRAM", "RAW"):
-            print(f"{address:<15} {kind} {world['host']}" if kind == "STREAM" else f"{address} {kind}")
+            print(
+                f"{address:<15} {kind} {world['host']}" if kind == "STREAM" else f"{address} {kind}"
+            )
     return 0
 
 

@@ -83,7 +83,7 @@ def host(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def start(host: Path, params: dict[str, str], **env: str) -> subprocess.Popen[str]:
+def start(host: Path, params: dict[str, str], **env: str) -> subprocess.Popen[bytes]:
     script = host / "_script.sh"
     script.write_text(host_blackhole.render(host_blackhole.script(), params))
     environment = {
@@ -92,14 +92,10 @@ def start(host: Path, params: dict[str, str], **env: str) -> subprocess.Popen[st
         "BLACKHOLE_STUB_DIR": str(host),
         **env,
     }
-    return subprocess.Popen(
-        ["sh", str(script)],
-        env=environment,
-        stdout=open(host / "stdout", "w"),  # noqa: SIM115  closed with the process
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=host,
-    )
+    with (host / "stdout").open("w") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            ["sh", str(script)], env=environment, stdout=out, stderr=subprocess.STDOUT, cwd=host
+        )
 
 
 def wait_until(condition: Callable[[], bool], what: str, bound: float = 60) -> None:
@@ -144,7 +140,9 @@ def test_blue_containers_lose_every_address_the_host_resolves_to_then_a_term_rem
     assert [r for r in stubs.rules(host) if TAG not in r] == FOREIGN
     # each (container, address) pair is inserted once, at the top of DOCKER-USER, as a DROP
     assert len(inserted(host)) == len(expected_rules())
-    assert all(i.startswith("-w -I DOCKER-USER -s ") and i.endswith("-j DROP") for i in inserted(host))
+    assert all(
+        i.startswith("-w -I DOCKER-USER -s ") and i.endswith("-j DROP") for i in inserted(host)
+    )
     # the containers are chosen by their task definition family label, blue's two families only
     filters = {c[-1] for c in stubs.calls(host) if c[:2] == ["docker", "ps"]}
     assert filters == {
@@ -183,7 +181,9 @@ def test_after_a_sigkill_the_detached_reaper_removes_the_rules_at_the_deadline(
 
 
 def test_rules_a_killed_earlier_run_left_are_removed_first(tmp_path: Path) -> None:
-    leftover = f"-A DOCKER-USER -s 172.17.0.7/32 -d 203.0.113.99/32 -m comment --comment {TAG} -j DROP"
+    leftover = (
+        f"-A DOCKER-USER -s 172.17.0.7/32 -d 203.0.113.99/32 -m comment --comment {TAG} -j DROP"
+    )
     stubs.install(tmp_path, ROOT, {**WORLD, "rules": [leftover, *FOREIGN]})
     proc = start(tmp_path, values(DurationSeconds="1"))
     assert proc.wait(timeout=60) == 0
