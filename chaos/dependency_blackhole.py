@@ -1,14 +1,18 @@
 """Dependency blackhole (seed 002): start the stack's FIS ``dependency-<dep>`` experiment template
 (it cuts the tasks' network path to the dependency), check the ``<dep>-connectivity`` alarm of the
-primary environment reaches ALARM within its own window and, in prod, ``/version`` answers from
-the secondary environment; the rollback stops the FIS experiment and waits for the alarm's OK.
+primary environment reaches ALARM within its window and, in prod, ``/version`` answers from
+the secondary environment; the rollback stops the FIS experiment, waits for the alarm's OK and
+then for ``/version`` to answer from the primary again within the failover budget.
 
-Why not chaostoolkit-aws alone: ``chaosaws.fis.actions.stop_experiment`` needs the experiment id
-that ``start_experiment`` returned, and chaostoolkit passes no output from the method to the
-rollbacks; ``chaosaws.cloudwatch.probes.get_alarm_state_value`` reads the state once, while the
-alarm takes minutes to move. So the id is kept here (chaostoolkit runs ``python`` activities in
-one process, in order) and the alarm is polled until its window, computed from the alarm's own
-``Period`` and ``DatapointsToAlarm`` (``components.alarm_math.alarm_detection_seconds``), ends.
+The AWS calls are chaostoolkit-aws's (``chaosaws.fis.actions.start_experiment`` /
+``stop_experiment``, ``chaosaws.fis.probes.get_experiment``,
+``chaosaws.cloudwatch.probes.get_alarm_state_value``); what this module adds is what chaosaws
+lacks. chaostoolkit passes no output from the method to the rollbacks, so the id
+``stop_experiment`` needs is kept here (chaostoolkit runs ``python`` activities in one process, in
+order) — ``stop_experiments_by_tags`` would do without it, but it also calls ``StopExperiment`` on
+experiments that already completed. And the alarm takes minutes to move, so it is polled until
+its window, computed from the alarm's own ``Period`` and ``DatapointsToAlarm``
+(``components.alarm_math.alarm_detection_seconds``), ends.
 """
 
 from __future__ import annotations
@@ -50,14 +54,22 @@ def _template_id(template_ids: Any, dependency: str) -> str:
     return found
 
 
+def _configuration(region: str | None) -> dict[str, Any]:
+    """chaostoolkit configuration for chaosaws's clients (no region: AWS_REGION and friends)."""
+    return {"aws_region": region} if region else {}
+
+
 def start_dependency_fault(
-    template_ids: Any, dependency: str = "db", region: str | None = None, *, fis: Any = None
+    template_ids: Any, dependency: str = "db", region: str | None = None
 ) -> dict[str, Any]:
     """Start the FIS experiment that cuts the path to ``dependency``; remember its id."""
-    fis = client("fis", region, fis)
+    from chaosaws.fis.actions import start_experiment
+
     template_id = _template_id(template_ids, dependency)
-    answer = fis.start_experiment(
-        experimentTemplateId=template_id, tags={"steadystate:chaos": "dependency-blackhole"}
+    answer = start_experiment(
+        experiment_template_id=template_id,
+        tags={"steadystate:chaos": "dependency-blackhole", "steadystate:dependency": dependency},
+        configuration=_configuration(region),
     )
     experiment = answer["experiment"]
     RUNNING[str(experiment["id"])] = template_key(dependency)
@@ -121,12 +133,14 @@ def connectivity_alarm_expected(
 ) -> bool:
     """Steady state: the alarm is OK with no fault running; while this run's FIS experiment runs
     it reaches ALARM within its window (``Period`` x ``DatapointsToAlarm`` + a sample + ``lag``)."""
-    cloudwatch = client("cloudwatch", region, cloudwatch)
     if not RUNNING:
-        current = str(_alarm(cloudwatch, alarm_name).get("StateValue"))
+        from chaosaws.cloudwatch.probes import get_alarm_state_value
+
+        current = str(get_alarm_state_value(alarm_name, configuration=_configuration(region)))
         ok = current == "OK"
         (logger.info if ok else logger.warning)("alarm %s is %s, expected OK", alarm_name, current)
         return ok
+    cloudwatch = client("cloudwatch", region, cloudwatch)
     window = alarm_window_seconds(
         _alarm(cloudwatch, alarm_name), "ALARM", sample_interval=int(sample_interval), lag=int(lag)
     )
@@ -170,20 +184,23 @@ def stop_dependency_fault(
     region: str | None = None,
     sample_interval: int = DEFAULT_SAMPLE_INTERVAL_SECONDS,
     *,
-    fis: Any = None,
     cloudwatch: Any = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     """Rollback: stop every FIS experiment this run started (unless it already finished), then
     wait until the alarm is OK again within its window (``EvaluationPeriods`` clean periods)."""
-    fis = client("fis", region, fis)
+    from chaosaws.fis.actions import stop_experiment
+    from chaosaws.fis.probes import get_experiment
+
+    configuration = _configuration(region)
     cloudwatch = client("cloudwatch", region, cloudwatch)
     stopped: dict[str, str] = {}
     for experiment_id in list(RUNNING):
-        state = str(fis.get_experiment(id=experiment_id)["experiment"]["state"]["status"])
+        answer = get_experiment(experiment_id, configuration=configuration)
+        state = str(answer["experiment"]["state"]["status"])
         if state not in FINISHED:
-            fis.stop_experiment(id=experiment_id)
+            stop_experiment(experiment_id, configuration=configuration)
             state = "stopping"
         stopped[experiment_id] = state
         del RUNNING[experiment_id]
@@ -198,3 +215,23 @@ def stop_dependency_fault(
         raise NotSteady(f"alarm {alarm_name} is {current} {window}s after the fault ended, not OK")
     logger.info("alarm %s is OK again", alarm_name)
     return {"experiments": stopped, "alarm": current}
+
+
+def primary_serves_again(
+    url: str,
+    primary: str = "blue",
+    within: float = 0,
+    interval: float = 5,
+    timeout: float = 5,
+    *,
+    opener: Opener = urllib.request.urlopen,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """Rollback, once the alarm is OK: ``/version`` answers from ``primary`` again within
+    ``within`` (the failover budget: Route 53 fails back as it failed over); raises if not."""
+    if not wait_for_environment(
+        url, primary, within, interval, timeout, opener=opener, clock=clock, sleep=sleep
+    ):
+        raise NotSteady(f"{url} does not answer from {primary} {within}s after the alarm's OK")
+    return {"environment": primary}

@@ -367,7 +367,8 @@ def ensure_experiment_is_valid_with_vars(
 
 # -- outcome -------------------------------------------------------------------------------------
 def verdict(journal: Mapping[str, Any]) -> str:
-    """succeeded | aborted (not steady before: nothing injected) | deviated | failed."""
+    """succeeded | aborted (not steady before: nothing injected) | deviated | failed (the run
+    did not complete, or a method activity or a rollback failed)."""
     states = journal.get("steady_states") or {}
     before = states.get("before")
     if before is not None and not before.get("steady_state_met"):
@@ -377,6 +378,9 @@ def verdict(journal: Mapping[str, Any]) -> str:
     if journal.get("status") != "completed":
         return FAILED
     if any(run.get("status") != "succeeded" for run in journal.get("run") or []):
+        return FAILED
+    # a rollback that failed left the system unrestored (chaostoolkit keeps the status completed)
+    if any(rollback.get("status") != "succeeded" for rollback in journal.get("rollbacks") or []):
         return FAILED
     return SUCCEEDED
 

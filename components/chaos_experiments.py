@@ -11,23 +11,31 @@ Templates (each stops when a guard alarm on the primary load balancer's 5xx fire
 * ``dependency-db`` (only with database subnets): ``aws:network:disrupt-connectivity`` on the
   database subnets for ``fault_duration`` (FIS swaps in a deny-all network ACL and restores the
   original one at the end — the rollback is FIS's); the ``db-connectivity`` alarms fire.
+* ``dependency-<name>`` for each host dependency (``blackhole_hosts``, e.g. ``cdn``):
+  ``aws:ssm:send-command`` on every running instance of the Auto Scaling group with the stack's
+  own Command document (``components.host_blackhole``): for ``fault_duration`` the containers of
+  the primary environment's tasks (``blackhole_families``) lose the host's addresses through
+  iptables rules on each host, which the document removes at the end and when FIS cancels the
+  command (experiment stopped). Blue and green share the hosts, so neither a network ACL nor a
+  security group could cut blue alone.
 
-A least-privilege role for FIS (only these actions, scoped by cluster, Auto Scaling group tag
-and subnet), a log group for FIS experiment logs, and one schedule per template with
+A least-privilege role for FIS (only these actions, scoped by cluster, Auto Scaling group tag,
+subnet and document), a log group for FIS experiment logs, and one schedule per template with
 ``arn:aws:scheduler:::aws-sdk:fis:startExperiment`` as a universal target: weekly or on the
-first/second/third weekday of the month (so never more than 35 days apart), inside business hours.
+first to fourth weekday of the month (so never more than 35 days apart), inside business hours.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
+from components import host_blackhole
 from components.iam_documents import assume_role_policy, document, statement
 
 START_EXPERIMENT_TARGET = "arn:aws:scheduler:::aws-sdk:fis:startExperiment"
@@ -37,8 +45,11 @@ CADENCES = ("weekly", "monthly")
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI")
 BUSINESS_HOURS = range(9, 17)
 MAX_DAYS_BETWEEN_RUNS = 35
+MAX_MONTHLY_TEMPLATES = 4
+"""Monthly runs use the 1st-4th ``weekday`` of the month; a 5th does not exist every month."""
 """Seed 002: at least once every 4-5 weeks."""
 _ISO_DURATION = re.compile(r"^PT([1-9][0-9]?M|[1-9][0-9]*S)$")
+_DEPENDENCY_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,12 @@ class ChaosExperimentsArgs:
     """Topic the guard alarms notify."""
     database_subnet_ids: pulumi.Input[Sequence[str]] | None = None
     """Subnets of the database; None leaves the dependency template out."""
+    blackhole_hosts: Mapping[str, str] = field(default_factory=dict)
+    """Dependency name -> DNS name that ``dependency-<name>`` cuts for the primary environment's
+    tasks on the container hosts (the prober's https dependencies, e.g. ``cdn``)."""
+    blackhole_families: Sequence[pulumi.Input[str]] = ()
+    """Task definition families of the primary environment (fleet and onebox): the containers
+    the host cuts apply to. Required with ``blackhole_hosts``."""
     cadence: str = "monthly"
     """``weekly`` or ``monthly``."""
     weekday: str = "TUE"
@@ -89,12 +106,35 @@ def validate_args(args: ChaosExperimentsArgs) -> None:
         raise _problem("fault_duration", args.fault_duration, "PT<n>M (n < 100) or PT<n>S")
     if not 1 <= args.guard_5xx_per_minute <= 100000:
         raise _problem("guard_5xx_per_minute", args.guard_5xx_per_minute, "1-100000")
+    for dependency, host in args.blackhole_hosts.items():
+        if not _DEPENDENCY_NAME.match(dependency) or dependency == "db":
+            raise _problem(
+                "blackhole_hosts", dependency, "keyed by dependency names other than db (a-z0-9-)"
+            )
+        problem = host_blackhole.parameter_problem("Host", host)
+        if problem:
+            raise _problem("blackhole_hosts", host, f"DNS names the document admits: {problem}")
+    if args.blackhole_hosts and not args.blackhole_families:
+        raise _problem("blackhole_families", args.blackhole_families, "given with blackhole_hosts")
+    count = 2 + (args.database_subnet_ids is not None) + len(args.blackhole_hosts)
+    if args.cadence == "monthly" and count > MAX_MONTHLY_TEMPLATES:
+        raise _problem(
+            "blackhole_hosts", sorted(args.blackhole_hosts),
+            f"at most {MAX_MONTHLY_TEMPLATES} templates in all with the monthly cadence (one per "
+            f"weekday of the month, 1st-4th): {count} here; use the weekly cadence or fewer hosts",
+        )  # fmt: skip
+    if len(args.blackhole_families) > host_blackhole.MAX_FAMILIES:
+        raise _problem(
+            "blackhole_families", args.blackhole_families,
+            f"at most {host_blackhole.MAX_FAMILIES} families",
+        )  # fmt: skip
 
 
 def schedule_expression(cadence: str, weekday: str, hour: int, nth: int) -> str:
     """``cron`` for the ``nth`` template: weekly every ``weekday``, the templates 15 minutes
     apart so two faults never start together; monthly on the ``nth`` ``weekday`` of the month
-    (1-4), so consecutive runs are 28 or 35 days apart."""
+    (1-4: every month has a 4th, between the 22nd and the 28th), so consecutive runs are 28 or 35
+    days apart."""
     if cadence == "weekly":
         return f"cron({15 * (nth - 1)} {hour} ? * {weekday} *)"
     return f"cron(0 {hour} ? * {weekday}#{nth} *)"
@@ -246,6 +286,38 @@ class ChaosExperiments(pulumi.ComponentResource):
                     sid="SwapSubnetAcls",
                 ),
             ]
+        blackhole_document: aws.ssm.Document | None = None
+        if args.blackhole_hosts:
+            blackhole_document = aws.ssm.Document(
+                f"{name}-host-blackhole",
+                aws.ssm.DocumentArgs(
+                    document_type="Command",
+                    document_format="JSON",
+                    content=host_blackhole.document_content(),
+                    target_type="/AWS::EC2::Instance",
+                    tags={"steadystate:experiment": "dependency-host"},
+                ),
+                opts=child,
+            )
+            statements += [
+                statement(
+                    ["ssm:SendCommand"],
+                    [blackhole_document.arn],
+                    sid="SendTheBlackholeDocument",
+                ),
+                # SendCommand authorizes on the document and on each instance: only the
+                # cluster's hosts (the Auto Scaling group's tag)
+                statement(
+                    ["ssm:SendCommand"],
+                    [instance_arns],
+                    sid="SendCommandsToClusterHosts",
+                    conditions={
+                        "StringEquals": {"aws:ResourceTag/aws:autoscaling:groupName": args.asg_name}
+                    },
+                ),
+                # neither supports resource-level permissions
+                statement(["ssm:CancelCommand", "ssm:ListCommands"], ["*"], sid="FollowCommands"),
+            ]
         fis_role = aws.iam.Role(
             f"{name}-fis",
             aws.iam.RoleArgs(
@@ -335,6 +407,53 @@ class ChaosExperiments(pulumi.ComponentResource):
                     ).apply(lambda a: [f"{a[0]}ec2:{a[1]}:{a[2]}:subnet/{s}" for s in a[3]]),
                 ),
             )
+
+        if blackhole_document is not None:
+            duration_seconds = host_blackhole.iso_duration_seconds(args.fault_duration)
+            families = pulumi.Output.all(*args.blackhole_families)
+            for dependency, host in args.blackhole_hosts.items():
+                templates[f"dependency-{dependency}"] = (
+                    f"Cut {host} for the primary environment's tasks on every container host "
+                    f"for {args.fault_duration}; {dependency}-connectivity alarms fire",
+                    aws.fis.ExperimentTemplateActionArgs(
+                        name=f"blackhole-{dependency}",
+                        action_id="aws:ssm:send-command",
+                        parameters=[
+                            aws.fis.ExperimentTemplateActionParameterArgs(
+                                key="documentArn", value=blackhole_document.arn
+                            ),
+                            aws.fis.ExperimentTemplateActionParameterArgs(
+                                key="documentParameters",
+                                value=families.apply(
+                                    lambda fs, h=host: host_blackhole.document_parameters(
+                                        [str(f) for f in fs], h, duration_seconds
+                                    )
+                                ),
+                            ),
+                            aws.fis.ExperimentTemplateActionParameterArgs(
+                                key="duration", value=args.fault_duration
+                            ),
+                        ],
+                        target=aws.fis.ExperimentTemplateActionTargetArgs(
+                            key="Instances", value="cluster-hosts"
+                        ),
+                    ),
+                    aws.fis.ExperimentTemplateTargetArgs(
+                        name="cluster-hosts",
+                        resource_type="aws:ec2:instance",
+                        selection_mode="ALL",
+                        resource_tags=[
+                            aws.fis.ExperimentTemplateTargetResourceTagArgs(
+                                key="aws:autoscaling:groupName", value=args.asg_name
+                            )
+                        ],
+                        filters=[
+                            aws.fis.ExperimentTemplateTargetFilterArgs(
+                                path="State.Name", values=["running"]
+                            )
+                        ],
+                    ),
+                )
 
         scheduler_role = aws.iam.Role(
             f"{name}-scheduler",

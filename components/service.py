@@ -241,6 +241,8 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
     service_name: pulumi.Output[str]
     service_arn: pulumi.Output[str]
     task_definition_arn: pulumi.Output[str]
+    task_definition_family: pulumi.Output[str]
+    """Docker label ``com.amazonaws.ecs.task-definition-family`` of the tasks' containers."""
     log_group_name: pulumi.Output[str]
     task_role_arn: pulumi.Output[str]
     execution_role_arn: pulumi.Output[str]
@@ -422,6 +424,7 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
         self.service_name = service.name
         self.service_arn = service.id
         self.task_definition_arn = task_definition.arn
+        self.task_definition_family = task_definition.family
         self.log_group_name = log_group.name
         self.task_role_arn = task_role.arn
         self.execution_role_arn = execution_role.arn

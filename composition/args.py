@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pulumi
 import pulumi_aws as aws
 
 from chaos.runner import experiment_names
+from components import host_blackhole
 from components.alert_topic import AlertTopicArgs
 from components.app_image import AppImageArgs
 from components.blue_green_dns import BlueGreenDnsArgs, EnvironmentEndpoint
@@ -99,6 +101,17 @@ def probe_targets(s: Settings, database_address: pulumi.Input[str] | None) -> pu
         return ",".join(pairs)
 
     return pulumi.Output.from_input(database_address).apply(render)
+
+
+def blackhole_hosts(s: Settings) -> dict[str, str]:
+    """Dependency -> DNS name of every probed dependency but ``db`` whose target names a host
+    (the FIS ``dependency-<name>`` templates cut them on the container hosts)."""
+    hosts = {}
+    for dep in probed_dependencies(s):
+        host = urlsplit(str(dep.get("target") or "")).hostname
+        if dep["name"] != "db" and host and host_blackhole.parameter_problem("Host", host) is None:
+            hosts[str(dep["name"])] = host
+    return hosts
 
 
 def alert_topic_args(s: Settings) -> AlertTopicArgs:
@@ -435,6 +448,8 @@ def chaos_experiments_args(
         load_balancer_arn_suffix=primary.alb_arn_suffix,
         alarm_topic_arn=topic_arn,
         database_subnet_ids=database_subnet_ids,
+        blackhole_hosts=blackhole_hosts(s),
+        blackhole_families=[svc.task_definition_family for svc in primary.services.values()],
         cadence=c.cadence,
         weekday=c.weekday,
         hour=c.hour,

@@ -76,6 +76,7 @@ FREE_TYPES = frozenset(
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
         "aws:s3/bucketVersioning:BucketVersioning",
         "aws:secretsmanager/secretVersion:SecretVersion",
+        "aws:ssm/document:Document",  # Run Command and custom documents: no charge
         "aws:ssm/parameter:Parameter",  # standard tier: no charge
         "aws:sns/topic:Topic",  # pay per notification, first 1,000 e-mails a month free
         "aws:sns/topicPolicy:TopicPolicy",

@@ -43,6 +43,7 @@ _AUTONAMED = {
     "aws:rds/parameterGroup:ParameterGroup",
     "aws:cloudwatch/dashboard:Dashboard",
     "aws:ssm/parameter:Parameter",
+    "aws:ssm/document:Document",
     "aws:secretsmanager/secret:Secret",
     "aws:lambda/function:Function",
     "aws:cloudwatch/eventRule:EventRule",
@@ -215,6 +216,8 @@ class SteadyMocks(pulumi.runtime.Mocks):
         if typ == "aws:secretsmanager/secret:Secret":
             arn = _arn("secretsmanager", region, f"secret:{physical}-{h[:6]}")
             return arn, {"arn": arn}
+        if typ == "aws:ssm/document:Document":
+            return physical, {"arn": _arn("ssm", region, f"document/{physical}")}
         if typ == "aws:ssm/parameter:Parameter":
             return physical, {"arn": _arn("ssm", region, f"parameter/{physical}"), "version": 1}
         if typ == "aws:route53/zone:Zone":

@@ -123,6 +123,16 @@ def _bounded_config_check(props: Mapping[str, Any], level: str | None) -> list[s
                 "resources by resourceArns."
             ),
         },
+        "allSelectionActions": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": ["aws:ssm:send-command"],
+            "description": (
+                "Actions whose own parameters bound the fault, so the targets they alone use may "
+                "select ALL (the stack's cdn blackhole sends its command to every host, and the "
+                "command touches only one environment's containers)."
+            ),
+        },
     },
     config_check=_bounded_config_check,
     description=(
@@ -131,8 +141,9 @@ def _bounded_config_check(props: Mapping[str, Any], level: str | None) -> list[s
         "capacity) or PERCENT(n) with n <= percentCeiling (default 50). ALL is accepted only "
         "for the allSelectionTypes (default aws:ec2:subnet) with the resources named one by one "
         "in resourceArns: a network fault's unit is the subnet it cuts, and the list is the "
-        "bound. Mandatory: ALL on the tasks of a service or the instances of a group is an "
-        "outage, not an experiment."
+        "bound. A target only allSelectionActions use (default aws:ssm:send-command, whose "
+        "command's parameters say what it touches) may select ALL too. Mandatory: ALL on the "
+        "tasks of a service or the instances of a group is an outage, not an experiment."
     ),
 )
 def fis_template_bounded_targets(check: ResourceCheck) -> None:
@@ -143,6 +154,20 @@ def fis_template_bounded_targets(check: ResourceCheck) -> None:
     count_ceiling = check.config["countCeiling"]
     percent_ceiling = check.config["percentCeiling"]
     all_types = list(check.config["allSelectionTypes"])
+    all_actions = set(check.config["allSelectionActions"])
+    actions = check.get("actions") or []
+    users: dict[str, set[str]] = {}
+    actions_unknown = is_unknown(actions)
+    for action in actions if isinstance(actions, list) else []:
+        action_target = action.get("target") if isinstance(action, dict) else None
+        if is_unknown(action) or is_unknown(action_target):
+            actions_unknown = True
+        elif isinstance(action_target, dict):
+            value, action_id = action_target.get("value"), action.get("actionId")
+            if is_unknown(value) or is_unknown(action_id):
+                actions_unknown = True
+            elif isinstance(value, str):
+                users.setdefault(value, set()).add(str(action_id))
     bounded = f"set selectionMode to COUNT(1) (at most COUNT({count_ceiling}) or PERCENT({percent_ceiling}))"
     for index, target in enumerate(targets):
         if is_unknown(target):
@@ -174,6 +199,12 @@ def fis_template_bounded_targets(check: ResourceCheck) -> None:
             )
         elif mode == "ALL":
             arns = target.get("resourceArns")
+            used_by = users.get(name) if isinstance(name, str) else None
+            if used_by and used_by <= all_actions:
+                continue
+            if (actions_unknown or is_unknown(name)) and kind not in all_types:
+                check.note(f"{where} selects ALL; which actions use it is unknown during preview")
+                continue
             if kind not in all_types:
                 check.violation(
                     f"{where} selects ALL of its {kind} resources (every task or instance it "

@@ -1,7 +1,9 @@
-"""The db dependency-blackhole experiment end to end: ``python -m chaos.run`` against moto (FIS
-and CloudWatch; moto implements both), two real app processes on 127.0.0.1 behind a loopback
-front door, and a background "CloudWatch + Route 53" that flips the db-connectivity alarm while
-the FIS experiment runs and routes to green while it is in ALARM; both "holds" and "deviates"."""
+"""The dependency-blackhole experiments (db and cdn) end to end: ``python -m chaos.run`` against
+moto (FIS and CloudWatch; moto implements both), two real app processes on 127.0.0.1 behind a
+loopback front door, and a background "CloudWatch + Route 53" that flips the
+``<dep>-connectivity`` alarm while the FIS experiment runs and routes to green while it is in
+ALARM (and back to blue once it is OK, unless the test says Route 53 does not fail back); "holds",
+"deviates" and "the rollback does not bring blue back"."""
 
 from __future__ import annotations
 
@@ -25,11 +27,24 @@ apps = test_environment_loss.apps  # the two app processes and their front door,
 front_door = test_environment_loss.front_door
 ALARM = "steadystate-test-blue-db"
 ACTIVE = ("pending", "initiating", "running")
+ACTIONS = {
+    "db": {"actionId": "aws:network:disrupt-connectivity",
+           "parameters": {"duration": "PT10M", "scope": "all"}},
+    "cdn": {"actionId": "aws:ssm:send-command",
+            "parameters": {"duration": "PT10M", "documentArn": "arn:aws:ssm:us-east-2:"
+                           "123456789012:document/blackhole"}},
+}  # fmt: skip
+
+
+@pytest.fixture(params=["db"])
+def dependency(request: pytest.FixtureRequest) -> str:
+    return request.param
 
 
 @pytest.fixture
-def fis_world(moto: None) -> Iterator[dict[str, Any]]:
-    """A dependency-db template and a 1 s-period db-connectivity alarm (1 of 2 datapoints)."""
+def fis_world(moto: None, dependency: str) -> Iterator[dict[str, Any]]:
+    """A dependency-<dep> template and a 1 s-period <dep>-connectivity alarm (1 of 2
+    datapoints)."""
     state_manager.set_transition(
         model_name="fis::experiment", transition={"progression": "manual", "times": 10**9}
     )
@@ -43,10 +58,9 @@ def fis_world(moto: None) -> Iterator[dict[str, Any]]:
     )  # fmt: skip
     cloudwatch.set_alarm_state(AlarmName=ALARM, StateValue="OK", StateReason="test start")
     template = fis.create_experiment_template(
-        clientToken="t", description="cut db", roleArn="arn:aws:iam::123456789012:role/fis",
-        stopConditions=[{"source": "none"}],
-        actions={"cut": {"actionId": "aws:network:disrupt-connectivity",
-                         "parameters": {"duration": "PT10M", "scope": "all"}}},
+        clientToken="t", description=f"cut {dependency}",
+        roleArn="arn:aws:iam::123456789012:role/fis", stopConditions=[{"source": "none"}],
+        actions={"cut": ACTIONS[dependency]},
     )["experimentTemplate"]  # fmt: skip
     try:
         yield {"fis": fis, "cloudwatch": cloudwatch, "template_id": template["id"]}
@@ -62,8 +76,9 @@ def fault_running(fis: Any) -> bool:
 @pytest.fixture
 def aws_plays(fis_world, front_door) -> Iterator[dict[str, bool]]:
     """While ``acts["alarm"]``: the alarm is ALARM exactly while a FIS experiment runs; Route 53
-    answers green while the alarm is ALARM (when ``acts["failover"]``)."""
-    acts = {"alarm": True, "failover": True}
+    answers green while the alarm is ALARM (when ``acts["failover"]``) and blue once it is OK
+    (unless ``acts["failback"]`` is off: then it stays on green)."""
+    acts = {"alarm": True, "failover": True, "failback": True}
     _, route = front_door
     done = threading.Event()
     fis, cloudwatch = fis_world["fis"], fis_world["cloudwatch"]
@@ -75,7 +90,8 @@ def aws_plays(fis_world, front_door) -> Iterator[dict[str, bool]]:
                 cloudwatch.set_alarm_state(AlarmName=ALARM, StateValue=state, StateReason="t")
             alarm = cloudwatch.describe_alarms(AlarmNames=[ALARM])["MetricAlarms"][0]
             failed_over = acts["failover"] and alarm["StateValue"] == "ALARM"
-            route["to"] = "green" if failed_over else "blue"
+            stays = not acts["failback"] and route["to"] == "green"
+            route["to"] = "green" if failed_over or stays else "blue"
 
     thread = threading.Thread(target=play, daemon=True)
     thread.start()
@@ -84,15 +100,16 @@ def aws_plays(fis_world, front_door) -> Iterator[dict[str, bool]]:
     thread.join()
 
 
-def run(url, template_id, tmp_path, outputs_extra=None):
+def run(url, template_id, tmp_path, outputs_extra=None, dependency="db"):
     journal = tmp_path / "journal.json"
     out = io.StringIO()
     outputs = {"clusterName": "steadystate-test", "dnsPrimary": "blue", "url": url,
                "serviceNames": {"blue-fleet": "blue", "green-fleet": "green"},
-               "fisTemplateIds": {"stop-task": "EXTnope", "dependency-db": template_id},
-               "connectivityAlarmNames": {"blue": {"db": ALARM}, "green": {"db": "other"}},
+               "fisTemplateIds": {"stop-task": "EXTnope", f"dependency-{dependency}": template_id},
+               "connectivityAlarmNames": {"blue": {dependency: ALARM},
+                                          "green": {dependency: "other"}},
                **(outputs_extra or {})}  # fmt: skip
-    argv = ["--experiment", "dependency-blackhole-db", "--stack", "prod",
+    argv = ["--experiment", f"dependency-blackhole-{dependency}", "--stack", "prod",
             "--var", "poll_interval=0.1", "--var", "alarm_lag=0", "--var", "pause_after_fault=0",
             "--var", "prober_sample_interval=1", "--no-metric", "--engine", "builtin",
             "--journal", str(journal)]  # fmt: skip
@@ -105,34 +122,59 @@ def experiments(fis: Any) -> list[dict[str, Any]]:
     return fis.list_experiments()["experiments"]
 
 
-def test_cutting_db_fires_the_alarm_fails_over_and_the_rollback_stops_fis(
-    fis_world, aws_plays, front_door, tmp_path
+BOTH = pytest.mark.parametrize("dependency", ["db", "cdn"], indirect=True)
+
+
+@BOTH
+def test_the_cut_fires_the_alarm_fails_over_and_the_rollback_brings_blue_back(
+    dependency, fis_world, aws_plays, front_door, tmp_path
 ):
-    url, _ = front_door
-    code, log, journal = run(url, fis_world["template_id"], tmp_path)
+    url, route = front_door
+    code, log, journal = run(url, fis_world["template_id"], tmp_path, dependency=dependency)
     assert code == 0, log
     started = journal["run"][0]["output"]
     assert started["templateId"] == fis_world["template_id"]
     assert f"alarm {ALARM} is ALARM within its 2s window" in log  # 1 s sample + 1 x 1 s period
     assert f"GET {url}/version: environment green, as expected" in log
-    assert journal["rollbacks"][0]["status"] == "succeeded", log
+    stop, again = journal["rollbacks"]
+    assert stop["status"] == "succeeded" and stop["output"]["alarm"] == "OK", log
+    assert again["activity"]["provider"]["func"] == "primary_serves_again"
+    assert again["status"] == "succeeded" and again["output"] == {"environment": "blue"}, log
+    assert route["to"] == "blue"
     [experiment] = experiments(fis_world["fis"])
     assert experiment["id"] == started["experimentId"]
     assert experiment["state"]["status"] == "stopping"  # the rollback stopped it
-    assert journal["rollbacks"][0]["output"]["alarm"] == "OK"
+    assert experiment["tags"]["steadystate:dependency"] == dependency
     assert dependency_blackhole.RUNNING == {}
 
 
+@BOTH
 def test_an_alarm_that_never_fires_deviates_and_fis_is_still_stopped(
-    fis_world, aws_plays, front_door, tmp_path
+    dependency, fis_world, aws_plays, front_door, tmp_path
 ):
     url, _ = front_door
     aws_plays["alarm"] = False  # the prober does not notice the cut
-    code, log, journal = run(url, fis_world["template_id"], tmp_path)
+    code, log, journal = run(url, fis_world["template_id"], tmp_path, dependency=dependency)
     assert code == 1, log
     assert "outcome: deviated" in log
     assert f"alarm {ALARM} is OK after its 2s window, expected ALARM" in log
-    assert journal["rollbacks"][0]["status"] == "succeeded", log
+    assert [r["status"] for r in journal["rollbacks"]] == ["succeeded", "succeeded"], log
+    assert [e["state"]["status"] for e in experiments(fis_world["fis"])] == ["stopping"]
+
+
+@BOTH
+def test_blue_not_serving_again_after_the_alarm_ok_fails_the_run(
+    dependency, fis_world, aws_plays, front_door, tmp_path
+):
+    url, route = front_door
+    aws_plays["failback"] = False  # Route 53 keeps answering green after the alarm's OK
+    code, log, journal = run(url, fis_world["template_id"], tmp_path, dependency=dependency)
+    assert code == 1, log
+    assert "outcome: failed" in log
+    stop, again = journal["rollbacks"]
+    assert stop["status"] == "succeeded" and again["status"] == "failed", log
+    assert f"{url}/version does not answer from blue 3.0s after the alarm's OK" in log
+    assert route["to"] == "green"
     assert [e["state"]["status"] for e in experiments(fis_world["fis"])] == ["stopping"]
 
 
@@ -166,3 +208,19 @@ def test_the_windows_come_from_the_alarm_configuration():
     assert dependency_blackhole.alarm_window_seconds(alarm, "OK") == 10 + 180
     _, experiment = load_experiment("dependency-blackhole-db")
     validate_experiment(experiment)
+
+
+def test_the_cdn_experiment_mirrors_the_db_one():
+    _, db = load_experiment("dependency-blackhole-db")
+    _, cdn = load_experiment("dependency-blackhole-cdn")
+    validate_experiment(cdn)
+    assert cdn["configuration"] == {**db["configuration"], "dependency": "cdn"}
+    activities = ("steady-state-hypothesis", "method", "rollbacks")
+
+    def funcs(e):
+        return [[a["provider"]["func"] for a in (e[k]["probes"] if k.startswith("steady")
+                 else e[k])] for k in activities]  # fmt: skip
+
+    assert funcs(cdn) == funcs(db)
+    assert funcs(cdn)[2] == ["stop_dependency_fault", "primary_serves_again"]
+    assert cdn["rollbacks"] == db["rollbacks"]

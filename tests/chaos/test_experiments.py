@@ -29,7 +29,8 @@ KILLS = sorted(METHOD_FUNCS)
 
 
 def test_the_experiments_exist():
-    assert {*KILLS, "environment-loss", "dependency-blackhole-db", "bad-release"} == set(NAMES)
+    assert {*KILLS, "environment-loss", "dependency-blackhole-db", "dependency-blackhole-cdn",
+            "bad-release"} == set(NAMES)  # fmt: skip
 
 
 @pytest.mark.parametrize("name", KILLS)
@@ -78,6 +79,7 @@ def test_every_placeholder_is_declared_in_the_configuration(name):
         "environment-loss": ("cluster", "url"),
         "bad-release": ("cluster", "url"),
         "dependency-blackhole-db": ("url",),
+        "dependency-blackhole-cdn": ("url",),
     }.get(name, ("cluster", "service", "url"))
     for key in keys:
         assert experiment["configuration"][key] == {"type": "env", "key": key.upper()}
@@ -112,7 +114,7 @@ def test_chaostoolkit_validates_each_experiment(name, monkeypatch):
     _, experiment = load_experiment(name)
     for var in ("CLUSTER", "SERVICE", "URL"):
         monkeypatch.delenv(var, raising=False)
-    first = "URL" if name == "dependency-blackhole-db" else "CLUSTER"  # needs no cluster
+    first = "URL" if name.startswith("dependency-blackhole-") else "CLUSTER"  # needs no cluster
     with pytest.raises(InvalidExperiment, match=first):
         experiment_module.ensure_experiment_is_valid(json.loads(json.dumps(experiment)))
     monkeypatch.setenv("CLUSTER", "c")
@@ -121,7 +123,7 @@ def test_chaostoolkit_validates_each_experiment(name, monkeypatch):
     monkeypatch.setenv("DOWN_SERVICES", '["b"]')
     monkeypatch.setenv("STANDBY_SERVICE", "g")
     monkeypatch.setenv("FAILOVER_WITHIN", "90")
-    monkeypatch.setenv("FIS_TEMPLATE_IDS", '{"dependency-db": "EXT1"}')
+    monkeypatch.setenv("FIS_TEMPLATE_IDS", '{"dependency-db": "EXT1", "dependency-cdn": "EXT2"}')
     monkeypatch.setenv("ALARM_NAME", "blue-db")
     monkeypatch.setenv("ONEBOX_SERVICE", "b1")
     monkeypatch.setenv("FLEET_SERVICE", "b")

@@ -33,7 +33,7 @@ from chaos.runner import (
 
 FAKE_SOURCE = textwrap.dedent(
     """
-    STATE = {"steady": [True], "calls": [], "fail_action": None}
+    STATE = {"steady": [True], "calls": [], "fail_action": None, "fail_rollback": None}
 
     def steady(label="probe"):
         STATE["calls"].append(("probe", label))
@@ -48,6 +48,8 @@ FAKE_SOURCE = textwrap.dedent(
 
     def undo(target):
         STATE["calls"].append(("rollback", target))
+        if STATE["fail_rollback"]:
+            raise STATE["fail_rollback"]
     """
 )
 _counter = itertools.count()
@@ -141,6 +143,14 @@ def test_a_failing_action_is_a_failed_experiment_even_if_the_service_stays_stead
     assert verdict(journal) == FAILED
     assert journal["run"][0]["status"] == "failed"
     assert "no RUNNING task" in "".join(journal["run"][0]["exception"])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_failing_rollback_is_a_failed_experiment_not_a_success(fake, engine):
+    fake.STATE["fail_rollback"] = RuntimeError("blue does not serve again")
+    journal = run(fake, engine, [True])
+    assert journal["rollbacks"][0]["status"] == "failed"
+    assert verdict(journal) == FAILED
 
 
 def test_builtin_runner_aborted_run_skips_the_rollbacks_and_has_status_aborted(fake):

@@ -150,3 +150,92 @@ def test_cadence_keeps_runs_at_most_35_days_apart() -> None:
 def test_bad_arguments_name_the_argument(change, arg) -> None:
     with pytest.raises(ValueError, match=rf"ChaosExperimentsArgs\.{arg} must be"):
         ChaosExperiments("chaos", chaos_args(**change))
+
+
+DOCUMENT = "aws:ssm/document:Document"
+FAMILIES = ["steadystate-prod-blue-fleet", "steadystate-prod-blue-1box"]
+
+
+def with_cdn(**change) -> ChaosExperimentsArgs:
+    return chaos_args(
+        blackhole_hosts={"cdn": "aws.amazon.com"}, blackhole_families=FAMILIES, **change
+    )
+
+
+def test_the_cdn_cut_sends_the_stacks_document_to_every_cluster_host(mocked) -> None:
+    rec = mocked(lambda: ChaosExperiments("chaos", with_cdn()))
+    [doc] = rec.of_type(DOCUMENT)
+    assert doc.inputs["documentType"] == "Command"
+    assert doc.inputs["documentFormat"] == "JSON"
+    content = json.loads(doc.inputs["content"])
+    assert content["schemaVersion"] == "2.2"
+    assert content["mainSteps"][0]["action"] == "aws:runShellScript"
+    assert all("allowedPattern" in p for p in content["parameters"].values())
+    template = by_name(rec.of_type(TEMPLATE))["chaos-dependency-cdn"].inputs
+    [action] = template["actions"]
+    assert action["actionId"] == "aws:ssm:send-command"
+    parameters = {p["key"]: p["value"] for p in action["parameters"]}
+    assert parameters["documentArn"] == doc.outputs["arn"]
+    assert parameters["duration"] == "PT5M"
+    assert json.loads(parameters["documentParameters"]) == {
+        "Families": ",".join(FAMILIES),
+        "Host": "aws.amazon.com",
+        "DurationSeconds": "300",
+        "ResolveEverySeconds": "5",
+    }
+    [target] = template["targets"]
+    assert target["resourceType"] == "aws:ec2:instance"
+    assert target["selectionMode"] == "ALL"  # blue's tasks may run on any host
+    assert target["resourceTags"] == [{"key": "aws:autoscaling:groupName", "value": "steady-asg"}]
+    assert target["filters"] == [{"path": "State.Name", "values": ["running"]}]
+    assert len(template["stopConditions"]) == 2
+
+
+def test_the_fis_role_may_send_only_the_document_and_only_to_cluster_hosts(mocked) -> None:
+    rec = mocked(lambda: ChaosExperiments("chaos", with_cdn()))
+    [doc] = rec.of_type(DOCUMENT)
+    policy = json.loads(by_name(rec.of_type(ROLE_POLICY))["chaos-fis"].inputs["policy"])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    send = [s for s in policy["Statement"] if "ssm:SendCommand" in s["Action"]]
+    assert {s["Sid"] for s in send} == {"SendTheBlackholeDocument", "SendCommandsToClusterHosts"}
+    assert by_sid["SendTheBlackholeDocument"]["Resource"] == [doc.outputs["arn"]]
+    hosts = by_sid["SendCommandsToClusterHosts"]
+    assert hosts["Resource"][0].endswith(":instance/*")
+    assert hosts["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/aws:autoscaling:groupName": "steady-asg"}
+    }
+    assert by_sid["FollowCommands"]["Action"] == ["ssm:CancelCommand", "ssm:ListCommands"]
+    actions = [a for s in policy["Statement"] for a in s["Action"]]
+    assert not any(a.endswith("*") for a in actions)
+    # without a host dependency there is no document and no SSM right at all
+    rec = mocked(lambda: ChaosExperiments("chaos", chaos_args()))
+    assert rec.of_type(DOCUMENT) == []
+    policy = json.loads(by_name(rec.of_type(ROLE_POLICY))["chaos-fis"].inputs["policy"])
+    assert not [a for s in policy["Statement"] for a in s["Action"] if a.startswith("ssm:")]
+
+
+def test_four_templates_run_on_the_first_to_fourth_weekday(mocked) -> None:
+    rec = mocked(lambda: ChaosExperiments("chaos", with_cdn()))
+    schedules = by_name(rec.of_type(SCHEDULE))
+    assert sorted(schedules) == sorted(t.name for t in rec.of_type(TEMPLATE))
+    assert schedules["chaos-dependency-cdn"].inputs["scheduleExpression"] == (
+        "cron(0 10 ? * TUE#4 *)"
+    )
+    policy = json.loads(by_name(rec.of_type(ROLE_POLICY))["chaos-scheduler"].inputs["policy"])
+    start = next(s for s in policy["Statement"] if s["Sid"] == "StartTheStacksTemplates")
+    assert len(start["Resource"]) == 5
+
+
+@pytest.mark.parametrize(
+    ("change", "arg"),
+    [
+        ({"blackhole_hosts": {"cdn": "aws.amazon.com;reboot"}}, "blackhole_hosts"),
+        ({"blackhole_hosts": {"db": "db.example.com"}}, "blackhole_hosts"),
+        ({"blackhole_hosts": {"cdn": "aws.amazon.com"}}, "blackhole_families"),
+        ({"blackhole_hosts": {"cdn": "a.example.com", "img": "b.example.com"},
+          "blackhole_families": FAMILIES}, "blackhole_hosts"),  # 5 templates, monthly
+    ],
+)  # fmt: skip
+def test_bad_blackhole_arguments_name_the_argument(change, arg) -> None:
+    with pytest.raises(ValueError, match=rf"ChaosExperimentsArgs\.{arg} must be"):
+        ChaosExperiments("chaos", chaos_args(**change))

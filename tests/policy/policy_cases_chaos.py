@@ -40,6 +40,24 @@ GOOD_TEMPLATE = {
         },
     },
 }
+ALL_HOSTS = {
+    "name": "cluster-hosts",
+    "resourceType": "aws:ec2:instance",
+    "selectionMode": "ALL",
+    "resourceTags": [{"key": "aws:autoscaling:groupName", "value": "steady-asg"}],
+}
+SEND_COMMAND_ACTIONS = [
+    {
+        "name": "blackhole-the-cdn",
+        "actionId": "aws:ssm:send-command",
+        "target": {"key": "Instances", "value": "cluster-hosts"},
+    }
+]
+TERMINATE_ON_HOSTS = {
+    "name": "terminate",
+    "actionId": "aws:ec2:terminate-instances",
+    "target": {"key": "Instances", "value": "cluster-hosts"},
+}
 START = "arn:aws:scheduler:::aws-sdk:fis:startExperiment"
 
 
@@ -128,6 +146,17 @@ CHAOS_CASES = [
         ),
         with_(GOOD_TEMPLATE, targets=[DB_SUBNETS]),
         "one by one in resourceArns",
+    ),
+    Case(
+        # ALL hosts is accepted for a target only a command uses (the command bounds the fault),
+        # not once a terminate action shares that target
+        "fis-template-bounded-targets",
+        t.FIS_EXPERIMENT_TEMPLATE,
+        with_(
+            GOOD_TEMPLATE, actions=[*SEND_COMMAND_ACTIONS, TERMINATE_ON_HOSTS], targets=[ALL_HOSTS]
+        ),
+        with_(GOOD_TEMPLATE, actions=SEND_COMMAND_ACTIONS, targets=[ALL_HOSTS]),
+        "selects ALL of its aws:ec2:instance resources",
     ),
     Case(
         "chaos-schedule-cadence",

@@ -276,10 +276,15 @@ def test_both_stacks_run_fis_experiments_on_a_schedule_and_dev_more_often(stacks
         "aws:ec2:terminate-instances",
         "aws:ecs:stop-task",
         "aws:network:disrupt-connectivity",
+        "aws:ssm:send-command",
     ]
-    # dev has no database, so no dependency-db template
+    # dev has no database, so no dependency-db template; it probes the cdn, so dependency-cdn
     dev_actions = sorted(t.inputs["actions"][0]["actionId"] for t in dev.of_type(template))
-    assert dev_actions == ["aws:ec2:terminate-instances", "aws:ecs:stop-task"]
+    assert dev_actions == [
+        "aws:ec2:terminate-instances",
+        "aws:ecs:stop-task",
+        "aws:ssm:send-command",
+    ]
     gaps = {}
     for name, synthesis in stacks.items():
         schedules = synthesis.of_type("aws:scheduler/schedule:Schedule")
@@ -344,3 +349,23 @@ def test_prod_records_every_fis_run_of_its_templates(stacks) -> None:
     assert env["LOAD_BALANCER"] == alb.outputs["arnSuffix"]  # the primary's error rate
     (target,) = prod.of_type("aws:cloudwatch/eventTarget:EventTarget")
     assert target.inputs["arn"] == function.outputs["arn"]
+
+
+def test_prod_cuts_the_cdn_for_blue_tasks_only_with_a_document_ssm_accepts(stacks) -> None:
+    prod = stacks["prod"]
+    [doc] = prod.of_type("aws:ssm/document:Document")
+    params = {"Content": doc.inputs["content"], "Name": doc.outputs["name"],
+              "DocumentType": doc.inputs["documentType"],
+              "DocumentFormat": doc.inputs["documentFormat"],
+              "TargetType": doc.inputs["targetType"]}  # fmt: skip
+    assert api_problems("ssm", "CreateDocument", params) == ""
+    assert len(doc.inputs["content"].encode()) < 64 * 1024  # SSM's limit for a document
+    [cdn] = [t for t in prod.of_type("aws:fis/experimentTemplate:ExperimentTemplate")
+             if t.inputs["tags"]["steadystate:experiment"] == "dependency-cdn"]  # fmt: skip
+    parameters = {p["key"]: p["value"] for p in cdn.inputs["actions"][0]["parameters"]}
+    document_parameters = json.loads(parameters["documentParameters"])
+    assert document_parameters["Host"] == "aws.amazon.com"
+    families = set(document_parameters["Families"].split(","))
+    blue = {t.inputs["family"] for t in prod.of_type("aws:ecs/taskDefinition:TaskDefinition")
+            if "-blue-" in t.inputs["family"]}  # fmt: skip
+    assert families == blue and len(blue) == 2  # the fleet and the onebox, never green

@@ -1,0 +1,119 @@
+# steadystate dependency blackhole, run by SSM Run Command (aws:runShellScript) on an ECS host.
+# For DurationSeconds, drop the traffic of the containers of the tasks of Families (docker label
+# com.amazonaws.ecs.task-definition-family) to every IPv4 address Host resolves to, with iptables
+# rules in DOCKER-USER tagged by comment. Host is re-resolved and the containers re-listed every
+# ResolveEverySeconds (CDN addresses rotate; ECS replaces tasks). The rules go at the end, on
+# TERM/INT/HUP (FIS cancels the command when the experiment stops), and - if this shell is killed
+# outright - from a detached reaper at the deadline. SSM replaces the double-brace parameter
+# references below with values its allowedPattern admitted; the script checks them again.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
+set -u
+
+FAMILIES='{{ Families }}'
+HOST='{{ Host }}'
+DURATION='{{ DurationSeconds }}'
+EVERY='{{ ResolveEverySeconds }}'
+
+FAMILY_RE='^[A-Za-z0-9_-]{1,255}(,[A-Za-z0-9_-]{1,255}){0,19}$'
+HOST_RE='^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$'
+MAX_HOST_CHARS=200
+DURATION_RE='^[1-9][0-9]{0,4}$'
+EVERY_RE='^[1-9][0-9]?$'
+MAX_DURATION=43200
+CHAIN=DOCKER-USER
+LABEL=com.amazonaws.ecs.task-definition-family
+
+refuse() {
+  echo "blackhole: parameter $1 must match $2 (got '$3'); nothing changed" >&2
+  exit 2
+}
+[[ $FAMILIES =~ $FAMILY_RE ]] || refuse Families "$FAMILY_RE" "$FAMILIES"
+[[ $HOST =~ $HOST_RE ]] && ((${#HOST} <= MAX_HOST_CHARS)) ||
+  refuse Host "$HOST_RE (at most $MAX_HOST_CHARS characters)" "$HOST"
+[[ $DURATION =~ $DURATION_RE ]] && ((DURATION <= MAX_DURATION)) ||
+  refuse DurationSeconds "1-$MAX_DURATION" "$DURATION"
+[[ $EVERY =~ $EVERY_RE ]] || refuse ResolveEverySeconds "$EVERY_RE" "$EVERY"
+# only [A-Za-z0-9_-]: iptables -S then prints the comment unquoted, as cleanup matches it
+TAG="steadystate-blackhole-${HOST//./_}"
+
+# remove every rule of CHAIN that carries TAG (and only those)
+cleanup() {
+  local listing line removed=0
+  local -a rule
+  listing=$(iptables -w -S "$CHAIN" 2>/dev/null) || return 0
+  while IFS= read -r line; do
+    case "$line" in
+      "-A $CHAIN "*" --comment $TAG -j DROP")
+        read -r -a rule <<<"${line/#-A /-D }"
+        iptables -w "${rule[@]}" && removed=$((removed + 1))
+        ;;
+    esac
+  done <<<"$listing"
+  echo "blackhole: removed $removed rule(s) tagged $TAG"
+}
+
+if ! iptables -w -S "$CHAIN" >/dev/null 2>&1; then
+  echo "blackhole: no iptables chain $CHAIN (is docker running?); nothing changed" >&2
+  exit 1
+fi
+cleanup # rules a killed earlier run left behind
+
+deadline=$((EPOCHSECONDS + DURATION))
+# a detached reaper removes the rules at the deadline even if this shell is killed (SIGKILL)
+setsid bash -c "$(declare -f cleanup); CHAIN=$(printf %q "$CHAIN"); TAG=$(printf %q "$TAG")
+  sleep $((DURATION + 2)); cleanup" >/dev/null 2>&1 </dev/null &
+reaper=$!
+echo "blackhole: reaper pid $reaper"
+
+sleeper=
+finish() {
+  trap - TERM INT HUP
+  kill "$reaper" ${sleeper:+"$sleeper"} 2>/dev/null
+  cleanup
+  echo "blackhole: $1"
+  exit "$2"
+}
+trap 'finish "stopped by signal" 143' TERM
+trap 'finish "interrupted" 130' INT HUP
+
+declare -A blocked=() addresses=()
+# docker's Go template, assembled so that no double brace reaches SSM's parameter substitution
+lb='{''{' rb='}''}'
+ip_format="${lb}range .NetworkSettings.Networks${rb}${lb}.IPAddress${rb} ${lb}end${rb}"
+
+containers() {
+  local family
+  for family in ${FAMILIES//,/ }; do
+    docker ps -q --no-trunc --filter "label=$LABEL=$family"
+  done
+}
+
+block() {
+  local id addr src dst
+  while read -r addr _; do
+    [[ $addr =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] && addresses[$addr]=1
+  done < <(getent ahostsv4 "$HOST")
+  for id in $(containers); do
+    for src in $(docker inspect --format "$ip_format" "$id" 2>/dev/null); do
+      for dst in "${!addresses[@]}"; do
+        [[ -n ${blocked[$src/$dst]:-} ]] && continue
+        if iptables -w -I "$CHAIN" -s "$src" -d "$dst" -m comment --comment "$TAG" -j DROP; then
+          blocked[$src/$dst]=1
+          echo "blackhole: dropping $src (container ${id:0:12}) -> $dst ($HOST)"
+        fi
+      done
+    done
+  done
+}
+
+echo "blackhole: $HOST for ${DURATION}s from the tasks of $FAMILIES"
+while ((EPOCHSECONDS < deadline)); do
+  block
+  left=$((deadline - EPOCHSECONDS))
+  ((left > 0)) || break
+  sleep $((left < EVERY ? left : EVERY)) &
+  sleeper=$!
+  wait "$sleeper" # a signal interrupts the wait, so TERM is handled at once
+  sleeper=
+done
+finish "done after ${DURATION}s" 0
