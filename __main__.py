@@ -2,8 +2,8 @@
 
 Settings are read and validated before anything is registered. Then: network → cluster → image →
 alert topic → database → one environment per name (onebox + fleet behind one ALB) → the S3
-gateway's policy → connectivity alarms → blue/green DNS failover → dashboard → FIS chaos
-experiments on a schedule.
+gateway's policy → connectivity alarms → blue/green DNS failover → FIS chaos experiments on a
+schedule → dashboard (it graphs the FIS templates' runs).
 """
 
 import pulumi
@@ -103,20 +103,8 @@ if settings.dns.enabled:
     scheme = "https" if build.serves_https(settings) else "http"
     url = dns.fqdn.apply(lambda fqdn: f"{scheme}://{fqdn.rstrip('.')}")
     pulumi.export("dnsPrimary", dns.primary)
-if settings.operations.dashboard:
-    dashboard = Dashboard(
-        "dashboard",
-        build.dashboard_args(
-            settings,
-            connectivity.region,
-            cluster,
-            environments,
-            connectivity.alarm_arns,
-            database.identifier if database else None,
-        ),
-    )
-    pulumi.export("dashboardUrl", dashboard.url)
 
+fis_template_keys: list[str] = []
 if settings.chaos.enabled:
     chaos = ChaosExperiments(
         "chaos",
@@ -129,6 +117,22 @@ if settings.chaos.enabled:
         ),
     )
     pulumi.export("fisTemplateIds", chaos.template_ids)
+    fis_template_keys = list(chaos.template_ids)
+
+if settings.operations.dashboard:
+    dashboard = Dashboard(
+        "dashboard",
+        build.dashboard_args(
+            settings,
+            connectivity.region,
+            cluster,
+            environments,
+            connectivity.alarm_arns,
+            database.identifier if database else None,
+            fis_template_keys,
+        ),
+    )
+    pulumi.export("dashboardUrl", dashboard.url)
 
 services = {
     f"{env}-{role}": svc

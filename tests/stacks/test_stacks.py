@@ -270,3 +270,24 @@ def test_prod_runs_fis_experiments_on_a_schedule_and_dev_does_not(stacks) -> Non
     assert len(schedules) == 3 and all(s.inputs["state"] == "ENABLED" for s in schedules)
     assert all("#" in s.inputs["scheduleExpression"] for s in schedules)  # monthly
     assert not dev.of_type("aws:fis/experimentTemplate:ExperimentTemplate")
+
+
+def test_the_dashboard_graphs_every_experiment_of_the_stack_chaostoolkit_and_fis(stacks) -> None:
+    """prod has the dashboard and the FIS templates (dev has neither)."""
+    from chaos.metrics import OUTCOME_METRICS, RECOVERY_METRIC
+    from chaos.runner import experiment_names
+
+    stack, s = "prod", stacks["prod"]
+    (dashboard,) = s.of_type("aws:cloudwatch/dashboard:Dashboard")
+    body = json.loads(dashboard.inputs["dashboardBody"])
+    graphed = {
+        (m[1], m[3], m[5])
+        for w in body["widgets"]
+        for m in w["properties"].get("metrics", [])
+        if m[0] == "steadystate/chaos"
+    }
+    fis = [f"fis-{key}" for key in s.outputs.get("fisTemplateIds", {})]
+    assert {"fis-stop-task", "fis-terminate-host"} <= set(fis)
+    for name in [*experiment_names(), *fis]:
+        for metric in [*OUTCOME_METRICS.values(), RECOVERY_METRIC]:
+            assert (metric, name, stack) in graphed
