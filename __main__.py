@@ -3,7 +3,8 @@
 Settings are read and validated before anything is registered. Then: network → cluster → image →
 alert topic → database (its RDS events notify the alert topic) → one environment per name
 (onebox + fleet behind one ALB) → the S3 gateway's policy → connectivity alarms → blue/green DNS
-failover → dashboard → FIS chaos experiments on a schedule, and the recorder of their runs.
+failover → FIS chaos experiments on a schedule, and the recorder of their runs → dashboard (it
+graphs the FIS templates' runs).
 """
 
 import pulumi
@@ -99,20 +100,8 @@ if settings.dns.enabled:
     scheme = "https" if build.serves_https(settings) else "http"
     url = dns.fqdn.apply(lambda fqdn: f"{scheme}://{fqdn.rstrip('.')}")
     pulumi.export("dnsPrimary", dns.primary)
-if settings.operations.dashboard:
-    dashboard = Dashboard(
-        "dashboard",
-        build.dashboard_args(
-            settings,
-            connectivity.region,
-            cluster,
-            environments,
-            connectivity.alarm_arns,
-            database.identifier if database else None,
-        ),
-    )
-    pulumi.export("dashboardUrl", dashboard.url)
 
+fis_template_keys: list[str] = []
 if settings.chaos.enabled:
     chaos = ChaosExperiments(
         "chaos",
@@ -127,6 +116,22 @@ if settings.chaos.enabled:
     pulumi.export("fisTemplateIds", chaos.template_ids)
     # Every FIS run, scheduled or started by hand, leaves its outcome in steadystate/chaos.
     FisRunRecorder("fis-runs", build.fis_run_recorder_args(settings, chaos, environments))
+    fis_template_keys = list(chaos.template_ids)
+
+if settings.operations.dashboard:
+    dashboard = Dashboard(
+        "dashboard",
+        build.dashboard_args(
+            settings,
+            connectivity.region,
+            cluster,
+            environments,
+            connectivity.alarm_arns,
+            database.identifier if database else None,
+            fis_template_keys,
+        ),
+    )
+    pulumi.export("dashboardUrl", dashboard.url)
 
 services = {
     f"{env}-{role}": svc

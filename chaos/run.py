@@ -1,21 +1,38 @@
-"""Run one chaos experiment against a deployed stack and publish the outcome.
+"""Run one chaos experiment against a deployed stack, record it and publish the outcome.
 
     python -m chaos.run --stack dev --experiment kill-one-task
     python -m chaos.run --stack dev --experiment kill-one-task \\
         --cluster C --service S --url http://...        # without the pulumi CLI
         [--service-key blue-fleet] [--region us-east-2] [--var recovery_timeout=300]
-        [--engine auto|chaostoolkit|builtin] [--journal journal.json] [--no-metric]
+        [--engine auto|chaostoolkit|builtin] [--journal-dir DIR] [--journal FILE] [--no-metric]
 
 Target: ``--cluster/--service/--url`` win; whatever is missing comes from the stack's outputs
 (``clusterName``, ``serviceNames[--service-key]``, ``url``) through the Automation API, which needs
-the ``pulumi`` CLI on PATH. The default service is the fleet of the primary environment.
+the ``pulumi`` CLI on PATH. The default service is the fleet of the primary environment. A
+``--cluster`` given on the command line must carry the ``Stack`` tag of ``--stack``
+(``aws:defaultTags`` in ``Pulumi.<stack>.yaml``), checked with ``DescribeClusters``.
 Engine: chaostoolkit's library (``chaoslib``) when installed, else the built-in runner
-(``chaos.runner``); both run the same JSON. Outcome: printed, optionally written as a journal, and
-published as ``steadystate/chaos`` ``ExperimentSucceeded`` (1/0) per ``Experiment`` (and ``Stack``).
+(``chaos.runner``); both run the same JSON, validated before anything runs.
 
-Exit codes: 0 the steady state held; 1 it did not (aborted before the method, deviated after it,
-or an activity failed); 2 usage or target error; 3 the experiment succeeded but the metric could
-not be published.
+Record: every run — refused ones too, as aborted with the reason — writes its journal to
+``chaos/journals/<stack>/<UTC start>-<experiment>.json`` (``--journal-dir`` moves the directory,
+``--journal`` writes one more copy) with a ``steadystate`` summary (``chaos.journals``), and
+publishes ``steadystate/chaos`` ``ExperimentSucceeded/Deviated/Aborted/Failed`` (0/1),
+``ErrorRateDuringFault`` and ``TimeToRecover`` (``chaos.recovery``) per ``Experiment`` (and
+``Stack``). Without AWS credentials nothing can be published: the journal alone records the run.
+
+Exit codes:
+
+    0  the steady state held (succeeded)
+    1  it did not: aborted before the method, deviated after it, or an activity failed
+    2  usage error (flags, --var, an unknown service key, no failover time)
+    3  the experiment succeeded but the metric could not be published
+    4  bad experiment: unknown name, invalid file, an activity whose module or function does
+       not exist or does not take its arguments
+    5  no AWS credentials or no region (or AWS refused the credentials)
+    6  stack unreachable: no pulumi CLI, no such stack, Automation API failure, outputs missing,
+       or no such ECS cluster
+    7  wrong stack: the --cluster given is tagged for another stack (or not at all)
 """
 
 from __future__ import annotations
@@ -27,15 +44,60 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from chaos import journals
 from chaos.aws import client
-from chaos.metrics import METRIC, NAMESPACE, fault_error_rate, publish_outcome
-from chaos.runner import SUCCEEDED, ExperimentError, load_experiment, run_experiment, verdict
+from chaos.metrics import NAMESPACE, OUTCOME_METRICS, fault_error_rate, publish_outcome
+from chaos.preflight import (
+    check_activities,
+    check_cluster_stack,
+    check_credentials,
+    expected_stack_tag,
+)
+from chaos.recovery import time_to_recover
+from chaos.run_errors import (
+    EXIT_BAD_EXPERIMENT,
+    EXIT_METRIC,
+    EXIT_NO_CREDENTIALS,
+    EXIT_NOT_STEADY,
+    EXIT_OK,
+    EXIT_STACK_UNREACHABLE,
+    EXIT_USAGE,
+    EXIT_WRONG_STACK,
+    BadExperiment,
+    NoCredentials,
+    RunRefused,
+    StackUnreachable,
+    UsageError,
+)
+from chaos.runner import (
+    ABORTED,
+    SUCCEEDED,
+    ExperimentError,
+    chaoslib_available,
+    experiment_path,
+    load_experiment,
+    run_experiment,
+    verdict,
+)
+
+__all__ = [
+    "EXIT_BAD_EXPERIMENT",
+    "EXIT_METRIC",
+    "EXIT_NOT_STEADY",
+    "EXIT_NO_CREDENTIALS",
+    "EXIT_OK",
+    "EXIT_STACK_UNREACHABLE",
+    "EXIT_USAGE",
+    "EXIT_WRONG_STACK",
+    "main",
+]
 
 REPO_DIR = Path(__file__).resolve().parent.parent
-EXIT_OK, EXIT_NOT_STEADY, EXIT_USAGE, EXIT_METRIC = 0, 1, 2, 3
 LOGGERS = ("steadystate.chaos", "chaostoolkit")
 OutputsReader = Callable[[str], Mapping[str, Any]]
 
@@ -64,7 +126,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--region", help="default: aws:region of Pulumi.<stack>.yaml")
     parser.add_argument("--var", action="append", type=parse_var, default=[], metavar="KEY=VALUE")
     parser.add_argument("--engine", choices=("auto", "chaostoolkit", "builtin"), default="auto")
-    parser.add_argument("--journal", type=Path, help="write the run's journal (JSON) here")
+    parser.add_argument(
+        "--journal-dir",
+        type=Path,
+        help="where every run's journal is kept, under <dir>/<stack>/ (default: chaos/journals)",
+    )
+    parser.add_argument("--journal", type=Path, help="also write the run's journal (JSON) here")
     parser.add_argument("--no-metric", action="store_true", help="do not publish to CloudWatch")
     return parser.parse_args(argv)
 
@@ -142,11 +209,49 @@ def environment_overrides(
         try:
             extra["failover_within"] = failover_seconds(args.stack)
         except Exception as err:  # NoFailover, or the stack cannot be synthesized
-            raise ExperimentError(
+            raise UsageError(
                 f"cannot compute the failover time of stack {args.stack}: {err} "
                 "(pass --var failover_within=SECONDS)"
             ) from err
     return extra
+
+
+def first_error_line(err: BaseException) -> str:
+    """One line of an Automation API error (its text carries the CLI's whole stdout/stderr)."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    for line in lines:
+        if "error:" in line:
+            return line[line.index("error:") + len("error:") :].strip()
+    meaningful = [line for line in lines if not line.startswith(("code:", "stdout:"))]
+    text = (meaningful or lines or [type(err).__name__])[-1]
+    return text.removeprefix("stderr:").strip() or type(err).__name__
+
+
+def read_stack_outputs(stack: str, read_outputs: OutputsReader | None) -> Mapping[str, Any]:
+    """The stack's outputs, or :class:`StackUnreachable` saying why they cannot be read."""
+    if read_outputs is None:
+        if shutil.which("pulumi") is None:
+            raise StackUnreachable(
+                "no pulumi CLI on PATH to read the stack outputs: pass --cluster, --service "
+                "and --url"
+            )
+        read_outputs = automation_outputs
+    try:
+        return read_outputs(stack)
+    except RunRefused:
+        raise
+    except Exception as err:  # StackNotFoundError, CommandError, a backend login missing
+        from pulumi.automation.errors import StackNotFoundError
+
+        if isinstance(err, StackNotFoundError):
+            raise StackUnreachable(
+                f"no stack {stack!r} in the selected Pulumi backend (`pulumi stack ls` lists "
+                "them): pass --stack, or --cluster, --service and --url"
+            ) from err
+        raise StackUnreachable(
+            f"cannot read the outputs of stack {stack!r} through the Automation API: "
+            f"{first_error_line(err)}"
+        ) from err
 
 
 def resolve_target(
@@ -155,14 +260,7 @@ def resolve_target(
     """(cluster, service, url) from the flags, the rest from the stack outputs."""
     outputs: Mapping[str, Any] = {}
     if not (args.cluster and args.service and args.url):
-        if read_outputs is None:
-            if shutil.which("pulumi") is None:
-                raise ExperimentError(
-                    "no pulumi CLI on PATH to read the stack outputs: pass --cluster, --service "
-                    "and --url"
-                )
-            read_outputs = automation_outputs
-        outputs = read_outputs(args.stack)
+        outputs = read_stack_outputs(args.stack, read_outputs)
     args.outputs = outputs
     service = args.service
     if not service:
@@ -170,11 +268,14 @@ def resolve_target(
         service = (outputs.get("serviceNames") or {}).get(key) if key else None
         if not service:
             known = ", ".join(sorted(outputs.get("serviceNames") or {})) or "none"
-            raise ExperimentError(f"no service for key {key!r} in serviceNames (known: {known})")
+            raise UsageError(f"no service for key {key!r} in serviceNames (known: {known})")
     cluster = args.cluster or outputs.get("clusterName")
     url = args.url or outputs.get("url")
     if not cluster or not url:
-        raise ExperimentError("stack outputs lack clusterName or url: pass --cluster/--url")
+        raise StackUnreachable(
+            f"the outputs of stack {args.stack!r} lack clusterName or url (is it deployed?): "
+            "pass --cluster/--url"
+        )
     return str(cluster), str(service), str(url).rstrip("/")
 
 
@@ -198,12 +299,94 @@ def _attach_logging(out: TextIO) -> logging.Handler:
     return handler
 
 
+@dataclass
+class RunLog:
+    """What the run leaves behind: its journal (in the journal directory, and ``--journal``) and
+    the outcome metric; ``log`` gets one line per step."""
+
+    args: argparse.Namespace
+    log: Callable[..., None]
+    cloudwatch: Any = None
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    name: str = ""
+    known: bool = False
+    """The experiment file exists: only then is a refused run published under its name."""
+
+    def publish(self, outcome: str, region: str | None, **measured: float | None) -> str:
+        """Publish the outcome; returns what the journal says of the metric."""
+        metric = f"{NAMESPACE}/{OUTCOME_METRICS[outcome]}"
+        cw = client("cloudwatch", region, self.cloudwatch)
+        publish_outcome(cw, self.name, outcome, self.args.stack, self.started, **measured)
+        if measured:
+            self.log("published %s=1 (%s)", metric, _measured_text(measured))
+        else:
+            self.log("published %s=1", metric)
+        return "published"
+
+    def keep(self, journal: dict[str, Any], summary: dict[str, Any]) -> None:
+        journal[journals.SUMMARY_KEY] = summary
+        directory = self.args.journal_dir or journals.JOURNAL_DIR
+        path = journals.journal_path(directory, self.args.stack, self.name, self.started)
+        targets = [path, *([self.args.journal] if self.args.journal else [])]
+        for target in targets:
+            try:
+                journals.write_journal(target, journal)
+                self.log("journal written to %s", target)
+            except OSError as err:
+                self.log("error: could not write the journal to %s: %s", target, err)
+
+    def summary(self, outcome: str, code: int, **extra: Any) -> dict[str, Any]:
+        return {
+            "experiment": self.name,
+            "stack": self.args.stack,
+            "outcome": outcome,
+            "started": self.started.isoformat(),
+            "exit_code": code,
+            **extra,
+        }
+
+    def refuse(self, err: RunRefused, experiment: Mapping[str, Any] | None, region: str | None):
+        """A run that could not start: one line, an aborted journal, the aborted metric when
+        CloudWatch can be reached."""
+        self.log("error: %s", err)
+        if self.args.no_metric:
+            metric = "not published (--no-metric)"
+        elif not self.known:
+            metric = f"not published: there is no experiment {self.name!r}"
+        elif isinstance(err, NoCredentials):
+            metric = "not published: no AWS credentials, so the journal alone records this run"
+        else:
+            try:
+                metric = self.publish(ABORTED, region)
+            except Exception as publish_err:  # botocore errors
+                metric = f"not published: {publish_err}"
+        if metric.startswith("not published"):
+            self.log("%s/%s %s", NAMESPACE, OUTCOME_METRICS[ABORTED], metric)
+        journal = journals.refused_journal(
+            self.name, experiment, str(err), self.started, datetime.now(UTC)
+        )
+        summary = self.summary(ABORTED, err.code, reason=str(err), refused=err.kind)
+        self.keep(journal, {**summary, "metric": metric})
+        return err.code
+
+
+def _measured_text(measured: Mapping[str, float | None]) -> str:
+    rate, recovery = measured.get("error_rate"), measured.get("recovery_seconds")
+    return ", ".join(
+        [
+            "error rate " + ("n/a" if rate is None else f"{100 * rate:.2f}%"),
+            "time to recover " + ("n/a" if recovery is None else f"{recovery:.1f}s"),
+        ]
+    )
+
+
 def main(
     argv: Sequence[str] | None = None,
     *,
     out: TextIO | None = None,
     read_outputs: OutputsReader | None = None,
     cloudwatch: Any = None,
+    ecs: Any = None,
     sleep: Callable[[float], None] = time.sleep,
     failover_seconds: Callable[[str], float] | None = None,
 ) -> int:
@@ -212,60 +395,105 @@ def main(
     handler = _attach_logging(stream)
     log = logging.getLogger("steadystate.chaos").info
     try:
+        return _run(args, log, read_outputs, cloudwatch, ecs, sleep, failover_seconds)
+    except Exception as err:  # a bug, not an input: still one line, never a traceback
+        log("error: unexpected failure (please report it): %s: %s", type(err).__name__, err)
+        return EXIT_NOT_STEADY
+    finally:
+        for logger_name in LOGGERS:
+            logging.getLogger(logger_name).removeHandler(handler)
+
+
+def _run(
+    args: argparse.Namespace,
+    log: Callable[..., None],
+    read_outputs: OutputsReader | None,
+    cloudwatch: Any,
+    ecs: Any,
+    sleep: Callable[[float], None],
+    failover_seconds: Callable[[str], float] | None,
+) -> int:
+    record = RunLog(args, log, cloudwatch, name=experiment_path(args.experiment).stem)
+    experiment: dict[str, Any] | None = None
+    region = args.region or stack_region(args.stack)
+    try:
         try:
-            name, experiment = load_experiment(args.experiment)
-            cluster, service, url = resolve_target(args, read_outputs)
+            record.name, experiment = load_experiment(args.experiment)
         except ExperimentError as err:
-            log("error: %s", err)
-            return EXIT_USAGE
-        region = args.region or stack_region(args.stack)
-        overrides = {"cluster": cluster, "service": service, "url": url, "region": region}
+            record.known = experiment_path(args.experiment).is_file()
+            raise BadExperiment(str(err)) from err
+        record.known = True
+        check_activities(experiment)
+        if args.engine == "chaostoolkit" and not chaoslib_available():
+            raise UsageError("--engine chaostoolkit needs chaostoolkit-lib installed")
+        cluster, service, url = resolve_target(args, read_outputs)
+        check_credentials(region)
+        if args.cluster:
+            expected = expected_stack_tag(REPO_DIR, args.stack)
+            check_cluster_stack(client("ecs", region, ecs), cluster, args.stack, expected)
+        overrides: dict[str, Any] = {
+            "cluster": cluster,
+            "service": service,
+            "url": url,
+            "region": region,
+        }
         if region:  # chaosaws reads its region from configuration["aws_region"]
             overrides["aws_region"] = region
         overrides.update(dict(args.var))
-        try:
-            overrides.update(
-                environment_overrides(experiment, args, overrides, failover_seconds or _failover)
-            )
-        except ExperimentError as err:
-            log("error: %s", err)
-            return EXIT_USAGE
+        overrides.update(
+            environment_overrides(experiment, args, overrides, failover_seconds or _failover)
+        )
         if "failover_within" in overrides:
             log("failover budget: %ss", overrides["failover_within"])
-        log("experiment %s on %s/%s (%s), region %s", name, cluster, service, url, region)
+        log("experiment %s on %s/%s (%s), region %s", record.name, cluster, service, url, region)
         try:
             journal = run_experiment(
                 experiment, overrides, engine=args.engine, sleep=sleep, log=log
             )
-        except ExperimentError as err:
-            log("error: %s", err)
-            return EXIT_USAGE
-        outcome = verdict(journal)
-        log(
-            "outcome: %s (engine %s, status %s, deviated %s, %.1fs)",
-            outcome,
-            journal.get("engine"),
-            journal.get("status"),
-            journal.get("deviated"),
-            float(journal.get("duration") or 0),
-        )
-        if args.journal:
-            args.journal.write_text(json.dumps(journal, indent=2, default=str) + "\n")
-            log("journal written to %s", args.journal)
-        code = EXIT_OK if outcome == SUCCEEDED else EXIT_NOT_STEADY
-        if not args.no_metric:
-            try:
-                cw = client("cloudwatch", region, cloudwatch)
-                error_rate = fault_error_rate(journal)
-                publish_outcome(cw, name, outcome, args.stack, error_rate=error_rate)
-                log("published %s/%s=%d", NAMESPACE, METRIC, outcome == SUCCEEDED)
-            except Exception as err:  # botocore errors, no credentials, no region
-                log("error: could not publish %s/%s: %s", NAMESPACE, METRIC, err)
-                code = code or EXIT_METRIC
-        return code
-    finally:
-        for logger_name in LOGGERS:
-            logging.getLogger(logger_name).removeHandler(handler)
+        except ExperimentError as err:  # the engine's validation, before anything ran
+            raise BadExperiment(str(err)) from err
+    except RunRefused as err:
+        return record.refuse(err, experiment, region)
+    return _finish(record, journal, region)
+
+
+def _finish(record: RunLog, journal: dict[str, Any], region: str | None) -> int:
+    """Outcome, time to recover and error rate into the log, the metric and the journal."""
+    log = record.log
+    outcome = verdict(journal)
+    recovery = time_to_recover(journal)
+    journal["time_to_recover"] = recovery
+    measured: dict[str, float | None] = {
+        "error_rate": fault_error_rate(journal),
+        "recovery_seconds": None if recovery is None else float(recovery["seconds"]),
+    }
+    log(
+        "outcome: %s (engine %s, status %s, deviated %s, %.1fs, %s)",
+        outcome,
+        journal.get("engine"),
+        journal.get("status"),
+        journal.get("deviated"),
+        float(journal.get("duration") or 0),
+        _measured_text(measured),
+    )
+    code = EXIT_OK if outcome == SUCCEEDED else EXIT_NOT_STEADY
+    metric = "not published (--no-metric)"
+    if not record.args.no_metric:
+        try:
+            metric = record.publish(outcome, region, **measured)
+        except Exception as err:  # botocore errors, no credentials, no region
+            metric = f"not published: {err}"
+            log("error: could not publish %s/%s: %s", NAMESPACE, OUTCOME_METRICS[outcome], err)
+            code = code or EXIT_METRIC
+    summary = record.summary(
+        outcome,
+        code,
+        error_rate=measured["error_rate"],
+        time_to_recover=measured["recovery_seconds"],
+        metric=metric,
+    )
+    record.keep(journal, summary)
+    return code
 
 
 if __name__ == "__main__":

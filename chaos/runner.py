@@ -186,15 +186,31 @@ def validate_experiment(experiment: Mapping[str, Any]) -> None:
             raise ExperimentError(f"activity {activity.get('name')!r}: type must be probe/action")
         if not activity.get("name"):
             raise ExperimentError("every activity needs a name")
-        func = resolve_function(activity)
-        arguments = dict((activity.get("provider") or {}).get("arguments") or {})
-        signature = inspect.signature(func)
-        if "configuration" in signature.parameters:
-            arguments["configuration"] = None
-        try:
-            signature.bind(**arguments)
-        except TypeError as err:
-            raise ExperimentError(f"activity {activity['name']!r}: {err}") from err
+        check_python_activity(activity)
+
+
+def check_python_activity(activity: Mapping[str, Any]) -> None:
+    """The activity's function exists and accepts its arguments (``configuration`` is given)."""
+    func = resolve_function(activity)
+    arguments = dict((activity.get("provider") or {}).get("arguments") or {})
+    signature = inspect.signature(func)
+    if "configuration" in signature.parameters:
+        arguments["configuration"] = None
+    try:
+        signature.bind(**arguments)
+    except TypeError as err:
+        raise ExperimentError(f"activity {activity.get('name')!r}: {err}") from err
+
+
+def check_python_activities(experiment: Mapping[str, Any]) -> None:
+    """Before anything runs, whatever the engine: every ``python`` activity names a module that
+    imports and a function in it that takes the arguments given. Other providers (and ``ref``
+    entries) are left to the engine's own validation."""
+    for activity in all_activities(experiment):
+        if not isinstance(activity, Mapping):
+            raise ExperimentError(f"an activity must be a JSON object (got {activity!r})")
+        if (activity.get("provider") or {}).get("type") == "python":
+            check_python_activity(activity)
 
 
 # -- the built-in runner -------------------------------------------------------------------------
@@ -336,6 +352,9 @@ def run_with_chaoslib(experiment: dict[str, Any], overrides: Mapping[str, Any]) 
     # chaostoolkit-lib is optional (dev requirements; chaoslib_available() guards the call), so the
     # program's own venv, where `pulumi up` type-checks, may lack it.
     from chaoslib import __version__  # pyright: ignore[reportMissingImports]  optional, see above
+    from chaoslib.exceptions import (  # pyright: ignore[reportMissingImports]  optional, see above
+        ChaosException,
+    )
     from chaoslib.experiment import (  # pyright: ignore[reportMissingImports]  optional, see above
         ensure_experiment_is_valid,
         run_experiment,
@@ -343,7 +362,10 @@ def run_with_chaoslib(experiment: dict[str, Any], overrides: Mapping[str, Any]) 
 
     experiment = json.loads(json.dumps(experiment))  # chaoslib mutates its argument
     experiment_vars = (dict(overrides), None)
-    ensure_experiment_is_valid_with_vars(experiment, overrides, ensure_experiment_is_valid)
+    try:
+        ensure_experiment_is_valid_with_vars(experiment, overrides, ensure_experiment_is_valid)
+    except ChaosException as err:  # InvalidExperiment, InvalidActivity: one line, no traceback
+        raise ExperimentError(str(err)) from err
     journal = run_experiment(
         experiment,
         settings={},
@@ -367,11 +389,13 @@ def ensure_experiment_is_valid_with_vars(
 
 # -- outcome -------------------------------------------------------------------------------------
 def verdict(journal: Mapping[str, Any]) -> str:
-    """succeeded | aborted (not steady before: nothing injected) | deviated | failed (the run
-    did not complete, or a method activity or a rollback failed)."""
+    """succeeded | aborted (not steady before, or the run could not start: nothing injected) |
+    deviated | failed (the run did not complete, or a method activity or a rollback failed)."""
     states = journal.get("steady_states") or {}
     before = states.get("before")
     if before is not None and not before.get("steady_state_met"):
+        return ABORTED
+    if journal.get("status") == "aborted" and not journal.get("run"):
         return ABORTED
     if journal.get("deviated"):
         return DEVIATED

@@ -7,7 +7,10 @@ and serialises that dict, creating no resource inside ``apply``.
 Rows, top to bottom: load balancer traffic per target group (requests, p99 latency, target 5xx;
 one line per target group, so onebox and fleet sit side by side), ECS service health (running vs
 desired tasks, CPU, memory), cluster capacity (capacity provider reservation), dependency
-connectivity per environment, the state of every alarm, and the database.
+connectivity per environment, the state of every alarm, the database, and the chaos results:
+per experiment (chaostoolkit's and the stack's FIS templates, ``fis-<key>``) the runs that
+succeeded, deviated, aborted and failed, the error rate during the fault and the time to recover,
+over 90 days.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from chaos.metrics import ERROR_RATE_METRIC, FIS_PREFIX, NAMESPACE, OUTCOME_METRICS, RECOVERY_METRIC
 from components.connectivity_alarms import AGGREGATE_METRIC, HOST_DIMENSION, metric_name
 
 GRID_WIDTH = 24
@@ -38,9 +42,11 @@ CHAOS_RESULTS_RANGE = "-P90D"
 CHAOS_PERIOD_SECONDS = 86400
 """One point per day on the chaos results row (experiments run weekly to monthly)."""
 
-CHAOS_SUCCEEDED_METRIC = "ExperimentSucceeded"
-CHAOS_ERROR_RATE_METRIC = "ErrorRateDuringFault"
-"""Metric names ``chaos.metrics`` publishes (dimensions ``Experiment`` and ``Stack``)."""
+CHAOS_OUTCOME_METRICS = OUTCOME_METRICS
+CHAOS_ERROR_RATE_METRIC = ERROR_RATE_METRIC
+CHAOS_RECOVERY_METRIC = RECOVERY_METRIC
+"""Metric names ``chaos.metrics`` publishes for every run, chaostoolkit's (``chaos.run``) and
+FIS's (the run recorder), with dimensions ``Experiment`` and ``Stack``."""
 
 _HALF, _THIRD, _HEIGHT = GRID_WIDTH // 2, GRID_WIDTH // 3, 6
 
@@ -76,13 +82,16 @@ class DashboardArgs:
     ``<environment>-``; needed because ALB target-group metrics need both dimensions."""
     dashboard_name: str | None = None
     """Dashboard name; None derives ``<project>-<stack>-<component name>``."""
-    chaos_namespace: str | None = "steadystate/chaos"
-    """Namespace the chaos runner publishes ``ExperimentSucceeded`` into (dimensions Experiment,
+    chaos_namespace: str | None = NAMESPACE
+    """Namespace the chaos runs publish their outcome metrics into (dimensions Experiment,
     Stack); None leaves the chaos row out."""
     chaos_experiments: Sequence[str] = ()
-    """Experiments whose results the chaos row graphs, one line each, by explicit metric name and
-    dimensions (a SEARCH only finds metrics reported in the last two weeks: at a monthly cadence
-    it would be empty between runs)."""
+    """chaostoolkit experiments whose results the chaos row graphs, one line each, by explicit
+    metric name and dimensions (a SEARCH only finds metrics reported in the last two weeks: at a
+    monthly cadence it would be empty between runs)."""
+    fis_experiments: Sequence[str] = ()
+    """Keys of the stack's FIS templates (``ChaosExperiments.template_ids``); graphed as
+    ``fis-<key>``, the ``Experiment`` their runs are published under."""
 
 
 def _problem(arg: str, value: object, allowed: str) -> ValueError:
@@ -122,10 +131,12 @@ def validate_args(args: DashboardArgs) -> None:
         raise _problem("load_balancers", dict(args.load_balancers), "non-empty with target_groups")
     for label in args.target_groups:
         target_group_environment(label, args.load_balancers, args.target_group_environments)
-    if isinstance(args.chaos_experiments, str) or not all(
-        re.match(r"^[A-Za-z0-9_.-]{1,255}$", name) for name in args.chaos_experiments
-    ):
-        raise _problem("chaos_experiments", args.chaos_experiments, "a list of experiment names")
+    for arg in ("chaos_experiments", "fis_experiments"):
+        names = getattr(args, arg)
+        if isinstance(names, str) or not all(
+            re.match(r"^[A-Za-z0-9_.-]{1,250}$", name) for name in names
+        ):
+            raise _problem(arg, names, "a list of experiment names")
     if isinstance(args.environments, str) or isinstance(args.dependencies, str):
         raise _problem("environments/dependencies", args.environments, "lists of names")
     if len(args.alarm_arns) > ALARM_WIDGET_LIMIT:
@@ -197,6 +208,7 @@ def build_dashboard_body(
     chaos_namespace: str | None = None,
     chaos_experiments: Sequence[str] = (),
     stack: str = "",
+    fis_experiments: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The dashboard body (``{"widgets": [...]}``) from resolved, plain values."""
     overrides = target_group_environments or {}
@@ -375,34 +387,41 @@ def build_dashboard_body(
             ]
         )
 
-    if chaos_namespace and chaos_experiments:
+    experiments = [*chaos_experiments, *(f"{FIS_PREFIX}{key}" for key in fis_experiments)]
+    if chaos_namespace and experiments:
         # Seed 002: publish the results of regular resilience tests to dashboards, over time.
         def per_experiment(metric: str) -> list[list[Any]]:
             return [
                 [chaos_namespace, metric, "Experiment", name, "Stack", stack, {"label": name}]
-                for name in chaos_experiments
+                for name in experiments
             ]
 
         def results_widget(title: str, metric: str, stat: str, y_axis: dict) -> dict[str, Any]:
             widget = _metric_widget(
-                title, per_experiment(metric), region, stat=stat, width=_HALF, y_axis=y_axis
+                title, per_experiment(metric), region, stat=stat, width=_THIRD, y_axis=y_axis
             )
             widget["properties"].update(
                 period=CHAOS_PERIOD_SECONDS, start=CHAOS_RESULTS_RANGE, view="timeSeries"
             )
             return widget
 
+        counts = {"left": {"min": 0}}
+        outcome_widgets = [
+            results_widget(f"Chaos runs that {outcome} per day, 90 days", metric, "Sum", counts)
+            for outcome, metric in CHAOS_OUTCOME_METRICS.items()
+        ]
         rows.append(
             [
-                results_widget(
-                    "Chaos experiments, 90 days (1 = the service survived)",
-                    CHAOS_SUCCEEDED_METRIC,
-                    "Minimum",
-                    {"left": {"min": 0, "max": 1}},
-                ),
+                *outcome_widgets,
                 results_widget(
                     "Chaos: error rate during the fault (%), 90 days",
                     CHAOS_ERROR_RATE_METRIC,
+                    "Maximum",
+                    {"left": {"min": 0}},
+                ),
+                results_widget(
+                    "Chaos: time to recover (s), 90 days",
+                    CHAOS_RECOVERY_METRIC,
                     "Maximum",
                     {"left": {"min": 0}},
                 ),
@@ -418,7 +437,8 @@ class Dashboard(pulumi.ComponentResource):
     Guarantees: one dashboard whose body is valid JSON with, when the inputs provide them,
     requests / p99 latency / target 5xx per target group, running vs desired tasks, CPU and
     memory per service, capacity provider reservation, connectivity per environment (every
-    dependency and the aggregate), the state of every given alarm, and database connections.
+    dependency and the aggregate), the state of every given alarm, database connections, and
+    the chaos results of the experiments given.
     The name is derived from project, stack and component name unless given.
     """
 
@@ -460,6 +480,7 @@ class Dashboard(pulumi.ComponentResource):
                     target_group_environments=dict(args.target_group_environments),
                     chaos_namespace=args.chaos_namespace,
                     chaos_experiments=list(args.chaos_experiments),
+                    fis_experiments=list(args.fis_experiments),
                     stack=pulumi.get_stack(),
                 ),
                 sort_keys=True,

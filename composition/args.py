@@ -234,7 +234,10 @@ def dashboard_args(
     environments: Mapping[str, ServiceEnvironment],
     alarm_arns: Sequence[pulumi.Input[str]],
     database_identifier: pulumi.Input[str] | None,
+    fis_template_keys: Sequence[str] = (),
 ) -> DashboardArgs:
+    """``fis_template_keys``: the keys of ``ChaosExperiments.template_ids`` (none without chaos),
+    graphed on the chaos row as ``fis-<key>`` next to the chaostoolkit experiments."""
     return DashboardArgs(
         region=region,
         load_balancers={name: env.alb_arn_suffix for name, env in environments.items()},
@@ -256,6 +259,7 @@ def dashboard_args(
         alarm_arns=list(alarm_arns),
         database_identifier=database_identifier,
         chaos_experiments=experiment_names(),
+        fis_experiments=list(fis_template_keys),
     )
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from chaos import actions as chaos_actions
 from chaos import bad_release, dependency_blackhole
+from chaos import journals as chaos_journals
 from chaos import load as chaos_load
 from tests.chaos.moto_world import (
     EcsWorld,
@@ -33,6 +34,14 @@ def no_chaos_state_between_tests() -> Iterator[None]:
     bad_release.SEEN.clear()
     bad_release.RELEASED.clear()
     bad_release.ALARMED.clear()
+
+
+@pytest.fixture(autouse=True)
+def journals_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """``chaos.run`` keeps every journal: in the tests, never in the checkout's chaos/journals."""
+    directory = tmp_path_factory.mktemp("journals")
+    monkeypatch.setattr(chaos_journals, "JOURNAL_DIR", directory)
+    return directory
 
 
 @pytest.fixture

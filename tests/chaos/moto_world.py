@@ -123,6 +123,11 @@ class EcsWorld:
         group = f"service:{service or self.service}"
         return [t["taskArn"] for t in tasks if t["group"] == group]
 
+    def tag_stack(self, stack: str) -> None:
+        """The cluster's ``Stack`` tag (what ``chaos.run`` checks an explicit --cluster by)."""
+        arn = self.ecs.describe_clusters(clusters=[self.cluster])["clusters"][0]["clusterArn"]
+        self.ecs.tag_resource(resourceArn=arn, tags=[{"key": "Stack", "value": stack}])
+
     def lose_host(self, host: str) -> None:
         """Play ECS noticing a terminated instance: its container instance goes away."""
         self.ecs.deregister_container_instance(
@@ -130,11 +135,16 @@ class EcsWorld:
         )
 
 
-def make_world(desired: int = 3, hosts: int = 2, service: str = "web") -> EcsWorld:
+def make_world(
+    desired: int = 3, hosts: int = 2, service: str = "web", stack: str | None = "dev"
+) -> EcsWorld:
+    """``stack``: the cluster's ``Stack`` tag, as the provider's default tags set it (None: no
+    tag); ``chaos.run`` checks it against ``--stack`` when ``--cluster`` is given."""
     ecs = boto3.client("ecs", region_name=REGION)
     ec2 = boto3.client("ec2", region_name=REGION)
     cluster = "steadystate-test"
-    ecs.create_cluster(clusterName=cluster)
+    tags = [{"key": "Stack", "value": stack}] if stack else []
+    ecs.create_cluster(clusterName=cluster, tags=tags)
     task_definition = ecs.register_task_definition(
         family="app",
         networkMode="bridge",

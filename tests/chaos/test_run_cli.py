@@ -73,7 +73,7 @@ def target_args(world, url):
 
 
 # -- runs against moto -------------------------------------------------------------------------------
-def test_recovered_service_succeeds_and_publishes_1(world, server, fake_time):
+def test_recovered_service_succeeds_and_publishes_1(world, server, fake_time, journals_in_tmp):
     url, handler = server
     # ECS (the test) starts the replacement while the runner pauses after the kill
     fake_time.at(10, lambda: world.start_tasks(1))
@@ -92,11 +92,31 @@ def test_recovered_service_succeeds_and_publishes_1(world, server, fake_time):
     assert published(cloudwatch, "kill-one-task", "dev") == (BOTH_SETS, [(2.0, 2.0)], [(1.0, 1.0)])
     rates = cloudwatch.list_metrics(Namespace=NAMESPACE, MetricName=ERROR_RATE_METRIC)["Metrics"]
     assert sorted(len(m["Dimensions"]) for m in rates) == [1, 2]  # measured during the fault
+    # every run is journaled under the stack, with the time to recover it published
+    (path,) = (journals_in_tmp / "dev").glob("*-kill-one-task.json")
+    assert f"journal written to {path}" in log
+    journal = json.loads(path.read_text())
+    recovery = journal["time_to_recover"]
+    stop = next(r for r in journal["run"] if r["activity"]["name"] == "stop-one-random-task")
+    assert recovery["fault_ended"] == datetime.fromisoformat(stop["end"]).isoformat()
+    summary = journal["steadystate"]
+    assert summary["time_to_recover"] == recovery["seconds"] >= 0
+    assert (summary["outcome"], summary["exit_code"], summary["stack"]) == ("succeeded", 0, "dev")
+    assert f"time to recover {recovery['seconds']:.1f}s" in log
+    answer = cloudwatch.get_metric_statistics(
+        Namespace=NAMESPACE, MetricName=RECOVERY_METRIC,
+        Dimensions=[{"Name": "Experiment", "Value": "kill-one-task"},
+                    {"Name": "Stack", "Value": "dev"}],
+        StartTime=datetime.now(UTC) - timedelta(hours=1),
+        EndTime=datetime.now(UTC) + timedelta(hours=1), Period=3600, Statistics=["Maximum"],
+    )  # fmt: skip
+    assert [p["Maximum"] for p in answer["Datapoints"]] == [recovery["seconds"]]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_no_replacement_is_detected_as_deviated_and_publishes_0(world, server, engine, tmp_path):
     url, _ = server
+    world.tag_stack("prod")
     out = io.StringIO()
     journal_file = tmp_path / "journal.json"
     code = chaos_run.main(
@@ -186,21 +206,23 @@ def test_target_from_stack_outputs_defaults_to_the_primary_fleet():
 def test_without_pulumi_cli_the_flags_are_required(monkeypatch):
     monkeypatch.setattr(chaos_run.shutil, "which", lambda _name: None)
     out = io.StringIO()
-    assert chaos_run.main(["--stack", "dev", "--cluster", "c"], out=out) == 2
+    code = chaos_run.main(["--stack", "dev", "--cluster", "c"], out=out)
+    assert code == chaos_run.EXIT_STACK_UNREACHABLE == 6
     assert (
         "no pulumi CLI on PATH to read the stack outputs: pass --cluster, --service and --url"
         in (out.getvalue())
     )
 
 
-def test_unknown_service_key_and_unknown_experiment_are_usage_errors():
+def test_an_unknown_service_key_is_a_usage_error_and_an_unknown_experiment_a_bad_one():
     out = io.StringIO()
     code = chaos_run.main(
         ["--service-key", "red-fleet"], out=out, read_outputs=lambda stack: OUTPUTS
     )
-    assert code == 2
+    assert code == chaos_run.EXIT_USAGE == 2
     assert "no service for key 'red-fleet'" in out.getvalue()
-    assert chaos_run.main(["--experiment", "nope", "--cluster", "c"], out=out) == 2
+    code = chaos_run.main(["--experiment", "nope", "--cluster", "c"], out=out)
+    assert code == chaos_run.EXIT_BAD_EXPERIMENT == 4
     known = (
         "known: bad-release, dependency-blackhole-cdn, dependency-blackhole-db, environment-loss"
     )
@@ -244,7 +266,7 @@ def test_publish_outcome_lands_in_cloudwatch(moto):
 
 # -- the real command line against moto_server ----------------------------------------------------------
 @pytest.mark.slow
-def test_cli_subprocess_against_moto_server(server, aws_env, monkeypatch):
+def test_cli_subprocess_against_moto_server(server, aws_env, monkeypatch, tmp_path):
     url, _ = server
     moto_server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto_server.start()
@@ -262,11 +284,16 @@ def test_cli_subprocess_against_moto_server(server, aws_env, monkeypatch):
             PYTHONPATH=str(REPO),
         )
         argv = [sys.executable, "-m", "chaos.run", "--stack", "dev", "--experiment",
-                "kill-one-task", *target_args(world, url), *QUICK]  # fmt: skip
+                "kill-one-task", *target_args(world, url), *QUICK,
+                "--journal-dir", str(tmp_path)]  # fmt: skip
         done = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
         assert done.returncode == 1, done.stdout + done.stderr
         assert "outcome: deviated" in done.stdout
-        assert "published steadystate/chaos/ExperimentSucceeded=0" in done.stdout
+        assert "published steadystate/chaos/ExperimentDeviated=1" in done.stdout
+        (journal_file,) = (tmp_path / "dev").glob("*-kill-one-task.json")
+        summary = json.loads(journal_file.read_text())["steadystate"]
+        assert (summary["outcome"], summary["exit_code"]) == ("deviated", 1)
+        assert summary["time_to_recover"] is None  # it never recovered
         assert len(world.running()) == 2
         cloudwatch = boto3.client("cloudwatch", region_name=REGION)
         assert published(cloudwatch, "kill-one-task", "dev") == (

@@ -16,6 +16,7 @@ from types import ModuleType
 
 import pytest
 
+from chaos.recovery import parse_time, time_to_recover
 from chaos.runner import (
     ABORTED,
     DEVIATED,
@@ -244,3 +245,19 @@ def test_list_and_status_tolerances(fake, engine, case):
 def test_builtin_range_refuses_an_answer_it_cannot_compare():
     # chaoslib raises TypeError here; the built-in runner reports the probe as out of tolerance.
     assert within_tolerance([2, 4], "three") is False
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_both_engines_journal_what_the_time_to_recover_is_read_from(fake, engine):
+    journal = run(fake, engine, [True])
+    recovery = time_to_recover(journal)
+    assert recovery is not None
+    (action,) = journal["run"]
+    last_probe = journal["steady_states"]["after"]["probes"][-1]
+    fault_ended, steady_again = parse_time(action["end"]), parse_time(last_probe["end"])
+    assert fault_ended is not None and steady_again is not None
+    assert recovery["fault_ended"] == fault_ended.isoformat()
+    assert recovery["steady_again"] == steady_again.isoformat()
+    assert recovery["seconds"] == (steady_again - fault_ended).total_seconds()
+    assert time_to_recover(run(fake, engine, [True, False])) is None  # deviated: not recovered
+    assert time_to_recover(run(fake, engine, [False])) is None  # aborted: nothing injected

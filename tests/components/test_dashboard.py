@@ -264,30 +264,52 @@ def test_invalid_args_raise_naming_the_argument(change: dict, arg: str) -> None:
         Dashboard("ops", args)
 
 
+def chaos_widgets(body: dict) -> dict[str, dict]:
+    """The chaos row's widgets by the metric they graph."""
+    widgets = [
+        w["properties"] for w in body["widgets"] if "Chaos" in w["properties"].get("title", "")
+    ]
+    return {w["metrics"][0][1]: w for w in widgets}
+
+
 def test_chaos_results_of_this_stack_are_graphed_by_explicit_metrics_over_90_days() -> None:
     from chaos import metrics as chaos_metrics
     from chaos.runner import experiment_names
 
     names = experiment_names()
     body = build_dashboard_body(
-        **PLAIN, chaos_namespace=chaos_metrics.NAMESPACE, chaos_experiments=names, stack="prod"
-    )
-    outcome, error_rate = (w["properties"] for w in body["widgets"][-2:])
+        **PLAIN, chaos_namespace=chaos_metrics.NAMESPACE, chaos_experiments=names, stack="prod",
+        fis_experiments=["stop-task", "dependency-db"],
+    )  # fmt: skip
     assert "SEARCH" not in json.dumps(body)  # SEARCH finds only metrics of the last two weeks
-    assert outcome["metrics"] == [
-        [chaos_metrics.NAMESPACE, chaos_metrics.METRIC, "Experiment", name, "Stack", "prod",
-         {"label": name}]
-        for name in names
-    ]  # fmt: skip
-    assert {"kill-one-task", "kill-a-container-host"} <= set(names)
-    assert [m[1] for m in error_rate["metrics"]] == [chaos_metrics.ERROR_RATE_METRIC] * len(names)
-    for widget in (outcome, error_rate):
+    widgets = chaos_widgets(body)
+    metrics = [*chaos_metrics.OUTCOME_METRICS.values(), chaos_metrics.ERROR_RATE_METRIC,
+               chaos_metrics.RECOVERY_METRIC]  # fmt: skip
+    assert sorted(widgets) == sorted(metrics)
+    graphed = [*names, "fis-stop-task", "fis-dependency-db"]
+    for metric, widget in widgets.items():
+        assert widget["metrics"] == [
+            [chaos_metrics.NAMESPACE, metric, "Experiment", name, "Stack", "prod", {"label": name}]
+            for name in graphed
+        ]
         assert widget["start"] == "-P90D" and widget["period"] == 86400
-    assert outcome["stat"] == "Minimum" and error_rate["stat"] == "Maximum"
+    assert {"kill-one-task", "kill-a-container-host"} <= set(names)
+    for metric in chaos_metrics.OUTCOME_METRICS.values():
+        assert widgets[metric]["stat"] == "Sum"  # runs with that outcome per day
+    assert widgets[chaos_metrics.ERROR_RATE_METRIC]["stat"] == "Maximum"
+    assert widgets[chaos_metrics.RECOVERY_METRIC]["stat"] == "Maximum"
+    chaos_row = [w for w in body["widgets"] if "Chaos" in w["properties"].get("title", "")]
+    assert sum(w["width"] for w in chaos_row) == 2 * 24  # two full rows of three
     without = build_dashboard_body(**PLAIN, chaos_namespace=None, chaos_experiments=names)
     assert all("Chaos" not in w["properties"].get("title", "") for w in without["widgets"])
     none_listed = build_dashboard_body(**PLAIN, chaos_namespace=chaos_metrics.NAMESPACE)
     assert all("Chaos" not in w["properties"].get("title", "") for w in none_listed["widgets"])
+    fis_only = build_dashboard_body(
+        **PLAIN, chaos_namespace=chaos_metrics.NAMESPACE, fis_experiments=["stop-task"]
+    )
+    assert [m[3] for m in chaos_widgets(fis_only)["ExperimentFailed"]["metrics"]] == [
+        "fis-stop-task"
+    ]
 
 
 def test_the_composition_lists_every_experiment_for_the_dashboard(mocked) -> None:

@@ -369,3 +369,24 @@ def test_prod_cuts_the_cdn_for_blue_tasks_only_with_a_document_ssm_accepts(stack
     blue = {t.inputs["family"] for t in prod.of_type("aws:ecs/taskDefinition:TaskDefinition")
             if "-blue-" in t.inputs["family"]}  # fmt: skip
     assert families == blue and len(blue) == 2  # the fleet and the onebox, never green
+
+
+def test_the_dashboard_graphs_every_experiment_of_the_stack_chaostoolkit_and_fis(stacks) -> None:
+    """prod has the dashboard and the FIS templates (dev has neither)."""
+    from chaos.metrics import OUTCOME_METRICS, RECOVERY_METRIC
+    from chaos.runner import experiment_names
+
+    stack, s = "prod", stacks["prod"]
+    (dashboard,) = s.of_type("aws:cloudwatch/dashboard:Dashboard")
+    body = json.loads(dashboard.inputs["dashboardBody"])
+    graphed = {
+        (m[1], m[3], m[5])
+        for w in body["widgets"]
+        for m in w["properties"].get("metrics", [])
+        if m[0] == "steadystate/chaos"
+    }
+    fis = [f"fis-{key}" for key in s.outputs.get("fisTemplateIds", {})]
+    assert {"fis-stop-task", "fis-terminate-host"} <= set(fis)
+    for name in [*experiment_names(), *fis]:
+        for metric in [*OUTCOME_METRICS.values(), RECOVERY_METRIC]:
+            assert (metric, name, stack) in graphed
