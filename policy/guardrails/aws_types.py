@@ -97,6 +97,11 @@ FIS_EXPERIMENT_TEMPLATE = "aws:fis/experimentTemplate:ExperimentTemplate"
 SCHEDULE = "aws:scheduler/schedule:Schedule"
 
 
+# -- Lambda (the FIS run recorder) --------------------------------------------------------------
+LAMBDA_FUNCTION = "aws:lambda/function:Function"
+LAMBDA_PERMISSION = "aws:lambda/permission:Permission"
+
+
 def short(token: str) -> str:
     """``aws:rds/instance:Instance`` -> ``aws:rds/instance`` (how messages and docs name types)."""
     return token.rsplit(":", 1)[0] if token.count(":") >= 2 else token

@@ -532,13 +532,13 @@ CONTROLS: tuple[Control, ...] = (
     Control(
         "Lambda.1",
         "Function policies prohibit public access",
-        reason="no policy yet: the one function's only permission admits events.amazonaws.com for the stack's FIS rule (source_arn) in this account (source_account), which tests/components/test_chaos_records.py asserts",
+        ("lambda-permission-not-public",),
         checkov="CKV_AWS_364",
     ),
     Control(
         "Lambda.2",
         "Functions use supported runtimes",
-        reason="no policy yet: the function pins python3.13 (components/chaos_records.py RUNTIME); a runtime's deprecation date is AWS's schedule, not a property of the program",
+        ("lambda-supported-runtime",),
     ),
     Control(
         "Lambda.3",

@@ -381,3 +381,26 @@ capacity, so a fault never takes out a whole minimal fleet."""
 FIS_TARGET_PERCENT_CEILING = 50
 """Largest PERCENT(n) one FIS target may pick: the worst case the kill-half-the-tasks experiment
 shows the service survives."""
+
+
+# -- Lambda (the FIS run recorder) -------------------------------------------------------------
+
+LAMBDA_SUPPORTED_RUNTIMES = (
+    "python3.11",
+    "python3.12",
+    "python3.13",
+    "python3.14",
+    "nodejs22.x",
+    "nodejs24.x",
+    "java17",
+    "java21",
+    "java25",
+    "dotnet8",
+    "dotnet10",
+    "ruby3.3",
+    "ruby3.4",
+    "provided.al2023",
+)
+"""Lambda runtimes not yet deprecated by AWS (its "Lambda runtimes" page, read for 2026-12):
+Python 3.10, Node.js 20, Java 11, provided.al2 and older are past or at their deprecation date.
+Policy config (``allowedRuntimes``) replaces the list as AWS's schedule moves."""

@@ -30,6 +30,7 @@ from . import (  # second wave (issue 12); chaos as a practice (issue 11)
     hosts,
     iam,
     iam_wildcards,
+    lambda_functions,
     load_balancing,
     logs,
     network,
@@ -73,6 +74,7 @@ RULE_MODULES = (
     # chaos as a practice (issue 11)
     fis_templates,
     chaos_schedules,
+    lambda_functions,
 )
 """Every module that declares policies, in catalogue order."""
 

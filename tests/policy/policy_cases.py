@@ -722,3 +722,7 @@ CASES += SECOND_WAVE_CASES
 from policy_cases_chaos import CHAOS_CASES  # noqa: E402
 
 CASES += CHAOS_CASES
+
+from policy_cases_lambda import LAMBDA_CASES  # noqa: E402
+
+CASES += LAMBDA_CASES

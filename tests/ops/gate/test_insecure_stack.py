@@ -74,6 +74,8 @@ EXPECTED = (
     "chaos-schedule-cadence",
     "chaos-schedule-enabled-in-prod",
     "fis-templates-scheduled-in-prod",
+    "lambda-permission-not-public",
+    "lambda-supported-runtime",
 )
 
 
