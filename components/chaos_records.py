@@ -69,9 +69,11 @@ class FisRunRecorderArgs:
     log_retention_days: int = 90
     memory_mb: int = 128
     timeout_seconds: int = 60
-    reserved_concurrency: int | None = 1
-    """1 serializes deliveries (the duplicate check never races); None reserves nothing, for an
-    account whose concurrency quota is still the new-account 10 (Lambda keeps 10 unreserved)."""
+    reserved_concurrency: int | None = None
+    """None (the default) reserves nothing: Lambda keeps 10 executions unreserved, so reserving
+    even 1 fails the first `pulumi up` in an account whose concurrency quota is still the
+    new-account 10. 1 serializes deliveries, so two copies of one event can never both pass the
+    duplicate check; without it they could only if EventBridge delivered them at the same moment."""
 
 
 def validate_args(args: FisRunRecorderArgs) -> None:

@@ -77,16 +77,17 @@ def test_the_function_runs_the_handler_with_stack_and_load_balancer(mocked) -> N
         "STACK": "prod",
         "LOAD_BALANCER": "app/steady/123",
     }
-    assert function["reservedConcurrentExecutions"] == 1  # deliveries never race (dedup)
+    # nothing reserved: a new account's 10-execution quota would refuse the function
+    assert "reservedConcurrentExecutions" not in function
     logs = only(rec, LOG_GROUP)
     assert logs.inputs["retentionInDays"] == 30
     assert function["loggingConfig"]["logGroup"] == logs.outputs["name"]
     assert function["role"] == only(rec, ROLE).outputs["arn"]
 
 
-def test_reserved_concurrency_can_be_left_out_for_a_new_account(mocked) -> None:
-    rec = mocked(lambda: FisRunRecorder("fis-runs", recorder_args(reserved_concurrency=None)))
-    assert "reservedConcurrentExecutions" not in only(rec, FUNCTION).inputs
+def test_reserved_concurrency_can_serialize_deliveries(mocked) -> None:
+    rec = mocked(lambda: FisRunRecorder("fis-runs", recorder_args(reserved_concurrency=1)))
+    assert only(rec, FUNCTION).inputs["reservedConcurrentExecutions"] == 1
 
 
 def test_the_role_is_least_privilege(mocked) -> None:
