@@ -36,9 +36,9 @@ Idempotent: EventBridge and Lambda's asynchronous retries deliver at least once.
 stamped with the experiment's end time (the event's time when FIS gives none), and before
 publishing the handler asks CloudWatch whether ``ExperimentSucceeded`` already has a sample for
 this ``Experiment`` + ``Stack`` in that minute; if so the delivery is a duplicate and nothing is
-sent (CloudWatch never deduplicates: a second identical datum would count the run twice). The
-function runs with reserved concurrency 1 (by default), so two deliveries never check at once. Left
-over: two runs of one template ending in the same minute read as one, and a duplicate arriving
+sent (CloudWatch never deduplicates: a second identical datum would count the run twice). With
+reserved concurrency 1 (``FisRunRecorderArgs.reserved_concurrency``; off by default, since a
+reservation fails in a new account) two deliveries never check at once. Left over: two runs of one template ending in the same minute read as one, and a duplicate arriving
 before CloudWatch serves the first datum (usually well under a minute) is counted twice.
 
 Standard library and boto3 only (the Lambda runtime provides boto3); the package ships this file

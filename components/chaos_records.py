@@ -5,9 +5,10 @@ metrics schema (``chaos.metrics``: outcome, error rate during the fault) as ``fi
 The function's package is the handler and ``chaos/metrics.py`` as inline text (``StringAsset``),
 so it depends on nothing but the files' contents. Its role may put metrics only in
 ``steadystate/chaos``, read only this account's FIS experiments and the stack's templates, read
-the guard alarms' state, and write only to its own log group. Reserved concurrency 1 (by default)
-serializes deliveries, which keeps a duplicate from being published twice (see
-``chaos.fis_record``).
+the guard alarms' state, and write only to its own log group. ``reserved_concurrency=1`` would
+serialize deliveries, so that not even two copies of an event delivered at once are published
+twice (see ``chaos.fis_record``); it is off by default because any reservation fails the first
+`pulumi up` in a new account whose concurrency quota is still 10.
 """
 
 from __future__ import annotations
