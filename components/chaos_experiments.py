@@ -140,6 +140,24 @@ def schedule_expression(cadence: str, weekday: str, hour: int, nth: int) -> str:
     return f"cron(0 {hour} ? * {weekday}#{nth} *)"
 
 
+def running_hosts(
+    name: str, selection_mode: str, asg_name: pulumi.Input[str]
+) -> aws.fis.ExperimentTemplateTargetArgs:
+    """FIS target: running instances of the cluster's Auto Scaling group (``aws:autoscaling:
+    groupName`` tag), ``selection_mode`` of them."""
+    return aws.fis.ExperimentTemplateTargetArgs(
+        name=name,
+        resource_type="aws:ec2:instance",
+        selection_mode=selection_mode,
+        resource_tags=[
+            aws.fis.ExperimentTemplateTargetResourceTagArgs(
+                key="aws:autoscaling:groupName", value=asg_name
+            )
+        ],
+        filters=[aws.fis.ExperimentTemplateTargetFilterArgs(path="State.Name", values=["running"])],
+    )
+
+
 def max_days_between_runs(cadence: str) -> int:
     """Longest gap between two runs of one template at ``cadence``."""
     return 7 if cadence == "weekly" else 35
@@ -365,21 +383,7 @@ class ChaosExperiments(pulumi.ComponentResource):
                     key="Instances", value="cluster-host"
                 ),
             ),
-            aws.fis.ExperimentTemplateTargetArgs(
-                name="cluster-host",
-                resource_type="aws:ec2:instance",
-                selection_mode="COUNT(1)",
-                resource_tags=[
-                    aws.fis.ExperimentTemplateTargetResourceTagArgs(
-                        key="aws:autoscaling:groupName", value=args.asg_name
-                    )
-                ],
-                filters=[
-                    aws.fis.ExperimentTemplateTargetFilterArgs(
-                        path="State.Name", values=["running"]
-                    )
-                ],
-            ),
+            running_hosts("cluster-host", "COUNT(1)", args.asg_name),
         )
         if args.database_subnet_ids is not None:
             templates["dependency-db"] = (
@@ -438,21 +442,8 @@ class ChaosExperiments(pulumi.ComponentResource):
                             key="Instances", value="cluster-hosts"
                         ),
                     ),
-                    aws.fis.ExperimentTemplateTargetArgs(
-                        name="cluster-hosts",
-                        resource_type="aws:ec2:instance",
-                        selection_mode="ALL",
-                        resource_tags=[
-                            aws.fis.ExperimentTemplateTargetResourceTagArgs(
-                                key="aws:autoscaling:groupName", value=args.asg_name
-                            )
-                        ],
-                        filters=[
-                            aws.fis.ExperimentTemplateTargetFilterArgs(
-                                path="State.Name", values=["running"]
-                            )
-                        ],
-                    ),
+                    # ALL hosts: the command itself touches only the primary's containers
+                    running_hosts("cluster-hosts", "ALL", args.asg_name),
                 )
 
         scheduler_role = aws.iam.Role(
