@@ -28,10 +28,12 @@ refuse() {
   exit 2
 }
 [[ $FAMILIES =~ $FAMILY_RE ]] || refuse Families "$FAMILY_RE" "$FAMILIES"
-[[ $HOST =~ $HOST_RE ]] && ((${#HOST} <= MAX_HOST_CHARS)) ||
+if ! [[ $HOST =~ $HOST_RE ]] || ((${#HOST} > MAX_HOST_CHARS)); then
   refuse Host "$HOST_RE (at most $MAX_HOST_CHARS characters)" "$HOST"
-[[ $DURATION =~ $DURATION_RE ]] && ((DURATION <= MAX_DURATION)) ||
+fi
+if ! [[ $DURATION =~ $DURATION_RE ]] || ((DURATION > MAX_DURATION)); then
   refuse DurationSeconds "1-$MAX_DURATION" "$DURATION"
+fi
 [[ $EVERY =~ $EVERY_RE ]] || refuse ResolveEverySeconds "$EVERY_RE" "$EVERY"
 # only [A-Za-z0-9_-]: iptables -S then prints the comment unquoted, as cleanup matches it
 TAG="steadystate-blackhole-${HOST//./_}"
