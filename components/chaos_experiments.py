@@ -37,14 +37,15 @@ import pulumi_aws as aws
 
 from components import host_blackhole
 from components.iam_documents import assume_role_policy, document, statement
+from policy.guardrails import limits
 
 START_EXPERIMENT_TARGET = "arn:aws:scheduler:::aws-sdk:fis:startExperiment"
 """EventBridge Scheduler's universal target for FIS StartExperiment."""
 
 CADENCES = ("weekly", "monthly")
-WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI")
-BUSINESS_HOURS = range(9, 17)
-MAX_DAYS_BETWEEN_RUNS = 35
+WEEKDAYS = limits.BUSINESS_DAYS
+BUSINESS_HOURS = range(limits.BUSINESS_HOURS_START, limits.BUSINESS_HOURS_END)
+MAX_DAYS_BETWEEN_RUNS = limits.CHAOS_MAX_DAYS_BETWEEN_RUNS
 MAX_MONTHLY_TEMPLATES = 4
 """Monthly runs use the 1st-4th ``weekday`` of the month; a 5th does not exist every month."""
 """Seed 002: at least once every 4-5 weeks."""

@@ -562,13 +562,13 @@ class ChaosSettings:
     weekday: str = setting(
         "TUE",
         "day of the week the schedules run (the window's day)",
-        choices=("MON", "TUE", "WED", "THU", "FRI"),
+        choices=limits.BUSINESS_DAYS,
     )
     hour: int = setting(
         10,
         "hour the schedules start, in timezone (the window: business hours)",
-        minimum=9,
-        maximum=16,
+        minimum=limits.BUSINESS_HOURS_START,
+        maximum=limits.BUSINESS_HOURS_END - 1,
     )
     timezone: str = setting(
         "UTC",
