@@ -120,6 +120,27 @@ def _wait_for_alarm(
         sleep(min(interval, max(deadline - clock(), 0)))
 
 
+def _alarm_within_window(
+    cloudwatch: Any,
+    alarm_name: str,
+    state: str,
+    sample_interval: int,
+    lag: int,
+    interval: float,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> tuple[str, int | float]:
+    """(state the alarm is in, window waited): polls until it is ``state`` or the window that
+    its own configuration gives for reaching ``state`` (``alarm_window_seconds``) is over."""
+    window = alarm_window_seconds(
+        _alarm(cloudwatch, alarm_name), state, sample_interval=int(sample_interval), lag=int(lag)
+    )
+    current = _wait_for_alarm(
+        cloudwatch, alarm_name, state, float(window), float(interval), clock, sleep
+    )
+    return current, window
+
+
 def connectivity_alarm_expected(
     alarm_name: str,
     lag: int = 60,
@@ -141,11 +162,8 @@ def connectivity_alarm_expected(
         (logger.info if ok else logger.warning)("alarm %s is %s, expected OK", alarm_name, current)
         return ok
     cloudwatch = client("cloudwatch", region, cloudwatch)
-    window = alarm_window_seconds(
-        _alarm(cloudwatch, alarm_name), "ALARM", sample_interval=int(sample_interval), lag=int(lag)
-    )
-    current = _wait_for_alarm(
-        cloudwatch, alarm_name, "ALARM", float(window), float(interval), clock, sleep
+    current, window = _alarm_within_window(
+        cloudwatch, alarm_name, "ALARM", sample_interval, lag, interval, clock, sleep
     )
     if current == "ALARM":
         logger.info("alarm %s is ALARM within its %ss window", alarm_name, window)
@@ -205,11 +223,8 @@ def stop_dependency_fault(
         stopped[experiment_id] = state
         del RUNNING[experiment_id]
         logger.info("FIS experiment %s: %s", experiment_id, state)
-    window = alarm_window_seconds(
-        _alarm(cloudwatch, alarm_name), "OK", sample_interval=int(sample_interval), lag=int(lag)
-    )
-    current = _wait_for_alarm(
-        cloudwatch, alarm_name, "OK", float(window), float(interval), clock, sleep
+    current, window = _alarm_within_window(
+        cloudwatch, alarm_name, "OK", sample_interval, lag, interval, clock, sleep
     )
     if current != "OK":
         raise NotSteady(f"alarm {alarm_name} is {current} {window}s after the fault ended, not OK")
