@@ -10,17 +10,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .ecs_exec_paths import SSM_DATA_DIR
+
 APP_CONTAINER = "app"
 PROBER_CONTAINER = "prober"
 TMP_VOLUME = "tmp"
-#: Where ECS Exec's managed SSM agent writes (its binaries and config, state, logs), each on a
-#: task-scoped volume of its own: AWS does not support ECS Exec on a read-only root filesystem,
-#: and the agent exits at start when it cannot write there. The root stays read-only.
-EXEC_AGENT_MOUNTS: tuple[tuple[str, str], ...] = (
-    ("exec-managed-agents", "/managed-agents"),
-    ("exec-ssm-state", "/var/lib/amazon/ssm"),
-    ("exec-ssm-logs", "/var/log/amazon/ssm"),
-)
 # Non-root user baked into the image (app/Dockerfile); repeated here so ECS enforces it too.
 APP_USER = "10001:10001"
 
@@ -66,17 +60,31 @@ class ContainerSpec:
     )
     prober: ProberSpec | None = None
     ecs_exec: bool = False
-    """Operators may open ECS Exec sessions into the app container: mount the agent's
-    writable paths (`EXEC_AGENT_MOUNTS`)."""
+    """Operators may open ECS Exec sessions into any container of the task: each gets a
+    writable volume for the SSM agent's data store (`components/ecs_exec_paths.py`)."""
 
 
-def task_volume_names(ecs_exec: bool) -> list[str]:
+def ssm_data_volume(container: str) -> str:
+    """The task volume holding `container`'s SSM agent data store (one per container: two
+    agents must not share a vault, IPC sockets and registration)."""
+    return f"ssm-data-{container}"
+
+
+def container_names(with_prober: bool) -> list[str]:
+    """The task's containers, in definition order."""
+    return [APP_CONTAINER, *([PROBER_CONTAINER] if with_prober else [])]
+
+
+def task_volume_names(ecs_exec: bool, with_prober: bool) -> list[str]:
     """Volumes the task must declare for the definitions below: `/tmp`, plus ECS Exec's.
 
     Declared with no host path, each is a Docker-managed directory created for the task and
-    removed with it: nothing persists across tasks or is shared with other tasks.
+    removed with it: nothing persists across tasks or is shared with other tasks. The ECS agent
+    mounts its own exec paths (binaries, configuration, `/var/log/amazon/ssm`): declaring any of
+    them here would collide with its binds.
     """
-    return [TMP_VOLUME, *(name for name, _ in EXEC_AGENT_MOUNTS if ecs_exec)]
+    exec_volumes = [ssm_data_volume(c) for c in container_names(with_prober)] if ecs_exec else []
+    return [TMP_VOLUME, *exec_volumes]
 
 
 def _writable(volume: str, path: str) -> dict[str, Any]:
@@ -96,8 +104,12 @@ def _log_configuration(spec: ContainerSpec, stream_prefix: str) -> dict[str, Any
     }
 
 
-def _hardening(spec: ContainerSpec) -> dict[str, Any]:
-    """Settings both containers share: non-root, read-only root, no privileges, writable /tmp."""
+def _hardening(spec: ContainerSpec, container: str) -> dict[str, Any]:
+    """Settings both containers share: non-root, read-only root, no privileges, writable /tmp
+    (and, with ECS Exec, the SSM agent's data store)."""
+    mounts = [_writable(TMP_VOLUME, "/tmp")]
+    if spec.ecs_exec:
+        mounts.append(_writable(ssm_data_volume(container), SSM_DATA_DIR))
     return {
         "user": APP_USER,
         "readonlyRootFilesystem": True,
@@ -106,7 +118,7 @@ def _hardening(spec: ContainerSpec) -> dict[str, Any]:
             "initProcessEnabled": True,  # reaps zombies; ECS Exec needs it
             "capabilities": {"drop": ["ALL"]},
         },
-        "mountPoints": [_writable(TMP_VOLUME, "/tmp")],
+        "mountPoints": mounts,
         "stopTimeout": spec.stop_timeout,
     }
 
@@ -138,11 +150,8 @@ def container_definitions(spec: ContainerSpec) -> list[dict[str, Any]]:
         },
         "logConfiguration": _log_configuration(spec, APP_CONTAINER),
         "ulimits": [{"name": "nofile", "softLimit": 65536, "hardLimit": 65536}],
-        **_hardening(spec),
+        **_hardening(spec, APP_CONTAINER),
     }
-    if spec.ecs_exec:
-        # ECS Exec sessions target the serving container (`--container app`).
-        app["mountPoints"] += [_writable(volume, path) for volume, path in EXEC_AGENT_MOUNTS]
     containers = [app]
     if spec.prober is not None:
         probe = spec.prober
@@ -172,7 +181,7 @@ def container_definitions(spec: ContainerSpec) -> list[dict[str, Any]]:
                     }
                 ),
                 "logConfiguration": _log_configuration(spec, PROBER_CONTAINER),
-                **_hardening(spec),
+                **_hardening(spec, PROBER_CONTAINER),
             }
         )
     return containers

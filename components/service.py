@@ -339,7 +339,7 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
                 container_definitions=containers,
                 volumes=[
                     aws.ecs.TaskDefinitionVolumeArgs(name=volume)
-                    for volume in task_volume_names(args.ecs_exec)
+                    for volume in task_volume_names(args.ecs_exec, args.prober is not None)
                 ],
                 tags=release_tags,
             ),

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from components.container_definitions import (
     APP_USER,
     ContainerSpec,
     ProberSpec,
     container_definitions,
+    container_names,
     task_volume_names,
 )
+from components.ecs_exec_paths import SSM_DATA_DIR, agent_bind_conflict
 from tests.support.aws_api import api_problems
 
 SPEC = ContainerSpec(
@@ -97,30 +101,72 @@ def test_without_prober_only_the_app_runs() -> None:
     assert containers[0]["memoryReservation"] == 512
 
 
-EXEC_PATHS = ["/managed-agents", "/var/lib/amazon/ssm", "/var/log/amazon/ssm"]
+#: Container-side destinations of the binds the ECS agent adds to every container of an exec-enabled
+#: task, as its own test expects them for the UUID "test-UUID" (aws/amazon-ecs-agent,
+#: agent/engine/execcmd/manager_init_task_linux_test.go, TestInitializeContainer: seven binds).
+ECS_AGENT_EXEC_BINDS = (
+    "/ecs-execute-command-test-UUID/amazon-ssm-agent",
+    "/ecs-execute-command-test-UUID/ssm-agent-worker",
+    "/ecs-execute-command-test-UUID/ssm-session-worker",
+    "/ecs-execute-command-test-UUID/configuration/amazon-ssm-agent.json",
+    "/ecs-execute-command-test-UUID/configuration/seelog.xml",
+    "/ecs-execute-command-test-UUID/certs/amazon-ssm-agent.crt",
+    "/var/log/amazon/ssm",
+)
 
 
 def _writable_paths(container: dict) -> list[str]:
     return [m["containerPath"] for m in container["mountPoints"] if m["readOnly"] is False]
 
 
-def test_ecs_exec_gets_writable_agent_paths_on_a_read_only_root() -> None:
-    app, prober = container_definitions(replace(SPEC, ecs_exec=True))
-    assert app["readonlyRootFilesystem"] is True
-    assert _writable_paths(app) == ["/tmp", *EXEC_PATHS]
-    # Sessions target the serving container; the sidecar keeps only /tmp.
-    assert _writable_paths(prober) == ["/tmp"]
+@pytest.mark.parametrize("path", ECS_AGENT_EXEC_BINDS)
+def test_every_exec_bind_of_the_ecs_agent_counts_as_a_conflict(path: str) -> None:
+    assert agent_bind_conflict(path) is not None
+    assert agent_bind_conflict(path + "/") is not None
+
+
+@pytest.mark.parametrize("path", ["/tmp", SSM_DATA_DIR, "/var/log/amazon", "/var/log/amazon/s"])
+def test_paths_the_ecs_agent_leaves_alone_are_free(path: str) -> None:
+    assert agent_bind_conflict(path) is None
+
+
+@pytest.mark.parametrize("ecs_exec", [True, False])
+def test_no_container_mounts_where_the_ecs_agent_binds_for_exec(ecs_exec: bool) -> None:
+    """Docker refuses two binds with one destination: a task mount point on an exec bind
+    target fails container creation (CannotCreateContainerError), exec session or not."""
+    for container in container_definitions(replace(SPEC, ecs_exec=ecs_exec)):
+        for mount in container["mountPoints"]:
+            assert agent_bind_conflict(mount["containerPath"]) is None, (container["name"], mount)
+
+
+def test_ecs_exec_gives_every_container_its_own_ssm_data_store_on_a_read_only_root() -> None:
+    """The SSM agent writes DefaultDataStorePath (aws/amazon-ssm-agent,
+    agent/appconfig/constants_unix.go) in whichever container a session targets; its logs go to
+    the ECS agent's own writable bind, so only the data store needs a volume."""
+    containers = container_definitions(replace(SPEC, ecs_exec=True))
+    assert [c["name"] for c in containers] == container_names(with_prober=True)
+    stores = set()
+    for container in containers:
+        assert container["readonlyRootFilesystem"] is True
+        assert _writable_paths(container) == ["/tmp", SSM_DATA_DIR]
+        stores |= {
+            m["sourceVolume"]
+            for m in container["mountPoints"]
+            if m["containerPath"] == SSM_DATA_DIR
+        }
+    assert len(stores) == len(containers), "each agent keeps its own vault and IPC sockets"
 
 
 def test_without_ecs_exec_only_tmp_is_writable() -> None:
-    app = container_definitions(SPEC)[0]
-    assert _writable_paths(app) == ["/tmp"]
-    assert task_volume_names(False) == ["tmp"]
+    for container in container_definitions(SPEC):
+        assert _writable_paths(container) == ["/tmp"]
+    assert task_volume_names(False, with_prober=True) == ["tmp"]
 
 
-def test_every_mounted_volume_is_declared_and_the_api_accepts_it() -> None:
-    containers = container_definitions(replace(SPEC, ecs_exec=True))
-    volumes = task_volume_names(True)
+@pytest.mark.parametrize("prober", [SPEC.prober, None])
+def test_every_mounted_volume_is_declared_and_the_api_accepts_it(prober) -> None:
+    containers = container_definitions(replace(SPEC, ecs_exec=True, prober=prober))
+    volumes = task_volume_names(True, with_prober=prober is not None)
     mounted = {m["sourceVolume"] for c in containers for m in c["mountPoints"]}
     assert mounted == set(volumes) and len(volumes) == len(set(volumes))
     params = {

@@ -8,6 +8,7 @@ import pytest
 
 from components.container_definitions import ProberSpec
 from components.deployment_alarms import DeploymentAlarmSpec
+from components.ecs_exec_paths import SSM_DATA_DIR
 from components.service import ScalingSpec, ServiceWithAutoscaling, ServiceWithAutoscalingArgs
 from tests.support.aws_api import api_problems, register_task_definition_params
 
@@ -199,24 +200,27 @@ def test_ecs_tasks_may_assume_the_roles_only_for_this_account(rec, role: str) ->
     }
 
 
-def _task(rec, name: str) -> tuple[list[str], dict]:
+def _task(rec, name: str) -> tuple[list[str], list[dict]]:
     task = rec.named(f"{name}-taskdef").inputs
-    app = json.loads(task["containerDefinitions"])[0]
-    return [v["name"] for v in task["volumes"]], app
+    return [v["name"] for v in task["volumes"]], json.loads(task["containerDefinitions"])
 
 
-def test_ecs_exec_mounts_the_agent_paths_on_task_scoped_volumes(rec) -> None:
+def test_ecs_exec_gives_each_container_a_task_scoped_ssm_data_store(rec) -> None:
     assert rec.named("web-service").inputs["enableExecuteCommand"] is True
-    volumes, app = _task(rec, "web")
-    mounts = {m["containerPath"]: m for m in app["mountPoints"]}
-    for path in ("/managed-agents", "/var/lib/amazon/ssm", "/var/log/amazon/ssm"):
-        assert mounts[path]["readOnly"] is False and mounts[path]["sourceVolume"] in volumes
-    assert app["readonlyRootFilesystem"] is True
+    volumes, containers = _task(rec, "web")
+    assert [c["name"] for c in containers] == ["app", "prober"]
+    for container in containers:
+        mounts = {m["containerPath"]: m for m in container["mountPoints"]}
+        assert set(mounts) == {"/tmp", SSM_DATA_DIR}, "the ECS agent binds its own exec paths"
+        assert mounts[SSM_DATA_DIR]["readOnly"] is False
+        assert mounts[SSM_DATA_DIR]["sourceVolume"] in volumes
+        assert container["readonlyRootFilesystem"] is True
     task = rec.named("web-taskdef").inputs
     assert all(set(v) == {"name"} for v in task["volumes"]), "no host path: nothing persists"
 
 
 def test_without_ecs_exec_the_task_has_only_tmp(mocked) -> None:
     rec = mocked(lambda: ServiceWithAutoscaling("lean", service_args(ecs_exec=False)))
-    volumes, app = _task(rec, "lean")
-    assert volumes == ["tmp"] and [m["containerPath"] for m in app["mountPoints"]] == ["/tmp"]
+    volumes, containers = _task(rec, "lean")
+    assert volumes == ["tmp"]
+    assert all([m["containerPath"] for m in c["mountPoints"]] == ["/tmp"] for c in containers)

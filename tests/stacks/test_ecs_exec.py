@@ -1,4 +1,9 @@
-"""Whole stacks: every service that allows ECS Exec runs a task its managed agent can start in."""
+"""Whole stacks: every service that allows ECS Exec runs tasks Docker can create and the SSM agent
+can start in, in every container (the app and its prober sidecar).
+
+What the ECS agent mounts itself, and what the SSM agent writes, come from their source; see
+``components/ecs_exec_paths.py`` for the files and functions.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,8 @@ import json
 
 import pytest
 
+from components.ecs_exec_paths import SSM_DATA_DIR, agent_bind_conflict
 from ops.synth.runner import Synthesis, synthesize
-
-AGENT_PATHS = ("/managed-agents", "/var/lib/amazon/ssm", "/var/log/amazon/ssm")
 
 
 @pytest.fixture(scope="module")
@@ -24,9 +28,7 @@ def stacks() -> dict[str, Synthesis]:
     return out
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_exec_enabled_services_mount_the_agent_paths(stacks, stack: str) -> None:
-    synthesis = stacks[stack]
+def _exec_tasks(synthesis: Synthesis) -> list[tuple[str, dict]]:
     tasks = {
         r.outputs["arn"]: r.inputs
         for r in synthesis.of_type("aws:ecs/taskDefinition:TaskDefinition")
@@ -34,15 +36,40 @@ def test_exec_enabled_services_mount_the_agent_paths(stacks, stack: str) -> None
     services = [
         s for s in synthesis.of_type("aws:ecs/service:Service") if s.inputs["enableExecuteCommand"]
     ]
-    assert services, f"{stack}: no service allows ECS Exec; the check would prove nothing"
-    for service in services:
-        task = tasks[service.inputs["taskDefinition"]]
+    return [(s.name, tasks[s.inputs["taskDefinition"]]) for s in services]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_no_task_definition_mounts_where_the_ecs_agent_binds_for_exec(stacks, stack: str) -> None:
+    """Any task may run with exec (a service flag, or `run-task --enable-execute-command`), so
+    no task definition of the stack may mount on an exec bind target: Docker would refuse the
+    duplicate mount point and the container would never be created."""
+    task_definitions = stacks[stack].of_type("aws:ecs/taskDefinition:TaskDefinition")
+    assert task_definitions
+    for task in task_definitions:
+        for container in json.loads(task.inputs["containerDefinitions"]):
+            for mount in container.get("mountPoints", []):
+                problem = agent_bind_conflict(mount["containerPath"])
+                assert problem is None, f"{task.name}/{container['name']}: {problem}"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_exec_container_has_a_writable_ssm_data_store(stacks, stack: str) -> None:
+    exec_tasks = _exec_tasks(stacks[stack])
+    assert exec_tasks, f"{stack}: no service allows ECS Exec; the check would prove nothing"
+    for service, task in exec_tasks:
         declared = {v["name"] for v in task["volumes"]}
-        app = next(c for c in json.loads(task["containerDefinitions"]) if c["name"] == "app")
-        assert app["readonlyRootFilesystem"] is True
-        writable = {
-            m["containerPath"]: m["sourceVolume"] for m in app["mountPoints"] if not m["readOnly"]
-        }
-        for path in AGENT_PATHS:
-            assert path in writable, f"{service.name}: {path} is not writable"
-            assert writable[path] in declared
+        containers = json.loads(task["containerDefinitions"])
+        assert {c["name"] for c in containers} >= {"app", "prober"}, service
+        stores = []
+        for container in containers:
+            assert container["readonlyRootFilesystem"] is True
+            writable = {
+                m["containerPath"]: m["sourceVolume"]
+                for m in container["mountPoints"]
+                if not m["readOnly"]
+            }
+            assert SSM_DATA_DIR in writable, f"{service}/{container['name']}: no SSM data store"
+            assert writable[SSM_DATA_DIR] in declared
+            stores.append(writable[SSM_DATA_DIR])
+        assert len(set(stores)) == len(stores), f"{service}: containers share an SSM data store"
