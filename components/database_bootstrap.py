@@ -185,7 +185,10 @@ class DatabaseBootstrap(pulumi.ComponentResource):
                 container_definitions=containers,
                 tags=tags,
             ),
-            opts=child,
+            # The run command may start a task at once: its roles' rights must exist first.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[*execution_role.grants, *task_role.grants]
+            ),
         )
         self.task_definition_arn = task_definition.arn
         commands = pulumi.Output.all(args.cluster_name, args.capacity_provider_name)

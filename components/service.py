@@ -343,7 +343,10 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
                 ],
                 tags=release_tags,
             ),
-            opts=child,
+            # Tasks start as soon as the service exists: their roles' rights must exist first.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[*execution_role.grants, *task_role.grants]
+            ),
         )
 
         alarms = (

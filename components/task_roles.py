@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -26,6 +27,24 @@ def ecs_tasks_trust(parent: pulumi.Resource) -> pulumi.Output[str]:
     )
 
 
+@dataclass(frozen=True)
+class TaskRole:
+    """A role ECS tasks assume and the inline policy that gives it its rights."""
+
+    role: aws.iam.Role
+    policy: aws.iam.RolePolicy | None
+
+    @property
+    def arn(self) -> pulumi.Output[str]:
+        return self.role.arn
+
+    @property
+    def grants(self) -> list[pulumi.Resource]:
+        """What a task definition naming this role must depend on: the role's ARN alone exists
+        before its policy, so a task started in between would run without its rights."""
+        return [self.policy] if self.policy is not None else []
+
+
 def ecs_task_role(
     parent: pulumi.Resource,
     name: str,
@@ -33,17 +52,20 @@ def ecs_task_role(
     statements: Sequence[dict[str, Any]],
     tags: dict[str, str],
     trust: pulumi.Input[str],
-) -> aws.iam.Role:
+) -> TaskRole:
     """A role ECS tasks assume (`<name>-role`), with its inline policy when it needs one."""
     role = aws.iam.Role(
         f"{name}-role",
         aws.iam.RoleArgs(description=description, assume_role_policy=trust, tags=tags),
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    if statements:
+    policy = (
         aws.iam.RolePolicy(
             f"{name}-policy",
             aws.iam.RolePolicyArgs(role=role.name, policy=document(*statements)),
             opts=pulumi.ResourceOptions(parent=parent),
         )
-    return role
+        if statements
+        else None
+    )
+    return TaskRole(role, policy)

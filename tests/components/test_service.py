@@ -224,3 +224,12 @@ def test_without_ecs_exec_the_task_has_only_tmp(mocked) -> None:
     volumes, containers = _task(rec, "lean")
     assert volumes == ["tmp"]
     assert all([m["containerPath"] for m in c["mountPoints"]] == ["/tmp"] for c in containers)
+
+
+def test_task_definition_waits_for_both_roles_rights(rec) -> None:
+    """A task definition names its roles by ARN, which exists before the roles' inline policies:
+    without an explicit order ECS may start the first tasks (the service is created right after)
+    while IAM still denies them their image, secrets and logs."""
+    dependencies = rec.named("web-taskdef").dependencies
+    for policy in ("web-execution-policy", "web-task-policy"):
+        assert rec.named(policy).urn in dependencies, policy

@@ -161,6 +161,24 @@ def _role_policy(synthesis, role_arn: str) -> str:
     return "\n".join(policies)
 
 
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_task_definition_waits_for_its_roles_policies(stacks, stack: str) -> None:
+    """Service and bootstrap tasks alike: the roles' ARNs exist before their inline policies, so
+    each task definition depends on the policies explicitly (a task started in between would run
+    without its rights)."""
+    synthesis = stacks[stack]
+    roles = {r.outputs["arn"]: r.outputs["name"] for r in synthesis.of_type("aws:iam/role:Role")}
+    policies = synthesis.of_type("aws:iam/rolePolicy:RolePolicy")
+    task_definitions = synthesis.of_type("aws:ecs/taskDefinition:TaskDefinition")
+    assert task_definitions
+    for task in task_definitions:
+        for key in ("executionRoleArn", "taskRoleArn"):
+            role_name = roles[task.inputs[key]]
+            granting = [p.urn for p in policies if p.inputs["role"] == role_name]
+            assert granting, f"{task.name}: {key} has no inline policy"
+            assert set(granting) <= set(task.dependencies), f"{task.name}: {key}"
+
+
 def test_prod_services_read_only_the_app_secret_when_they_connect(stacks) -> None:
     prod = stacks["prod"]
     master = prod.of_type("aws:rds/instance:Instance")[0].outputs["masterUserSecrets"][0][
