@@ -457,15 +457,13 @@ class Network(pulumi.ComponentResource):
                 role=role.id,
                 policy=document(
                     statement(
-                        [
-                            "logs:CreateLogStream",
-                            "logs:PutLogEvents",
-                            "logs:DescribeLogGroups",
-                            "logs:DescribeLogStreams",
-                        ],
+                        ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                         [log_group.arn, log_group.arn.apply(lambda arn: f"{arn}:*")],
                         sid="DeliverFlowLogs",
-                    )
+                    ),
+                    # DescribeLogGroups has no resource-level permissions (Service Authorization
+                    # Reference, CloudWatch Logs): scoped to an ARN it would grant nothing.
+                    statement(["logs:DescribeLogGroups"], ["*"], sid="FindFlowLogGroup"),
                 ),
             ),
             opts=child,

@@ -23,6 +23,7 @@ from components.network import (
 )
 from ops.synth.mocks import ACCOUNT_ID, ResourceRecord
 from ops.synth.runner import Recording
+from tests.support.sar_resource_level import ineffective_grants
 
 VPC = "aws:ec2/vpc:Vpc"
 SUBNET = "aws:ec2/subnet:Subnet"
@@ -331,18 +332,32 @@ def test_flow_log_role_may_only_write_to_its_group(mocked: Mocked) -> None:
     (role,) = rec.of_type(ROLE)
     (policy,) = rec.of_type(ROLE_POLICY)
     assert policy.inputs["role"] == role.id
-    statements = json.loads(policy.inputs["policy"])["Statement"]
-    assert len(statements) == 1
-    (stmt,) = statements
-    assert stmt["Effect"] == "Allow"
-    assert set(stmt["Action"]) == {
+    document = json.loads(policy.inputs["policy"])
+    statements = {s["Sid"]: s for s in document["Statement"]}
+    deliver = statements["DeliverFlowLogs"]
+    assert set(deliver["Action"]) == {
         "logs:CreateLogStream",
         "logs:PutLogEvents",
-        "logs:DescribeLogGroups",
         "logs:DescribeLogStreams",
     }
     arn = group.outputs["arn"]
-    assert stmt["Resource"] == [arn, f"{arn}:*"]
+    assert deliver["Resource"] == [arn, f"{arn}:*"]
+    assert statements["FindFlowLogGroup"] == {
+        "Sid": "FindFlowLogGroup",
+        "Effect": "Allow",
+        "Action": ["logs:DescribeLogGroups"],
+        "Resource": ["*"],
+    }
+    assert set(statements) == {"DeliverFlowLogs", "FindFlowLogGroup"}
+
+
+def test_flow_log_role_grants_nothing_that_could_not_take_effect(mocked: Mocked) -> None:
+    """logs:DescribeLogGroups has no resource-level permissions (Service Authorization Reference,
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html):
+    scoped to the group's ARN it granted nothing."""
+    rec = build(mocked)
+    (policy,) = rec.of_type(ROLE_POLICY)
+    assert ineffective_grants(json.loads(policy.inputs["policy"])) == []
 
 
 # -- conventions ---------------------------------------------------------------------------------
