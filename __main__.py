@@ -61,6 +61,7 @@ for env_name in settings.environments:
         topic_arn=alerts.topic_arn,
         version=fleet_pin.version,
         exec_log_group_arn=cluster.exec_log_group_arn,
+        exec_kms_key_arn=cluster.exec_kms_key_arn,
         prober_targets=build.probe_targets(settings, database.address if database else None),
         # The app reads its own role's secret at connect time: no credentials in the task.
         task_role_statements=database.app_secret_read_statements() if database else (),

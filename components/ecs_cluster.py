@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.iam_documents import assume_role_policy
+from components.iam_documents import assume_role_policy, log_group_key_policy
 from components.user_data import ecs_user_data_script, encode_user_data
 
 #: Public SSM parameter AWS keeps pointed at the current ECS-optimized Amazon Linux 2023 AMI.
@@ -202,6 +203,9 @@ class EcsCluster(pulumi.ComponentResource):
       capacity provider (Pulumi ignores it), managed scaling tracks `target_capacity_percent`,
       managed draining moves tasks off instances before they terminate, and termination
       protection is on in both places or in neither.
+    * With ECS Exec logging (`exec_log_retention_days`), sessions are encrypted with a customer
+      managed key (rotated yearly) and logged to a log group encrypted with the same key; the
+      key's policy lets CloudWatch Logs use it for that group only.
     * The capacity provider is created after the cluster, whose creation makes the account's ECS
       service-linked role if it does not exist yet (a first deploy in a fresh account).
     * The EC2 provider is the cluster's default strategy (weight 1, base 0); Fargate providers
@@ -217,6 +221,9 @@ class EcsCluster(pulumi.ComponentResource):
     asg_name: pulumi.Output[str]
     launch_template_id: pulumi.Output[str]
     exec_log_group_arn: pulumi.Output[str] | None
+    exec_kms_key_arn: pulumi.Output[str] | None
+    """Customer managed key of ECS Exec sessions and their log group (task roles need
+    kms:Decrypt on it to open a session)."""
 
     def __init__(
         self, name: str, args: EcsClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -226,28 +233,27 @@ class EcsCluster(pulumi.ComponentResource):
         super().__init__("steadystate:ecs_cluster:EcsCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        exec_logs = (
-            aws.cloudwatch.LogGroup(
-                f"{name}-exec-logs",
-                aws.cloudwatch.LogGroupArgs(retention_in_days=args.exec_log_retention_days),
-                opts=child,
-            )
+        exec_logs, exec_key = (
+            self._exec_logs(name, args.exec_log_retention_days)
             if args.exec_log_retention_days is not None
-            else None
+            else (None, None)
         )
         cluster = aws.ecs.Cluster(
             f"{name}-cluster",
             aws.ecs.ClusterArgs(
-                # Every ECS Exec session's commands and output go to the exec log group.
+                # Every ECS Exec session is encrypted with the exec key (beyond TLS), and its
+                # commands and output go to the exec log group, encrypted with the same key.
                 configuration=aws.ecs.ClusterConfigurationArgs(
                     execute_command_configuration=aws.ecs.ClusterConfigurationExecuteCommandConfigurationArgs(
+                        kms_key_id=exec_key.arn,
                         logging="OVERRIDE",
                         log_configuration=aws.ecs.ClusterConfigurationExecuteCommandConfigurationLogConfigurationArgs(
-                            cloud_watch_log_group_name=exec_logs.name
+                            cloud_watch_log_group_name=exec_logs.name,
+                            cloud_watch_encryption_enabled=True,
                         ),
                     )
                 )
-                if exec_logs
+                if exec_logs and exec_key
                 else None,
                 settings=[
                     aws.ecs.ClusterSettingArgs(
@@ -433,6 +439,7 @@ class EcsCluster(pulumi.ComponentResource):
         self.asg_name = asg.name
         self.launch_template_id = launch_template.id
         self.exec_log_group_arn = exec_logs.arn if exec_logs else None
+        self.exec_kms_key_arn = exec_key.arn if exec_key else None
         self.register_outputs(
             {
                 "cluster_name": self.cluster_name,
@@ -444,6 +451,41 @@ class EcsCluster(pulumi.ComponentResource):
                 "launch_template_id": self.launch_template_id,
             }
         )
+
+    def _exec_logs(
+        self, name: str, retention_days: int
+    ) -> tuple[aws.cloudwatch.LogGroup, aws.kms.Key]:
+        """The ECS Exec log group and the customer managed key encrypting it and the sessions.
+
+        The key policy lets CloudWatch Logs use the key only for log groups named
+        `<name>-exec-logs-*`: the group is auto-named (logical name, a dash, a random suffix),
+        so its exact ARN does not exist before the key it needs, and an existing stack's group
+        keeps its name (the key is associated in place, AssociateKmsKey, not replaced).
+        """
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        logical = f"{name}-exec-logs"
+        policy = pulumi.Output.all(
+            aws.get_partition_output(opts=invoke).partition,
+            aws.get_region_output(opts=invoke).region,
+            aws.get_caller_identity_output(opts=invoke).account_id,
+        ).apply(lambda p: json.dumps(log_group_key_policy(p[0], p[1], p[2], f"{logical}-*")))
+        key = aws.kms.Key(
+            f"{name}-exec",
+            aws.kms.KeyArgs(
+                description=f"{name}: ECS Exec sessions and their log group",
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
+                policy=policy,
+                tags={"Name": f"{name}-exec"},
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        logs = aws.cloudwatch.LogGroup(
+            logical,
+            aws.cloudwatch.LogGroupArgs(retention_in_days=retention_days, kms_key_id=key.arn),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return logs, key
 
 
 def _instance_refresh() -> aws.autoscaling.GroupInstanceRefreshArgs:

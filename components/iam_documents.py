@@ -66,3 +66,48 @@ def ecs_tasks_source_arn(partition: str, region: str, account: str) -> str:
     """`arn:<partition>:ecs:<region>:<account>:*`: the `aws:SourceArn` pattern ECS documents for
     task roles (the task, task set or service assuming it is in this account and region)."""
     return f"arn:{partition}:ecs:{region}:{account}:*"
+
+
+#: What the CloudWatch Logs service principal needs on a key that encrypts a log group
+#: ("Encrypt log data in CloudWatch Logs using AWS KMS", step 2: set permissions on the key,
+#: https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+LOGS_KEY_ACTIONS = [
+    "kms:Decrypt*",
+    "kms:Describe*",
+    "kms:Encrypt*",
+    "kms:GenerateDataKey*",
+    "kms:ReEncrypt*",
+]
+
+
+def log_group_key_policy(
+    partition: str, region: str, account: str, log_group_name_pattern: str
+) -> dict[str, Any]:
+    """Key policy for a customer managed key that encrypts log groups (and ECS Exec sessions).
+
+    Two statements: the account may administer and use the key through IAM policies (AWS's
+    default key policy statement; without it no IAM policy, such as a task role's kms:Decrypt,
+    could grant use of the key, and KMS refuses a policy that locks its caller out); CloudWatch
+    Logs in this region may use it only for log groups of this account named by
+    `log_group_name_pattern` (the `kms:EncryptionContext:aws:logs:arn` condition the CloudWatch
+    Logs guide gives).
+    """
+    log_groups = f"arn:{partition}:logs:{region}:{account}:log-group:{log_group_name_pattern}"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            statement(
+                ["kms:*"],
+                ["*"],
+                sid="AccountAdministersThroughIam",
+                principals={"AWS": f"arn:{partition}:iam::{account}:root"},
+            ),
+            statement(
+                LOGS_KEY_ACTIONS,
+                ["*"],
+                sid="CloudWatchLogsEncryptsTheseGroups",
+                principals={"Service": f"logs.{region}.amazonaws.com"},
+                conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+            ),
+        ],
+    }

@@ -114,6 +114,9 @@ class ServiceWithAutoscalingArgs:
     """Allow ECS Exec sessions (the task role gets the SSM channel permissions)."""
     exec_log_group_arn: pulumi.Input[str] | None = None
     """Cluster log group ECS Exec sessions are logged to; the task role may write to it."""
+    exec_kms_key_arn: pulumi.Input[str] | None = None
+    """Customer managed key the cluster encrypts ECS Exec sessions with; the task role may
+    decrypt with it (the SSM agent in the task cannot open the session otherwise)."""
     metrics_namespace: str = "steadystate"
     """Namespace the prober may publish to (the task role is limited to it)."""
     release_environment: pulumi.Input[Mapping[str, str]] | None = None
@@ -224,6 +227,12 @@ def _task_role_statements(args: ServiceWithAutoscalingArgs) -> list:
                     sid="EcsExecSessionLogs",
                 ),
             ]
+        if args.exec_kms_key_arn is not None:
+            # "Monitor Amazon ECS containers with ECS Exec", IAM permissions for ECS Exec: with
+            # a cluster kmsKeyId the task role needs kms:Decrypt on that key.
+            statements.append(
+                statement(["kms:Decrypt"], [args.exec_kms_key_arn], sid="EcsExecSessionKey")
+            )
     return statements
 
 

@@ -324,6 +324,7 @@ def service_template(
     topic_arn: pulumi.Input[str],
     version: pulumi.Input[str],
     exec_log_group_arn: pulumi.Input[str] | None = None,
+    exec_kms_key_arn: pulumi.Input[str] | None = None,
     prober_targets: pulumi.Input[str] | None,
     secrets: pulumi.Input[Sequence[Mapping[str, str]]] = (),
     secret_arns: Sequence[pulumi.Input[str]] = (),
@@ -377,6 +378,7 @@ def service_template(
         deployment_alarms=deployment_alarm_spec(s, topic_arn),
         ecs_exec=s.operations.ecs_exec,
         exec_log_group_arn=exec_log_group_arn,
+        exec_kms_key_arn=exec_kms_key_arn,
         metrics_namespace=s.connectivity.namespace,
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
+from fnmatch import fnmatchcase
 from typing import Any
 
 import pulumi
@@ -42,6 +43,7 @@ SG = "aws:ec2/securityGroup:SecurityGroup"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 GET_PARAMETER = "aws:ssm/getParameter:getParameter"
+KMS_KEY = "aws:kms/key:Key"
 
 SUBNETS = ["subnet-aaa", "subnet-bbb"]
 OUTPUTS = (
@@ -115,7 +117,7 @@ def test_root_volume_is_encrypted_gp3_on_the_ami_root_device(mocked: Mocked, siz
 
 def test_ami_comes_from_the_public_ecs_ssm_parameter(mocked: Mocked) -> None:
     rec = build(mocked)
-    assert rec.invokes == [GET_PARAMETER]
+    assert [i for i in rec.invokes if i.startswith("aws:ssm/")] == [GET_PARAMETER]
     assert one(rec, LAUNCH_TEMPLATE).inputs["imageId"] == ssm_ami()
 
 
@@ -419,27 +421,61 @@ def test_user_data_refuses_settings_that_could_break_the_script(extra: dict[str,
         ecs_user_data_script("c-1", extra)
 
 
-def test_exec_sessions_are_logged_to_a_group_with_retention(mocked) -> None:
-    from components.ecs_cluster import EcsCluster, EcsClusterArgs
-
-    rec = mocked(
-        lambda: EcsCluster(
-            "c",
-            EcsClusterArgs(
-                vpc_id="vpc-1",
-                private_subnet_ids=["s-1", "s-2"],
-                instance_type="t3.small",
-                min_instances=1,
-                max_instances=2,
-                exec_log_retention_days=30,
-            ),
-        )
-    )
+def test_exec_sessions_are_logged_to_a_group_with_retention(mocked: Mocked) -> None:
+    rec = build(mocked, name="c", exec_log_retention_days=30)
     exec_cfg = rec.named("c-cluster").inputs["configuration"]["executeCommandConfiguration"]
     assert exec_cfg["logging"] == "OVERRIDE"
     group = rec.named("c-exec-logs")
     assert exec_cfg["logConfiguration"]["cloudWatchLogGroupName"] == group.outputs["name"]
     assert group.inputs["retentionInDays"] == 30
+
+
+def test_exec_sessions_and_their_log_group_are_encrypted_with_a_customer_managed_key(
+    mocked: Mocked,
+) -> None:
+    """ExecuteCommandConfiguration.kmsKeyId encrypts the session's data channel; with
+    cloudWatchEncryptionEnabled the SSM agent sends output only to an encrypted group."""
+    rec = build(mocked, name="c", exec_log_retention_days=30)
+    key = one(rec, KMS_KEY)
+    assert key.name == "c-exec"
+    assert key.inputs["enableKeyRotation"] is True
+    assert key.inputs["deletionWindowInDays"] == 30
+    exec_cfg = rec.named("c-cluster").inputs["configuration"]["executeCommandConfiguration"]
+    assert exec_cfg["kmsKeyId"] == key.outputs["arn"]
+    assert exec_cfg["logConfiguration"]["cloudWatchEncryptionEnabled"] is True
+    assert rec.named("c-exec-logs").inputs["kmsKeyId"] == key.outputs["arn"]
+
+
+def test_exec_key_lets_cloudwatch_logs_use_it_for_the_exec_group_only(mocked: Mocked) -> None:
+    """Key policy per "Encrypt log data in CloudWatch Logs using AWS KMS" (step 2): the regional
+    logs principal, its five action groups, and the kms:EncryptionContext:aws:logs:arn condition.
+    The pattern must match the group's real (auto-named) ARN, or CreateLogGroup fails."""
+    rec = build(mocked, name="c", exec_log_retention_days=30)
+    policy = json.loads(one(rec, KMS_KEY).inputs["policy"])
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    assert set(statements) == {"AccountAdministersThroughIam", "CloudWatchLogsEncryptsTheseGroups"}
+    admin = statements["AccountAdministersThroughIam"]
+    assert admin["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+    logs = statements["CloudWatchLogsEncryptsTheseGroups"]
+    assert logs["Principal"] == {"Service": "logs.us-east-2.amazonaws.com"}
+    assert logs["Action"] == [
+        "kms:Decrypt*",
+        "kms:Describe*",
+        "kms:Encrypt*",
+        "kms:GenerateDataKey*",
+        "kms:ReEncrypt*",
+    ]
+    (pattern,) = logs["Condition"]["ArnLike"].values()
+    assert list(logs["Condition"]["ArnLike"]) == ["kms:EncryptionContext:aws:logs:arn"]
+    assert fnmatchcase(rec.named("c-exec-logs").outputs["arn"], pattern)
+    other_group = "arn:aws:logs:us-east-2:123456789012:log-group:blue-fleet-logs-1a2b3c4"
+    assert not fnmatchcase(other_group, pattern)
+
+
+def test_without_exec_logging_there_is_no_exec_key(mocked: Mocked) -> None:
+    rec = build(mocked, exec_log_retention_days=None)
+    assert rec.of_type(KMS_KEY) == []
+    assert "configuration" not in one(rec, CLUSTER).inputs
 
 
 # -- a never-used account -------------------------------------------------------------------

@@ -11,6 +11,7 @@ from components.deployment_alarms import DeploymentAlarmSpec
 from components.ecs_exec_paths import SSM_DATA_DIR
 from components.service import ScalingSpec, ServiceWithAutoscaling, ServiceWithAutoscalingArgs
 from tests.support.aws_api import api_problems, register_task_definition_params
+from tests.support.sar_resource_level import ineffective_grants
 
 REPO_ARN = "arn:aws:ecr:us-east-2:123456789012:repository/app"
 SECRET_ARN = "arn:aws:secretsmanager:us-east-2:123456789012:secret:rds!db-1-AbCdEf"
@@ -233,3 +234,30 @@ def test_task_definition_waits_for_both_roles_rights(rec) -> None:
     dependencies = rec.named("web-taskdef").dependencies
     for policy in ("web-execution-policy", "web-task-policy"):
         assert rec.named(policy).urn in dependencies, policy
+
+
+def test_exec_sessions_may_decrypt_with_the_cluster_exec_key(mocked) -> None:
+    """With a cluster kmsKeyId, the task role needs kms:Decrypt on that key to open the session
+    ("Monitor Amazon ECS containers with ECS Exec", IAM permissions for ECS Exec)."""
+    key = "arn:aws:kms:us-east-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    group = "arn:aws:logs:us-east-2:123456789012:log-group:exec"
+    rec = mocked(
+        lambda: ServiceWithAutoscaling(
+            "web", service_args(exec_log_group_arn=group, exec_kms_key_arn=key)
+        )
+    )
+    document = policy_of(rec, "web-task-policy")
+    statements = {s["Sid"]: s for s in document["Statement"]}
+    assert statements["EcsExecSessionKey"]["Action"] == ["kms:Decrypt"]
+    assert statements["EcsExecSessionKey"]["Resource"] == [key]
+    assert ineffective_grants(document) == []
+    assert ineffective_grants(policy_of(rec, "web-execution-policy")) == []
+
+
+def test_without_ecs_exec_the_task_role_holds_no_exec_rights(mocked) -> None:
+    key = "arn:aws:kms:us-east-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    rec = mocked(
+        lambda: ServiceWithAutoscaling("web", service_args(ecs_exec=False, exec_kms_key_arn=key))
+    )
+    sids = {s["Sid"] for s in policy_of(rec, "web-task-policy")["Statement"]}
+    assert not {"EcsExecChannels", "EcsExecSessionKey"} & sids

@@ -73,3 +73,33 @@ def test_every_exec_container_has_a_writable_ssm_data_store(stacks, stack: str) 
             assert writable[SSM_DATA_DIR] in declared
             stores.append(writable[SSM_DATA_DIR])
         assert len(set(stores)) == len(stores), f"{service}: containers share an SSM data store"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_exec_sessions_and_logs_are_encrypted_and_every_exec_task_can_decrypt(
+    stacks, stack: str
+) -> None:
+    synthesis = stacks[stack]
+    (cluster,) = synthesis.of_type("aws:ecs/cluster:Cluster")
+    exec_cfg = cluster.inputs["configuration"]["executeCommandConfiguration"]
+    keys = {k.outputs["arn"] for k in synthesis.of_type("aws:kms/key:Key")}
+    assert exec_cfg["kmsKeyId"] in keys
+    groups = {
+        g.outputs["name"]: g.inputs for g in synthesis.of_type("aws:cloudwatch/logGroup:LogGroup")
+    }
+    exec_group = groups[exec_cfg["logConfiguration"]["cloudWatchLogGroupName"]]
+    assert exec_group["kmsKeyId"] == exec_cfg["kmsKeyId"]
+    assert exec_cfg["logConfiguration"]["cloudWatchEncryptionEnabled"] is True
+    roles = {r.outputs["arn"]: r.outputs["name"] for r in synthesis.of_type("aws:iam/role:Role")}
+    policies = synthesis.of_type("aws:iam/rolePolicy:RolePolicy")
+    for service, task in _exec_tasks(synthesis):
+        role = roles[task["taskRoleArn"]]
+        grants = [
+            s
+            for p in policies
+            if p.inputs["role"] == role
+            for s in json.loads(p.inputs["policy"])["Statement"]
+        ]
+        assert any(
+            "kms:Decrypt" in s["Action"] and s["Resource"] == [exec_cfg["kmsKeyId"]] for s in grants
+        ), f"{service}: the task role cannot decrypt exec sessions"
