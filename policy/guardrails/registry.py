@@ -23,6 +23,7 @@ from . import (  # second wave (issue 12); chaos as a practice (issue 11)
     dns_query_logging,
     ecr,
     ecs,
+    ecs_exec,
     edges,
     failover_timing,
     fast_scaling,
@@ -71,6 +72,7 @@ RULE_MODULES = (
     failover_timing,
     alert_delivery,
     dns_query_logging,
+    ecs_exec,
     # chaos as a practice (issue 11)
     fis_templates,
     chaos_schedules,

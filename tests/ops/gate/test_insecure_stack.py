@@ -67,6 +67,7 @@ EXPECTED = (
     "rds-parameter-group-event-subscription",
     "rds-event-subscription-delivers",
     "dns-public-zone-query-logging",
+    "ecs-exec-encrypted",
     # chaos as a practice (issue 11)
     "fis-template-alarm-stop-condition",
     "fis-template-logs",
