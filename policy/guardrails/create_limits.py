@@ -9,82 +9,17 @@ written out below, each with its source.
 
 from __future__ import annotations
 
-import json
-import re
-from functools import cache
-from pathlib import Path
 from typing import Any
 
+from .create_time import number, show, table, value_problem
 from .framework import MANDATORY, ResourceCheck, resource_rule
-from .properties import find_unknown, fmt, get
-
-TABLE = Path(__file__).with_name("api_limits.json")
+from .properties import find_unknown, get
 
 ALIASES = {
     "aws:alb/targetGroup:TargetGroup": "aws:lb/targetGroup:TargetGroup",
     "aws:alb/loadBalancer:LoadBalancer": "aws:lb/loadBalancer:LoadBalancer",
 }
 """pulumi-aws's `aws:alb/*` spelling of the same resources (see `aws_types`)."""
-
-
-@cache
-def table() -> dict[str, dict[str, dict[str, Any]]]:
-    """``{resource type: {property path: limits}}`` as generated from botocore."""
-    return json.loads(TABLE.read_text())["resources"]
-
-
-def _show(value: Any) -> str:
-    """A value for a message: whole numbers without the ".0" the wire gives every number."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return fmt(value)
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def value_problem(limits: dict[str, Any], value: Any) -> str | None:
-    """How `value` breaks `limits` (one table entry), or None when AWS accepts it."""
-    kind = limits["kind"]
-    low, high = limits.get("min"), limits.get("max")
-    if kind in ("integer", "long", "double", "float"):
-        number = _number(value)
-        if number is None:
-            return f"must be a number, got {_show(value)}"
-        if kind in ("integer", "long") and not number.is_integer():
-            return f"must be a whole number, got {_show(value)}"
-        if "enum" in limits and number not in limits["enum"]:
-            return (
-                f"must be one of {', '.join(str(v) for v in limits['enum'])} (got {_show(value)})"
-            )
-        if "multipleOf" in limits and number not in limits.get("values", []):
-            step = limits["multipleOf"]
-            if number % step:
-                allowed = ", ".join(str(v) for v in limits.get("values", []))
-                return f"must be {allowed + ' or ' if allowed else ''}a multiple of {step} (got {_show(value)})"
-        if low is not None and number < low:
-            return f"must be at least {low} (got {_show(value)})"
-        if high is not None and number > high:
-            return f"must be at most {high} (got {_show(value)})"
-        return None
-    if kind == "list":
-        if not isinstance(value, list):
-            return None
-        if high is not None and len(value) > high:
-            return f"may hold at most {high} items (got {len(value)})"
-        return None
-    if not isinstance(value, str):
-        return None
-    if "enum" in limits and value not in limits["enum"]:
-        return f"must be one of {', '.join(limits['enum'])} (got {_show(value)})"
-    if low is not None and len(value) < low:
-        return f"must be at least {low} characters long (got {len(value)})"
-    if high is not None and len(value) > high:
-        return f"must be at most {high} characters long (got {len(value)}: {_show(value)})"
-    if "pattern" in limits and not re.fullmatch(limits["pattern"], value, re.DOTALL):
-        return f"must match {limits['pattern']} (got {_show(value)})"
-    return None
 
 
 def _values(props: dict[str, Any], path: str) -> list[tuple[str, Any]]:
@@ -110,25 +45,25 @@ def _cross_field_problems(resource_type: str, props: dict[str, Any]) -> list[tup
         # "M out of N": DatapointsToAlarm is the M of EvaluationPeriods' N, so M <= N.
         # https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-evaluation.html
         # (botocore cloudwatch PutMetricAlarm DatapointsToAlarm: "this value is the M").
-        m, n = _number(get(props, "datapointsToAlarm")), _number(get(props, "evaluationPeriods"))
+        m, n = number(get(props, "datapointsToAlarm")), number(get(props, "evaluationPeriods"))
         if m is not None and n is not None and m > n:
             problems.append(
                 (
                     "datapointsToAlarm",
-                    f"({_show(m)}) must be at most evaluationPeriods ({_show(n)}): it is the M of an "
+                    f"({show(m)}) must be at most evaluationPeriods ({show(n)}): it is the M of an "
                     "M-out-of-N alarm",
                 )
             )
     if ALIASES.get(resource_type, resource_type) == "aws:lb/targetGroup:TargetGroup":
         # CreateTargetGroup answers "ValidationError: Health check interval must be greater than
         # the timeout." (quoted in hashicorp/terraform-provider-aws#48071, aws/aws-cdk#3703).
-        timeout = _number(get(props, "healthCheck.timeout"))
-        interval = _number(get(props, "healthCheck.interval"))
+        timeout = number(get(props, "healthCheck.timeout"))
+        interval = number(get(props, "healthCheck.interval"))
         if timeout is not None and interval is not None and timeout >= interval:
             problems.append(
                 (
                     "healthCheck.timeout",
-                    f"({_show(timeout)}) must be less than healthCheck.interval ({_show(interval)})",
+                    f"({show(timeout)}) must be less than healthCheck.interval ({show(interval)})",
                 )
             )
     return problems

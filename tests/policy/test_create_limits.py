@@ -17,7 +17,7 @@ from policy_harness import run_resource
 from ops.docs import api_limits
 from ops.synth.runner import synthesize
 from policy.guardrails import limits
-from policy.guardrails.create_limits import table, value_problem
+from policy.guardrails.create_time import table, value_problem
 from settings import Settings, SettingsError, load_settings
 from settings.fields import Rule, camel
 from tests.support.sdk_properties import declared_inputs
@@ -246,3 +246,23 @@ def test_the_longest_environment_name_keeps_autonamed_names_inside_aws_limits() 
             logical = re.sub(r"^(blue|green)", longest, record.name)
             name = logical + "-" + "a" * (AUTONAME_SUFFIX - 1)
             assert value_problem(table()[resource_type]["name"], name) is None, name
+
+
+@pytest.mark.parametrize(
+    ("namespace", "problem"),
+    [
+        (":steadystate", 'must match [^:].* (got ":steadystate")'),
+        ("s" * 256, "must be at most 255 characters long (got 256"),
+        ("AWS/ECS", "must not begin with AWS/"),
+    ],
+)
+def test_settings_refuse_a_metric_namespace_cloudwatch_rejects(
+    namespace: str, problem: str
+) -> None:
+    """connectivity.namespace becomes the alarms' Namespace (cloudwatch PutMetricAlarm; botocore:
+    1..255 characters, pattern `[^:].*`) and the prober's PutMetricData Namespace, whose
+    documentation reserves namespaces beginning with AWS/ for AWS."""
+    (found,) = _problems({"connectivity": {"namespace": namespace}})
+    assert found.startswith("steadystate:connectivity.namespace = ")
+    assert problem in found
+    assert load_settings({"steadystate:connectivity": json.dumps({"namespace": "team/app"})})
