@@ -7,7 +7,9 @@ the member names are those of the service's API reference). From botocore's serv
 for strings, a count for lists, a value for numbers), `pattern` and `enum`; from the member's
 documentation, the limits AWS states only in words: "Valid Values: a | b", "Possible values are:
 1, 3, ...", "Valid values are 10, 20, 30, and any multiple of 60", "a maximum of 32 characters,
-must contain only alphanumeric characters or hyphens, and must not begin or end with a hyphen".
+must contain only alphanumeric characters or hyphens, and must not begin or end with a hyphen",
+and for load balancer and target group attributes, the range the ``Key`` documentation gives
+("idle_timeout.timeout_seconds - ... The valid range is 1-4000 seconds").
 
 The policy pack runs in its own virtualenv without botocore, so it reads the generated file;
 tests/policy/test_create_limits.py fails when the file differs from what the installed botocore
@@ -43,6 +45,8 @@ class Field:
     """Dotted path in the operation's input shape, ``[]`` for list items."""
     documented_by: str = ""
     """Another member of the operation whose documented value list also governs this one."""
+    attribute: str = ""
+    """For ``Attributes[].Key`` members: the attribute whose documented range applies."""
 
 
 ALARM, LOG_GROUP = "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/logGroup:LogGroup"
@@ -144,6 +148,30 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field(TARGET_GROUP, "healthCheck.path", "elbv2", "CreateTargetGroup", "HealthCheckPath"),
     Field(LOAD_BALANCER, "name", "elbv2", "CreateLoadBalancer", "Name"),
+    Field(
+        LOAD_BALANCER,
+        "idleTimeout",
+        "elbv2",
+        "ModifyLoadBalancerAttributes",
+        "Attributes[].Key",
+        attribute="idle_timeout.timeout_seconds",
+    ),
+    Field(
+        LOAD_BALANCER,
+        "clientKeepAlive",
+        "elbv2",
+        "ModifyLoadBalancerAttributes",
+        "Attributes[].Key",
+        attribute="client_keep_alive.seconds",
+    ),
+    Field(
+        TARGET_GROUP,
+        "deregistrationDelay",
+        "elbv2",
+        "ModifyTargetGroupAttributes",
+        "Attributes[].Key",
+        attribute="deregistration_delay.timeout_seconds",
+    ),
     Field(
         HEALTH_CHECK,
         "requestInterval",
@@ -273,9 +301,24 @@ def _documented(doc: str) -> dict[str, Any]:
     return found
 
 
+def _attribute_range(doc: str, attribute: str) -> dict[str, Any]:
+    """The documented range of one ``Key`` of an attributes list ("The range is 0-3600")."""
+    text = " ".join(_TAGS.sub(" ", doc).split())
+    entry = re.search(rf"{re.escape(attribute)} - (.*?)(?= [a-z_.]+ - |$)", text)
+    if entry is None:
+        raise LookupError(f"{attribute} is not documented")
+    bounds = re.search(r"range is (\d+)-(\d+)", entry.group(1))
+    if bounds is None:
+        raise LookupError(f"{attribute} has no documented range")
+    return {"kind": "integer", "min": int(bounds.group(1)), "max": int(bounds.group(2))}
+
+
 def limits_of(field: Field) -> dict[str, Any]:
     """The limits of one field, with the API member they come from."""
     shape = _member(field.service, field.operation, field.member)
+    if field.attribute:
+        api = f"{field.service} {field.operation} {field.member} {field.attribute}"
+        return {"api": api, **_attribute_range(shape.documentation or "", field.attribute)}
     found: dict[str, Any] = {
         "api": f"{field.service} {field.operation} {field.member}",
         "kind": shape.type_name,

@@ -76,6 +76,8 @@ def test_documented_limits_are_read_from_the_models_words() -> None:
         (TARGET_GROUP, "port", 8080.5, "must be a whole number"),
         (TARGET_GROUP, "port", "8080", "must be a number"),
         (HEALTH_CHECK, "failureThreshold", 11, "must be at most 10 (got 11)"),
+        (LOAD_BALANCER, "idleTimeout", 4001, "must be at most 4000 (got 4001)"),
+        (TARGET_GROUP, "deregistrationDelay", 0, None),
     ],
 )
 def test_values_at_and_past_each_kind_of_limit(
@@ -157,6 +159,8 @@ SETTING_MEMBERS: dict[str, tuple[str, str]] = {
     "release.errorEvaluationPeriods": (ALARM, "evaluationPeriods"),
     "service.fastScaleOut.datapoints": (ALARM, "datapointsToAlarm"),
     "connectivity.namespace": (ALARM, "namespace"),
+    "loadBalancer.idleTimeout": (LOAD_BALANCER, "idleTimeout"),
+    "service.deregistrationDelay": (TARGET_GROUP, "deregistrationDelay"),
 }
 """Setting (as written in Pulumi.<stack>.yaml) → the resource property its value becomes."""
 
