@@ -33,6 +33,28 @@ Record layout and why switching over is a clean config change:
 * a public zone the component creates (``create_zone``) logs its DNS queries to
   ``/aws/route53/<zone_name>`` in us-east-1 (FSBP Route53.2; see ``components.dns_query_logging``).
   A zone that is looked up belongs to whoever created it, and so does its query logging.
+
+Sources (Route 53 API reference, as botocore ships it in ``botocore/data/route53/*/service-2.json``,
+and the developer guide):
+
+* failover answers by the health of PRIMARY and SECONDARY, and a SECONDARY without a health check
+  is answered regardless of its health: ``ResourceRecordSet.Failover``'s documentation;
+* alias records carry the alias target's TTL: ``ResourceRecordSet.TTL`` ("omit TTL. Amazon Route
+  53 uses the value of TTL for the alias target"); the ALB's own DNS TTL is 60 s, see
+  https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/how-elastic-load-balancing-works.html
+  ("Request routing": TTL of 60 seconds) and the Route 53 FAQ (https://aws.amazon.com/route53/faqs/: alias records
+  for ELB have a fixed TTL of 60 seconds);
+* an HTTP(S) check is healthy on a status from 200 to 399: ``HealthCheckConfig.Type``;
+* request intervals within 10..30 s and failure thresholds 1..10: ``HealthCheckConfig.RequestInterval``
+  and ``FailureThreshold`` (also in policy/guardrails/api_limits.json); the developer guide's
+  "Values that you specify" (URL below) offers the interval as standard 30 s or fast 10 s;
+* a check a calculated check still lists cannot be deleted: ``DeleteHealthCheck`` raises
+  ``HealthCheckInUse``;
+* an alarm-backed check keeps the alarm settings it copied until it is updated:
+  https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/health-checks-creating-deleting.html
+  ("Updating health checks for CloudWatch alarm changes");
+* Route 53 does not validate the certificate of an HTTPS endpoint check:
+  https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/health-checks-creating-values.html.
 """
 
 from __future__ import annotations

@@ -22,6 +22,16 @@ cannot use the VPC's private path to AWS.
   buckets are not admitted: the hosts run AL2023. SSM Agent buckets (``amazon-ssm-<region>``,
   patching baselines, agent updates) are not admitted either: the stack uses Session Manager
   and ECS Exec only, which need none.
+
+Sources: what an endpoint policy is and that it must name a principal,
+https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html; ``aws:PrincipalAccount``
+and ``aws:ResourceAccount``, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html;
+the ECR layer bucket an S3 gateway endpoint must admit ("Minimum Amazon S3 bucket permissions for
+Amazon ECR"), https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html; which
+actions name no resource (``ecr:GetAuthorizationToken``, ``logs:DescribeLogGroups``,
+``ecs:DiscoverPollEndpoint``), the Service Authorization Reference as tests/stacks/test_iam_reference.py
+reads it. The AL2023 repository bucket pattern ``al2023-repos-<region>-*`` has no AWS document
+cited here: it is the host the AL2023 ``dnf`` mirror list resolves to.
 """
 
 from __future__ import annotations

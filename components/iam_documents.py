@@ -48,7 +48,8 @@ def assume_role_policy(
 
     With `source_account` (`aws:SourceAccount`) and `source_arn` (`aws:SourceArn`, an ARN pattern
     matched with ArnLike), the service may assume the role only on behalf of this account's (and
-    that pattern's) resources: the confused-deputy guard AWS recommends for service roles.
+    that pattern's) resources: the confused-deputy guard AWS recommends for service roles
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html).
     """
     conditions: dict[str, Any] = {}
     if source_account:
@@ -64,7 +65,9 @@ def assume_role_policy(
 
 def ecs_tasks_source_arn(partition: str, region: str, account: str) -> str:
     """`arn:<partition>:ecs:<region>:<account>:*`: the `aws:SourceArn` pattern ECS documents for
-    task roles (the task, task set or service assuming it is in this account and region)."""
+    task roles (the task, task set or service assuming it is in this account and region;
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html, trust
+    policy example)."""
     return f"arn:{partition}:ecs:{region}:{account}:*"
 
 

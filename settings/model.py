@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 from components.fault_switch import fault_problem, key_problem
-from policy.guardrails import limits
+from policy.guardrails import create_time, limits
 
 from .fields import setting
 
@@ -93,6 +93,18 @@ def _dns_name(value: str) -> str | None:
     if re.fullmatch(rf"{label}(\.{label})+\.?", value.lower()):
         return None
     return "must be a DNS name like example.com"
+
+
+def _metric_namespace(value: str) -> str | None:
+    """A CloudWatch namespace AWS accepts: PutMetricAlarm's ``Namespace`` limits (botocore, via
+    policy/guardrails/api_limits.json), and not under ``AWS/``, which PutMetricData's
+    documentation keeps for AWS services' own metrics."""
+    alarm_namespace = create_time.limit("aws:cloudwatch/metricAlarm:MetricAlarm", "namespace")
+    if problem := create_time.value_problem(alarm_namespace, value):
+        return problem
+    if value.startswith("AWS/"):
+        return "must not begin with AWS/ (CloudWatch keeps those namespaces for AWS services)"
+    return None
 
 
 _SERVICE_KEY = re.compile(r"[a-z][a-z0-9-]*-(fleet|onebox)")
@@ -485,7 +497,12 @@ class DnsSettings:
 class ConnectivitySettings:
     """`steadystate:connectivity` — prober metrics, their alarms and who hears about them."""
 
-    namespace: str = setting("steadystate", "CloudWatch namespace of `<dependency>-connectivity`")
+    namespace: str = setting(
+        "steadystate",
+        "CloudWatch namespace of `<dependency>-connectivity`",
+        check=_metric_namespace,
+        allowed="1–255 characters, not starting with ':' or 'AWS/'",
+    )
     dependencies: list[dict] = setting(
         [{"name": "db"}, {"name": "cdn", "target": "https://aws.amazon.com/"}],
         "probed dependencies: name plus tcp://host:port or https URL (db defaults to the database)",

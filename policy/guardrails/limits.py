@@ -89,7 +89,11 @@ CLOUDWATCH_RETENTION_DAYS: tuple[int, ...] = (
     3288,
     3653,
 )
-"""The retention values CloudWatch Logs accepts (0, "never expire", is deliberately absent)."""
+"""The retention values CloudWatch Logs accepts (0, "never expire", is deliberately absent).
+
+Source: botocore's logs model, ``PutRetentionPolicy.retentionInDays`` ("Possible values are: 1, 3,
+5, ..."), read into policy/guardrails/api_limits.json; tests/policy/test_create_limits.py fails if
+a value here is not in that list."""
 
 BACKUP_RETENTION_MINIMUM_DAYS = 7
 """Shortest RDS automated-backup retention accepted (AWS FSBP RDS.11)."""
@@ -313,7 +317,10 @@ FAILOVER_TARGET_SECONDS = 90
 target ``env_failover`` in ops/resilience/model.py)."""
 
 FAILOVER_TTL_SECONDS = 60
-"""The DNS TTL counted against the failover target: ALB alias records have a fixed 60 s TTL."""
+"""The DNS TTL counted against the failover target: ALB alias records have a fixed 60 s TTL
+(an alias record answers with its target's TTL, botocore route53 ``ResourceRecordSet.TTL``; the
+ALB's is 60 s, https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/how-elastic-load-balancing-works.html,
+"Request routing"; Route 53 FAQ https://aws.amazon.com/route53/faqs/: ELB alias records have a fixed 60 s TTL))."""
 
 CONNECTIVITY_DETECTION_CEILING_SECONDS = 180
 """Longest a connectivity alarm may take to go off once a dependency is lost (period ×

@@ -30,7 +30,11 @@ MODERN_SSL_POLICIES = (
     "ELBSecurityPolicy-FS-1-2-Res-2020-10",
     "ELBSecurityPolicy-FS-1-2-Res-2019-08",
 )
-"""Listener TLS policies that refuse TLS 1.0/1.1 (FSBP ELB.17's list plus forward-secret 1.2)."""
+"""Listener TLS policies that refuse TLS 1.0/1.1 (FSBP ELB.17's list plus forward-secret 1.2).
+
+Sources: the protocols each policy enables, "Security policies for your Application Load
+Balancer", https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html;
+FSBP ELB.17, https://docs.aws.amazon.com/securityhub/latest/userguide/elb-controls.html."""
 
 RECOMMENDED_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 

@@ -17,6 +17,7 @@ from . import (  # second wave (issue 12); chaos as a practice (issue 11)
     chaos_schedules,
     container_hardening,
     containers,
+    create_limits,
     data_protection,
     deployment_safety,
     dns,
@@ -77,6 +78,8 @@ RULE_MODULES = (
     fis_templates,
     chaos_schedules,
     lambda_functions,
+    # tests that know AWS's rules (issue 20)
+    create_limits,
 )
 """Every module that declares policies, in catalogue order."""
 

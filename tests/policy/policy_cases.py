@@ -726,3 +726,8 @@ CASES += CHAOS_CASES
 from policy_cases_lambda import LAMBDA_CASES  # noqa: E402
 
 CASES += LAMBDA_CASES
+
+# Tests that know AWS's rules (issue 20): values AWS rejects at create time.
+from policy_cases_create_limits import CREATE_LIMIT_CASES  # noqa: E402
+
+CASES += CREATE_LIMIT_CASES
