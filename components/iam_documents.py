@@ -74,9 +74,12 @@ def ecs_tasks_source_arn(partition: str, region: str, account: str) -> str:
 #: What the CloudWatch Logs service principal needs on a key that encrypts a log group
 #: ("Encrypt log data in CloudWatch Logs using AWS KMS", step 2: set permissions on the key,
 #: https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+#: The guide's example lists ``kms:Describe*`` under the same encryption-context condition, but
+#: DescribeKey takes no encryption context (Service Authorization Reference, AWS KMS: its condition
+#: keys), so that grant never matches; as AWS's managed policy CloudWatchLogsAPIKeyAccess does,
+#: DescribeKey gets a statement of its own, held to this account with aws:SourceAccount.
 LOGS_KEY_ACTIONS = [
     "kms:Decrypt*",
-    "kms:Describe*",
     "kms:Encrypt*",
     "kms:GenerateDataKey*",
     "kms:ReEncrypt*",
@@ -88,12 +91,12 @@ def log_group_key_policy(
 ) -> dict[str, Any]:
     """Key policy for a customer managed key that encrypts log groups (and ECS Exec sessions).
 
-    Two statements: the account may administer and use the key through IAM policies (AWS's
+    Three statements: the account may administer and use the key through IAM policies (AWS's
     default key policy statement; without it no IAM policy, such as a task role's kms:Decrypt,
     could grant use of the key, and KMS refuses a policy that locks its caller out); CloudWatch
     Logs in this region may use it only for log groups of this account named by
     `log_group_name_pattern` (the `kms:EncryptionContext:aws:logs:arn` condition the CloudWatch
-    Logs guide gives).
+    Logs guide gives), and may describe the key for this account (see LOGS_KEY_ACTIONS).
     """
     log_groups = f"arn:{partition}:logs:{region}:{account}:log-group:{log_group_name_pattern}"
     return {
@@ -111,6 +114,13 @@ def log_group_key_policy(
                 sid="CloudWatchLogsEncryptsTheseGroups",
                 principals={"Service": f"logs.{region}.amazonaws.com"},
                 conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+            ),
+            statement(
+                ["kms:DescribeKey"],
+                ["*"],
+                sid="CloudWatchLogsDescribesTheKey",
+                principals={"Service": f"logs.{region}.amazonaws.com"},
+                conditions={"StringEquals": {"aws:SourceAccount": account}},
             ),
         ],
     }

@@ -448,19 +448,23 @@ def test_exec_sessions_and_their_log_group_are_encrypted_with_a_customer_managed
 
 def test_exec_key_lets_cloudwatch_logs_use_it_for_the_exec_group_only(mocked: Mocked) -> None:
     """Key policy per "Encrypt log data in CloudWatch Logs using AWS KMS" (step 2): the regional
-    logs principal, its five action groups, and the kms:EncryptionContext:aws:logs:arn condition.
-    The pattern must match the group's real (auto-named) ARN, or CreateLogGroup fails."""
+    logs principal, its action groups under the kms:EncryptionContext:aws:logs:arn condition, and
+    DescribeKey on its own (it takes no encryption context: Service Authorization Reference, AWS
+    KMS). The pattern must match the group's real (auto-named) ARN, or CreateLogGroup fails."""
     rec = build(mocked, name="c", exec_log_retention_days=30)
     policy = json.loads(one(rec, KMS_KEY).inputs["policy"])
     statements = {s["Sid"]: s for s in policy["Statement"]}
-    assert set(statements) == {"AccountAdministersThroughIam", "CloudWatchLogsEncryptsTheseGroups"}
+    assert set(statements) == {
+        "AccountAdministersThroughIam",
+        "CloudWatchLogsEncryptsTheseGroups",
+        "CloudWatchLogsDescribesTheKey",
+    }
     admin = statements["AccountAdministersThroughIam"]
     assert admin["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
     logs = statements["CloudWatchLogsEncryptsTheseGroups"]
     assert logs["Principal"] == {"Service": "logs.us-east-2.amazonaws.com"}
     assert logs["Action"] == [
         "kms:Decrypt*",
-        "kms:Describe*",
         "kms:Encrypt*",
         "kms:GenerateDataKey*",
         "kms:ReEncrypt*",
@@ -470,6 +474,9 @@ def test_exec_key_lets_cloudwatch_logs_use_it_for_the_exec_group_only(mocked: Mo
     assert fnmatchcase(rec.named("c-exec-logs").outputs["arn"], pattern)
     other_group = "arn:aws:logs:us-east-2:123456789012:log-group:blue-fleet-logs-1a2b3c4"
     assert not fnmatchcase(other_group, pattern)
+    describe = statements["CloudWatchLogsDescribesTheKey"]
+    assert describe["Principal"] == logs["Principal"] and describe["Action"] == ["kms:DescribeKey"]
+    assert describe["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
 
 
 def test_without_exec_logging_there_is_no_exec_key(mocked: Mocked) -> None:

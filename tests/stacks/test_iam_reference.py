@@ -23,12 +23,6 @@ KNOWN_DEFECTS: dict[tuple[str, str, str, str], str] = {
     # (resource, statement, rule, action) -> the issue item another helper is fixing. Delete an
     # entry once its fix is merged: an entry no stack produces any more fails the test below.
     (
-        "iam/rolePolicy network-flow-logs",
-        "Statement[0] (DeliverFlowLogs)",
-        "resource-level",
-        "logs:DescribeLogGroups",
-    ): "issue 19 item 8: flow-log role scopes logs:DescribeLogGroups to an ARN (components/network.py)",
-    (
         "iam/rolePolicy chaos-scheduler",
         "Statement[0] (StartTheStacksTemplates)",
         "dependent-actions",
