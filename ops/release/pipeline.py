@@ -14,8 +14,10 @@ written. For each environment, active (``dns.primary``) first:
 1. ``up`` with the environment's onebox added to the rollout; watch its deployment to COMPLETED;
    smoke test (``/health`` 200, ``/version`` shows the new version);
 2. bake ``--bake-seconds`` while sending ``--load-rate`` requests/s to the environment: the onebox's
-   deployment alarms must stay out of ALARM, and must have data at the end (prod alarms read missing
-   data as missing, so a bake nobody called fails); a failed bake puts the onebox back on its
+   deployment alarms must stay out of ALARM and out of INSUFFICIENT_DATA at the end (every deployment
+   alarm has a verdict in a healthy minute, idle or busy, so INSUFFICIENT_DATA means CloudWatch is
+   not judging the release), and the load must get answers (a bake nobody called fails); a failed
+   bake puts the onebox back on its
    previous release (an ``up`` with ``release.pins``) — ECS no longer acts on alarms once the
    rollout is COMPLETED;
 3. ``up`` with the fleet added; watch; smoke test (every ``/version`` answer is the new version);
