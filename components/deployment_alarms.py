@@ -11,14 +11,18 @@ requests are flowing through the load balancer"; AWS Knowledge Center "Why is my
 in INSUFFICIENT_DATA state?": with no 5XX errors in a period "the result is an empty period (rather
 than a zero value)"). So:
 
-* the 5xx rate fills both counts with 0 (metric math ``FILL``, CloudWatch user guide "Using metric
-  math"): a minute with requests and no 5xx is a real 0 %, and an M-of-N evaluation judges the most
-  recent minutes rather than the most recent minutes that happened to have a 5xx ("Evaluating an
-  alarm": with enough existing datapoints CloudWatch evaluates "the most recent existing data
-  points");
+* the 5xx rate fills the 5xx count with 0 (metric math ``FILL``, CloudWatch user guide "Using
+  metric math"), so a minute with requests and no 5xx is a real 0 %, and an M-of-N evaluation
+  judges the most recent minutes rather than the most recent minutes that happened to have a 5xx
+  ("Evaluating an alarm": with enough existing datapoints CloudWatch evaluates "the most recent
+  existing data points"). ``RequestCount`` is deliberately not filled: it decides which minutes
+  have a datapoint at all. The same guide warns that when a metric is published "with a slight
+  delay, and the most recent minute never has data", ``FILL`` puts its value there and the alarm
+  can be "stuck in either OK state or ALARM state"; a filled request count would make the newest
+  minute 0 requests, so prod's 1-of-1 alarm would never fire (``ops.alarm_replay`` pins this);
 * both read missing data as ``notBreaching``: no requests at all is no failing request. AWS does not
-  document what ``FILL`` returns when its metric has no datapoint in the whole window, so an idle
-  standby may have nothing to fill, and ``missing`` would leave it in INSUFFICIENT_DATA forever.
+  document what ``FILL`` returns when its metric has no datapoint in the whole window, and an idle
+  standby has no ``RequestCount`` either; ``missing`` would leave it in INSUFFICIENT_DATA forever.
 
 Never ``breaching``: a quiet night would roll back every deployment. That a bake had traffic is the
 release pipeline's check (its load must get answers), not the alarms'. ``ops.alarm_replay`` replays
@@ -60,14 +64,12 @@ TREAT_MISSING_DATA = "notBreaching"
 def error_rate_expression(min_requests: int) -> str:
     """The 5xx share in percent, 0 in minutes with fewer than ``min_requests`` requests.
 
-    Both counts are ``FILL``ed with 0 because the ALB leaves a healthy minute's
-    ``HTTPCode_Target_5XX_Count`` unpublished. In a quiet minute (requests below the guard, including
-    none) the division is never the result: ``IF`` takes its false branch, 0.
+    A datapoint exists exactly for the minutes the ALB published ``RequestCount`` (requests flowed);
+    there the 5xx count is ``FILL``ed with 0 because the ALB leaves a healthy minute's
+    ``HTTPCode_Target_5XX_Count`` unpublished. ``IF`` with a scalar false branch gives 0 below the
+    noise guard.
     """
-    return (
-        f"IF(FILL(requests, 0) >= {max(min_requests, 1)}, "
-        "100 * FILL(errors, 0) / FILL(requests, 0), 0)"
-    )
+    return f"IF(requests >= {max(min_requests, 1)}, 100 * FILL(errors, 0) / requests, 0)"
 
 
 def _dimensions(tg_suffix: pulumi.Input[str], lb_suffix: pulumi.Input[str]) -> dict:
