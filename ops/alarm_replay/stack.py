@@ -135,7 +135,9 @@ def replay_all(alarms: Iterable[AlarmDefinition]) -> list[Outcome]:
 
 
 def detection_seconds(alarm: AlarmDefinition, scenario: str) -> int | None:
-    """Worst seconds from ``scenario``'s onset until ``alarm`` is in ALARM for good (None: never)."""
+    """Worst seconds from ``scenario``'s onset until ``alarm`` is in ALARM for good (None: never);
+    raises :class:`UnclassifiedAlarm` for an alarm the replay does not know."""
+    purpose_of(alarm)
     worst: int | None = 0
     for onset in ONSET_OFFSETS_S:
         settled = run(alarm, SCENARIOS[scenario], onset).settles_in(ALARM, onset)

@@ -63,7 +63,13 @@ from pulumi import automation as auto
 
 from components.fault_switch import fault_environment, fault_summary, key_problem, parse_cli_fault
 from ops.gate.policy_choice import choose_policy_config, stack_stage
-from ops.release.deployment_watch import DeploymentWatcher, WatchError, WatchReport
+from ops.release.bake_window import bake_window
+from ops.release.deployment_watch import (
+    DeploymentWatcher,
+    WatchError,
+    WatchReport,
+    deployment_alarm_names,
+)
 from ops.release.http_probe import Fetch, fetch_for, http_get, public_name
 from ops.release.load import BackgroundLoad, LoadResult, check_bounds
 from ops.release.run_config import RunConfigError, write_run_config
@@ -499,7 +505,15 @@ class Pipeline:
         url: str,
     ) -> WatchReport:
         opts = self.options
-        seconds = opts.bake_seconds
+        names = [
+            name
+            for svc in watcher.describe(cluster, list(services.values())).values()
+            for name in deployment_alarm_names(svc)
+        ]
+        window = bake_window(opts.bake_seconds, watcher.alarms(names) if names else [])
+        for line in window.lines:
+            self.log(step, line)
+        seconds = window.seconds
         load_seconds = opts.load_seconds or seconds
         self.log(
             step,
@@ -538,6 +552,7 @@ class Pipeline:
             "ok" if report.ok else "failed",
             reason=report.reason,
             load=traffic.to_json(),
+            alarm_replays=list(window.lines),
         )
         return report
 
