@@ -15,8 +15,9 @@
 
 Assumed lags (AWS documents none): an ALB minute is readable one minute after it closes
 (``ALB_PUBLISH_LAG_S``, the same one-period lag ``ops.resilience`` has always assumed, and the
-"slight delay" the metric-math guide warns ``FILL`` about); a PutMetricData sample is readable at
-its timestamp.
+"slight delay" the metric-math guide warns ``FILL`` about); a prober sample is readable one probe
+interval after its timestamp (the cycle measures, then publishes; the task-CPU datum averages the
+interval before it).
 """
 
 from __future__ import annotations
@@ -128,7 +129,11 @@ def prober_sample(value: Callable[[World], float], *, high_resolution: bool = Fa
         return points
 
     resolution = "high" if high_resolution else "standard"
-    return Shape(sample, 0, f"prober sample every {PROBE_INTERVAL_S} s ({resolution} resolution)")
+    return Shape(
+        sample,
+        PROBE_INTERVAL_S,
+        f"prober sample every {PROBE_INTERVAL_S} s ({resolution} resolution)",
+    )
 
 
 METRIC_SHAPES: Mapping[str, Shape] = {

@@ -497,6 +497,9 @@ def _step_triggers(recording: HasRecords, read: _Reader) -> list[StepTrigger]:
                         )
                     ),
                     sample_interval_s=interval,
+                    replayed_s=dict(
+                        _replays(alarm, str(_value(alarm, "name") or alarm.name), read)
+                    ).get("a load step"),
                 )
             )
     return out

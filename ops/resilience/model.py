@@ -326,6 +326,9 @@ class StepTrigger:
     datapoints: int
     sample_interval_s: float
     """How often the task publishes the metric, each datum averaging that long."""
+    replayed_s: float | None = None
+    """Worst seconds from a load step to the alarm in ALARM, from ``ops.alarm_replay``'s 'a load
+    step' over the synthesized alarm (None: not replayed; the arithmetic below is used)."""
 
 
 @dataclass
@@ -654,6 +657,23 @@ def step_scale_out_start(trigger: StepTrigger) -> Estimate:
     policy directly (no SNS in between).
     """
     period, n = trigger.period_s, trigger.datapoints
+    note = (
+        f"{trigger.metric} from the task itself, {fmt_s(period)} periods: no 1-minute "
+        "AWS metric and no AWS-managed 3-datapoint alarm on the path"
+    )
+    if trigger.replayed_s is not None:
+        if math.isinf(trigger.replayed_s):
+            return never(f"alarm '{trigger.alarm}' never reaches ALARM in the replay 'a load step'")
+        return add_terms(
+            [
+                (
+                    f"{fmt_s(trigger.replayed_s)} replay 'a load step' of alarm '{trigger.alarm}'",
+                    trigger.replayed_s,
+                ),
+                (f"{STEP_POLICY_REACTION_S} s policy reaction", STEP_POLICY_REACTION_S),
+            ],
+            [note, "from ops.alarm_replay over the synthesized alarm definition"],
+        )
     return add_terms(
         [
             (
@@ -665,10 +685,7 @@ def step_scale_out_start(trigger: StepTrigger) -> Estimate:
             (f"{HIGH_RESOLUTION_EVALUATION_S} s alarm evaluation", HIGH_RESOLUTION_EVALUATION_S),
             (f"{STEP_POLICY_REACTION_S} s policy reaction", STEP_POLICY_REACTION_S),
         ],
-        [
-            f"{trigger.metric} from the task itself, {fmt_s(period)} periods: no 1-minute "
-            "AWS metric and no AWS-managed 3-datapoint alarm on the path",
-        ],
+        [note],
     )
 
 
