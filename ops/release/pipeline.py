@@ -16,7 +16,10 @@ written. For each environment, active (``dns.primary``) first:
 2. bake ``--bake-seconds`` while sending ``--load-rate`` requests/s to the environment: the onebox's
    deployment alarms must stay out of ALARM and out of INSUFFICIENT_DATA at the end (every deployment
    alarm has a verdict in a healthy minute, idle or busy, so INSUFFICIENT_DATA means CloudWatch is
-   not judging the release), and the load must get answers (a bake nobody called fails); a failed
+   not judging the release), and the load must get answers (a bake nobody called fails). The bake
+   lasts at least as long as its slowest deployment alarm needs to fire on a failing release, as
+   the alarm replay (``ops.alarm_replay``, scenario 'a failing release') of the alarms' real
+   definitions (``DescribeAlarms``) says; the log and ``--json`` name each replay. A failed
    bake puts the onebox back on its
    previous release (an ``up`` with ``release.pins``) — ECS no longer acts on alarms once the
    rollout is COMPLETED;
@@ -890,7 +893,8 @@ def describe_plan(project_dir: Path, stack: str, args: argparse.Namespace) -> di
             steps.append(
                 f"bake {step.environment} onebox {args.bake_seconds:.0f}s with load "
                 f"{args.load_rate:g} requests/s for {load_seconds:.0f}s to the {step.environment} "
-                "URL: alarms out of ALARM and not INSUFFICIENT_DATA at the end; failure: put "
+                "URL (at least as long as the deployment alarms' replayed detection of a failing "
+                "release): alarms out of ALARM and not INSUFFICIENT_DATA at the end; failure: put "
                 f"{step.key} back on its previous release (exit 10)"
             )
         else:
