@@ -21,6 +21,15 @@ Model (the assumptions each bound rests on):
 * **DNS**: resolvers may keep serving the old answer for one TTL after Route 53 changes it.
   Alias records to an ALB have a fixed 60 s TTL set by AWS (see ``ELB_ALIAS_TTL_SECONDS``).
 
+These are quick bounds for code that has no alarm definition at hand. Where one exists (a synthesized
+stack, a ``DescribeAlarms`` answer), ``ops.alarm_replay`` replays it as CloudWatch evaluates it and is
+the figure to use: ``make resilience`` and the release bake take their times from it. The replay
+shows where this arithmetic is optimistic: with missing data treated as breaching, a *dead*
+environment's alarm first evaluates "the most recent existing data points" still in its evaluation
+range (CloudWatch user guide, "Configuring how CloudWatch alarms treat missing data"), so it fires
+only once they have left the range (about ``(N + 2) × P``, 290 s for 2 of 2 at 60 s), not after
+``M × P``.
+
 CloudWatch does not evaluate an alarm the instant its period closes, and Route 53 reads the
 alarm's data stream on its own schedule; pass those delays as ``evaluation_lag_seconds`` when a
 measured figure is known. They default to 0, so the results are lower bounds on the worst case

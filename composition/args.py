@@ -274,8 +274,6 @@ def deployment_alarm_spec(s: Settings, topic_arn: pulumi.Input[str]) -> Deployme
         error_min_requests=r.error_min_requests,
         error_datapoints=r.error_datapoints,
         error_evaluation_periods=r.error_evaluation_periods,
-        # prod: a bake with no requests must not look healthy (INSUFFICIENT_DATA, not OK)
-        treat_missing_data="missing" if s.is_prod else "notBreaching",
     )
 
 

@@ -14,8 +14,13 @@ written. For each environment, active (``dns.primary``) first:
 1. ``up`` with the environment's onebox added to the rollout; watch its deployment to COMPLETED;
    smoke test (``/health`` 200, ``/version`` shows the new version);
 2. bake ``--bake-seconds`` while sending ``--load-rate`` requests/s to the environment: the onebox's
-   deployment alarms must stay out of ALARM, and must have data at the end (prod alarms read missing
-   data as missing, so a bake nobody called fails); a failed bake puts the onebox back on its
+   deployment alarms must stay out of ALARM and out of INSUFFICIENT_DATA at the end (every deployment
+   alarm has a verdict in a healthy minute, idle or busy, so INSUFFICIENT_DATA means CloudWatch is
+   not judging the release), and the load must get answers (a bake nobody called fails). The bake
+   lasts at least as long as its slowest deployment alarm needs to fire on a failing release, as
+   the alarm replay (``ops.alarm_replay``, scenario 'a failing release') of the alarms' real
+   definitions (``DescribeAlarms``) says; the log and ``--json`` name each replay. A failed
+   bake puts the onebox back on its
    previous release (an ``up`` with ``release.pins``) — ECS no longer acts on alarms once the
    rollout is COMPLETED;
 3. ``up`` with the fleet added; watch; smoke test (every ``/version`` answer is the new version);
@@ -61,7 +66,13 @@ from pulumi import automation as auto
 
 from components.fault_switch import fault_environment, fault_summary, key_problem, parse_cli_fault
 from ops.gate.policy_choice import choose_policy_config, stack_stage
-from ops.release.deployment_watch import DeploymentWatcher, WatchError, WatchReport
+from ops.release.bake_window import bake_window
+from ops.release.deployment_watch import (
+    DeploymentWatcher,
+    WatchError,
+    WatchReport,
+    deployment_alarm_names,
+)
 from ops.release.http_probe import Fetch, fetch_for, http_get, public_name
 from ops.release.load import BackgroundLoad, LoadResult, check_bounds
 from ops.release.run_config import RunConfigError, write_run_config
@@ -497,7 +508,15 @@ class Pipeline:
         url: str,
     ) -> WatchReport:
         opts = self.options
-        seconds = opts.bake_seconds
+        names = [
+            name
+            for svc in watcher.describe(cluster, list(services.values())).values()
+            for name in deployment_alarm_names(svc)
+        ]
+        window = bake_window(opts.bake_seconds, watcher.alarms(names) if names else [])
+        for line in window.lines:
+            self.log(step, line)
+        seconds = window.seconds
         load_seconds = opts.load_seconds or seconds
         self.log(
             step,
@@ -536,6 +555,7 @@ class Pipeline:
             "ok" if report.ok else "failed",
             reason=report.reason,
             load=traffic.to_json(),
+            alarm_replays=list(window.lines),
         )
         return report
 
@@ -873,7 +893,8 @@ def describe_plan(project_dir: Path, stack: str, args: argparse.Namespace) -> di
             steps.append(
                 f"bake {step.environment} onebox {args.bake_seconds:.0f}s with load "
                 f"{args.load_rate:g} requests/s for {load_seconds:.0f}s to the {step.environment} "
-                "URL: alarms out of ALARM and not INSUFFICIENT_DATA at the end; failure: put "
+                "URL (at least as long as the deployment alarms' replayed detection of a failing "
+                "release): alarms out of ALARM and not INSUFFICIENT_DATA at the end; failure: put "
                 f"{step.key} back on its previous release (exit 10)"
             )
         else:

@@ -10,9 +10,13 @@ strings) fall back too and are listed in ``StackInputs.warnings``.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from typing import Any, Protocol
 
+from ops.alarm_replay.definition import DefinitionError, from_pulumi_inputs
+from ops.alarm_replay.metric_math import ExpressionError
+from ops.alarm_replay.stack import UnclassifiedAlarm, detection_seconds, purpose_of
 from ops.resilience.model import (
     ALB_DEFAULT_DEREGISTRATION_DELAY_S,
     ALB_DEFAULT_HEALTHY,
@@ -118,6 +122,22 @@ def _tags(record: ResourceRecord) -> dict[str, str]:
 # --- alarms ---------------------------------------------------------------------------------------
 
 
+def _replays(record: ResourceRecord, name: str, read: _Reader) -> tuple[tuple[str, float], ...]:
+    """(scenario, worst seconds to ALARM) for every scenario the alarm's purpose alarms in."""
+    try:
+        definition = from_pulumi_inputs(name, record.inputs)
+        needs = purpose_of(definition).needs
+        out = []
+        for scenario, need in needs.items():
+            if need.state == "ALARM":
+                seconds = detection_seconds(definition, scenario)
+                out.append((scenario, math.inf if seconds is None else float(seconds)))
+        return tuple(out)
+    except (DefinitionError, ExpressionError, UnclassifiedAlarm, KeyError, ValueError) as err:
+        read.warnings.append(f"alarm '{name}': not replayed ({err}); arithmetic model used")
+        return ()
+
+
 def _alarm(record: ResourceRecord, read: _Reader) -> AlarmSpec:
     name = str(_value(record, "name") or record.name)
     where = f"alarm '{name}'"
@@ -165,6 +185,7 @@ def _alarm(record: ResourceRecord, read: _Reader) -> AlarmSpec:
             for q in (queries if isinstance(queries, list) else [])
         ),
         extended_statistic=str(_value(record, "extendedStatistic") or ""),
+        replays=_replays(record, name, read),
     )
 
 
@@ -476,6 +497,9 @@ def _step_triggers(recording: HasRecords, read: _Reader) -> list[StepTrigger]:
                         )
                     ),
                     sample_interval_s=interval,
+                    replayed_s=dict(
+                        _replays(alarm, str(_value(alarm, "name") or alarm.name), read)
+                    ).get("a load step"),
                 )
             )
     return out

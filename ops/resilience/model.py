@@ -93,6 +93,11 @@ alarm's action (it is invoked directly, not through SNS)."""
 ENDPOINT_CHECK_TYPES = frozenset({"HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH", "TCP"})
 
 ASSUMPTIONS: tuple[str, ...] = (
+    "This stack's alarm times come from ops.alarm_replay: each synthesized alarm definition "
+    "replayed as CloudWatch evaluates it (M of N over the evaluation range, missing data, metric "
+    "math) through the named scenario ('a failing release', 'a dependency lost', 'an environment "
+    "lost') over metric streams shaped as AWS publishes them; the seeds and the recommended "
+    "settings have no definition to replay and use P × M + lag.",
     f"CloudWatch metric lag = {METRIC_LAG_PERIODS} period after the M-th breaching datapoint's "
     "period starts (partly-bad first period + publish/evaluate delay); AWS/ALB/ECS metrics are "
     f"{STANDARD_RESOLUTION_S} s, so shorter alarm periods on them are counted as {STANDARD_RESOLUTION_S} s.",
@@ -188,6 +193,10 @@ class AlarmSpec:
     """The alarm evaluates a metric-math expression (``metricQueries``)."""
     extended_statistic: str = ""
     """A percentile statistic such as ``p90`` (empty for Average/Sum/...)."""
+    replays: tuple[tuple[str, float], ...] = ()
+    """(scenario, worst seconds from its onset to ALARM; inf = never) from ``ops.alarm_replay``
+    over the stack's synthesized definition. Empty for the seeds and the recommended settings,
+    which have no definition to replay and keep the arithmetic ``P × M + lag``."""
 
     @property
     def m(self) -> int:
@@ -317,6 +326,9 @@ class StepTrigger:
     datapoints: int
     sample_interval_s: float
     """How often the task publishes the metric, each datum averaging that long."""
+    replayed_s: float | None = None
+    """Worst seconds from a load step to the alarm in ALARM, from ``ops.alarm_replay``'s 'a load
+    step' over the synthesized alarm (None: not replayed; the arithmetic below is used)."""
 
 
 @dataclass
@@ -337,8 +349,22 @@ class StackInputs:
 # --- building blocks ------------------------------------------------------------------------------
 
 
-def alarm_detection(alarm: AlarmSpec) -> Estimate:
-    """A persistent fault → the alarm is in ALARM: ``P × M + lag``."""
+def alarm_detection(alarm: AlarmSpec, scenario: str = "") -> Estimate:
+    """A persistent fault → the alarm is in ALARM.
+
+    From the alarm replay of the stack's own definition when it has one for ``scenario``
+    (``ops.alarm_replay``: evaluation range, missing data and publish lag included); else the
+    arithmetic ``P × M + lag`` (seeds, recommended settings).
+    """
+    replayed = dict(alarm.replays)
+    if scenario in replayed:
+        seconds = replayed[scenario]
+        if math.isinf(seconds):
+            return never(f"alarm '{alarm.name}' never reaches ALARM in the replay '{scenario}'")
+        return add_terms(
+            [(f"{fmt_s(seconds)} replay '{scenario}' of alarm '{alarm.name}'", seconds)],
+            ["from ops.alarm_replay over the synthesized alarm definition"],
+        )
     period = alarm.effective_period_s
     m = alarm.m
     notes = []
@@ -411,8 +437,9 @@ def _alarm_check_detection(check: Route53Check, failure: str, label: str) -> Est
             "metric with Average/Minimum/Maximum/Sum/SampleCount"
         )
     read = (f"{ROUTE53_ALARM_READ_S} s Route 53 alarm read", float(ROUTE53_ALARM_READ_S))
+    scenario = "a dependency lost" if failure == "dependency_loss" else "an environment lost"
     if failure == "dependency_loss" or alarm.treat_missing_data == "breaching":
-        return alarm_detection(alarm).plus(read)
+        return alarm_detection(alarm, scenario).plus(read)
     status = check.insufficient_data_health_status or "LastKnownStatus"
     if alarm.treat_missing_data == "missing" and status == "Unhealthy":
         return _insufficient_data_detection(alarm).plus(read)
@@ -559,7 +586,7 @@ def deployment_alarm_rollback(guard: ReleaseGuard, kind: str) -> Estimate:
     if not guard.alarms_rollback:
         return never(f"deployment alarms of '{guard.service}' fail the deployment without rollback")
     poll = (f"{ECS_ALARM_POLL_S} s ECS alarm poll", float(ECS_ALARM_POLL_S))
-    paths = [(a.name, alarm_detection(a).plus(poll)) for a in alarms]
+    paths = [(a.name, alarm_detection(a, "a failing release").plus(poll)) for a in alarms]
     return min((e for _, e in paths), key=lambda e: e.seconds)
 
 
@@ -630,6 +657,23 @@ def step_scale_out_start(trigger: StepTrigger) -> Estimate:
     policy directly (no SNS in between).
     """
     period, n = trigger.period_s, trigger.datapoints
+    note = (
+        f"{trigger.metric} from the task itself, {fmt_s(period)} periods: no 1-minute "
+        "AWS metric and no AWS-managed 3-datapoint alarm on the path"
+    )
+    if trigger.replayed_s is not None:
+        if math.isinf(trigger.replayed_s):
+            return never(f"alarm '{trigger.alarm}' never reaches ALARM in the replay 'a load step'")
+        return add_terms(
+            [
+                (
+                    f"{fmt_s(trigger.replayed_s)} replay 'a load step' of alarm '{trigger.alarm}'",
+                    trigger.replayed_s,
+                ),
+                (f"{STEP_POLICY_REACTION_S} s policy reaction", STEP_POLICY_REACTION_S),
+            ],
+            [note, "from ops.alarm_replay over the synthesized alarm definition"],
+        )
     return add_terms(
         [
             (
@@ -641,10 +685,7 @@ def step_scale_out_start(trigger: StepTrigger) -> Estimate:
             (f"{HIGH_RESOLUTION_EVALUATION_S} s alarm evaluation", HIGH_RESOLUTION_EVALUATION_S),
             (f"{STEP_POLICY_REACTION_S} s policy reaction", STEP_POLICY_REACTION_S),
         ],
-        [
-            f"{trigger.metric} from the task itself, {fmt_s(period)} periods: no 1-minute "
-            "AWS metric and no AWS-managed 3-datapoint alarm on the path",
-        ],
+        [note],
     )
 
 

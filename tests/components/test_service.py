@@ -157,7 +157,7 @@ def test_deployment_alarms_follow_seed_003(rec) -> None:
     assert latency["dimensions"] == {"TargetGroup": "targetgroup/tg/1", "LoadBalancer": "app/lb/2"}
     errors = rec.named("web-5xx-rate").inputs
     expression = next(q for q in errors["metricQueries"] if q.get("expression"))
-    assert "100 * errors / requests" in expression["expression"]
+    assert expression["expression"] == ("IF(requests >= 10, 100 * FILL(errors, 0) / requests, 0)")
     for alarm in (latency, errors):
         assert alarm["alarmActions"] == ["arn:aws:sns:us-east-2:123456789012:t"]
         assert alarm["treatMissingData"] == "notBreaching"

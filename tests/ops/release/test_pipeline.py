@@ -641,3 +641,17 @@ def test_https_environments_are_called_under_the_service_s_public_name(make):
     assert pipeline._fetch_for("http://127.0.0.1:8080") is pipeline.fetch
     named = pipeline._fetch_for("https://steadystate-blue-1.us-east-2.elb.amazonaws.com")
     assert named is not pipeline.fetch and named.__qualname__.startswith("fetch_for")
+
+
+def test_a_bake_too_short_for_its_alarms_is_lengthened_from_their_replay(make):
+    """The bake's length comes from ops.alarm_replay over the alarms DescribeAlarms returns."""
+    h = make("prod", {"onebox": True})
+    assert h.run(bake_seconds=60) == EXIT_OK, h.log
+    assert (
+        "[bake blue onebox] alarm svc-blue-onebox-latency: ALARM 130 s after a failing release "
+        "starts (replay 'a failing release')" in h.log
+    )
+    assert "[bake blue onebox] bake lengthened from 60 s to 130 s so every alarm can fire" in h.log
+    assert "baking blue-onebox for 130s" in h.log
+    bakes = [s for s in h.last.summary.stages if s["kind"] == "bake"]
+    assert bakes and all(s["alarm_replays"] for s in bakes)

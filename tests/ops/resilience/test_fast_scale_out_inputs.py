@@ -36,7 +36,8 @@ def test_prod_fleets_have_a_fast_trigger_and_oneboxes_are_fixed(prod) -> None:
 
 def test_prod_starts_scaling_out_within_its_target(prod) -> None:
     row = next(r for r in rr.build_report("prod", prod).rows if r.key == "scale_out")
-    assert row.stack is not None and row.stack.seconds == 70 and row.met is True
+    assert row.stack is not None and row.stack.seconds == 50 and row.met is True
+    assert "replay 'a load step' of alarm 'blue-fleet-fast-scale-out'" in row.stack.formula
     assert "onebox" not in row.stack.formula
 
 

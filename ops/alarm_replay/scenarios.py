@@ -1,0 +1,139 @@
+"""Named worlds every alarm is replayed through, and what each alarm's purpose needs in them.
+
+A scenario is a world before and after an onset at second 0 (plus an onset offset inside the
+minute, so the worst alignment is found). ``PURPOSES`` says, per kind of alarm (the set of metric
+shapes it reads), which state it must settle in for each scenario and how soon: a new kind of alarm
+is one entry there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from ops.alarm_replay.evaluation import ALARM, OK
+from ops.alarm_replay.streams import World
+
+BAKE_SECONDS = 300
+"""``ops.release.pipeline``'s default bake: a failing release must be caught within it."""
+BAKE_LOAD_RPS = 20.0
+"""``ops.release.pipeline``'s default ``--load-rate`` (requests/s to the environment)."""
+ONEBOX_SHARE = 1 / 100
+"""The onebox's listener weight in prod (``release.oneboxWeight`` 1 against ``fleetWeight`` 99): the
+sparsest target-group stream any deployment alarm sees during a bake."""
+
+HEALTHY_BUSY = World(
+    load_balancer_rps=BAKE_LOAD_RPS,
+    target_group_rps=BAKE_LOAD_RPS * ONEBOX_SHARE,
+    task_cpu_percent=30.0,
+)
+IDLE = World()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    before: World
+    after: World
+
+
+SCENARIOS: Mapping[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario("healthy and idle", "no request at all; the prober and tasks run", IDLE, IDLE),
+        Scenario(
+            "healthy under the bake's load",
+            f"{BAKE_LOAD_RPS:g} requests/s to the environment, {ONEBOX_SHARE:.0%} of them to the "
+            "onebox; no 5xx, fast answers",
+            HEALTHY_BUSY,
+            HEALTHY_BUSY,
+        ),
+        Scenario(
+            "a failing release",
+            "the bake's load; from the onset half the target responses are 5xx and answers take 10 s",
+            HEALTHY_BUSY,
+            replace(HEALTHY_BUSY, error_share=0.5, latency_s=10.0),
+        ),
+        Scenario(
+            "a dependency lost",
+            "the bake's load; from the onset the prober reaches no dependency (the app still answers)",
+            HEALTHY_BUSY,
+            replace(HEALTHY_BUSY, dependencies_up=False),
+        ),
+        Scenario(
+            "an environment lost",
+            "the bake's load; from the onset no task runs: the ALB answers 503 itself, nothing publishes",
+            HEALTHY_BUSY,
+            replace(HEALTHY_BUSY, targets_alive=False, tasks_publishing=False),
+        ),
+        Scenario(
+            "a load step",
+            "from the onset the tasks run at 95 % CPU under five times the bake's load",
+            HEALTHY_BUSY,
+            replace(
+                HEALTHY_BUSY,
+                load_balancer_rps=5 * BAKE_LOAD_RPS,
+                target_group_rps=5 * BAKE_LOAD_RPS * ONEBOX_SHARE,
+                task_cpu_percent=95.0,
+            ),
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Need:
+    """Settle in ``state`` within ``within_s`` seconds of the onset and stay there."""
+
+    state: str
+    within_s: int
+
+
+@dataclass(frozen=True)
+class Purpose:
+    name: str
+    needs: Mapping[str, Need]
+    """scenario name -> need; every scenario of ``SCENARIOS`` is listed."""
+
+
+def _quiet_except(**alarming: int) -> dict[str, Need]:
+    """OK from the onset in every scenario (0 s: already OK before it), ALARM in the named ones."""
+    names = {key.replace("_", " "): value for key, value in alarming.items()}
+    return {name: Need(ALARM, names[name]) if name in names else Need(OK, 0) for name in SCENARIOS}
+
+
+DEPLOYMENT_ERRORS = Purpose(
+    "deployment alarm, 5xx share (ECS rolls back; the bake fails)",
+    _quiet_except(a_failing_release=BAKE_SECONDS),
+)
+DEPLOYMENT_LATENCY = Purpose(
+    "deployment alarm, response time (ECS rolls back; the bake fails)",
+    _quiet_except(a_failing_release=BAKE_SECONDS),
+)
+STOP_ON_TARGET_5XX = Purpose(
+    "FIS stop condition, target 5xx of the primary load balancer",
+    _quiet_except(a_failing_release=180),
+)
+STOP_ON_ELB_5XX = Purpose(
+    "FIS stop condition, the load balancer's own 5xx (no healthy target)",
+    _quiet_except(an_environment_lost=180),
+)
+CONNECTIVITY = Purpose(
+    "connectivity (pages; Route 53 fails the environment over); missing data is a failure",
+    _quiet_except(a_dependency_lost=180, an_environment_lost=420),
+)
+FAST_SCALE_OUT = Purpose(
+    "fast scale-out (a step policy adds tasks)",
+    _quiet_except(a_load_step=90),
+)
+
+PURPOSES: Mapping[frozenset[str], Purpose] = {
+    frozenset({"HTTPCode_Target_5XX_Count", "RequestCount"}): DEPLOYMENT_ERRORS,
+    frozenset({"TargetResponseTime"}): DEPLOYMENT_LATENCY,
+    frozenset({"HTTPCode_Target_5XX_Count"}): STOP_ON_TARGET_5XX,
+    frozenset({"HTTPCode_ELB_5XX_Count"}): STOP_ON_ELB_5XX,
+    frozenset({"*-connectivity"}): CONNECTIVITY,
+    frozenset({"task-cpu-utilization"}): FAST_SCALE_OUT,
+}
+"""The ``METRIC_SHAPES`` keys an alarm reads -> what the alarm is for."""
