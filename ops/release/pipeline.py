@@ -31,6 +31,11 @@ above. Nothing else moves; a fleet never gets a fault (refused, exit 2). The one
 its release without the fault whatever the bake says: exit 10 when the deployment alarms caught the
 fault (ECS rolled back, or the bake failed), 14 when they did not.
 
+``--dry-run`` (``make release-plan``) touches nothing: it runs the offline gate first
+(``ops.release.plan_gate``: the settings and the policy pack, as ``make check``) and refuses what the
+gate refuses (exit 3 for a mandatory violation or a failed pack, 2 for bad settings), then prints the
+plan.
+
 Exit codes — below 10 nothing changed, 10 and up the stack already changed:
 0 released (or nothing to do); 2 usage or configuration error; 3 ``pulumi`` failed before any change
 (selecting the stack, preview, a mandatory policy violation); 4 ECS or CloudWatch unreadable at
@@ -64,6 +69,7 @@ from ops.gate.policy_choice import choose_policy_config, stack_stage
 from ops.release.deployment_watch import DeploymentWatcher, WatchError, WatchReport
 from ops.release.http_probe import Fetch, fetch_for, http_get, public_name
 from ops.release.load import BackgroundLoad, LoadResult, check_bounds
+from ops.release.plan_gate import GATE_MANDATORY, GATE_PACK, judge_stack
 from ops.release.run_config import RunConfigError, write_run_config
 from ops.release.smoke import SmokeResult, smoke_test
 
@@ -990,6 +996,20 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             log("error", str(err))
             _write_json(args.json, {"stack": args.stack, "error": str(err), "exitCode": EXIT_USAGE})
             return EXIT_USAGE
+        verdict = judge_stack(project_dir, args.stack)
+        if not verdict.ok:
+            code = EXIT_PULUMI if verdict.exit_code in (GATE_MANDATORY, GATE_PACK) else EXIT_USAGE
+            log(
+                "error",
+                f"the offline gate (make check) refuses stack {args.stack}: {verdict.summary}",
+            )
+            for finding in verdict.findings:
+                log("error", finding)
+            _write_json(
+                args.json, {"stack": args.stack, "error": verdict.summary, "exitCode": code}
+            )
+            return code
+        log("dry-run", f"gate: {verdict.summary}")
         log("dry-run", plan["summary"])
         if plan["policyConfigNote"]:
             log("dry-run", f"policy: {plan['policyConfigNote']}")
