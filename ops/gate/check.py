@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from ops.cli.options import add_json_option, add_stack_option
 from ops.gate.analyzer_client import (
     AnalyzerInfo,
     PackEnvironment,
@@ -462,12 +463,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 ok, 1 mandatory violation, 2 program failed, "
         "3 policy pack failed, 4 usage/environment error",
     )
-    parser.add_argument("--stack", default="dev", help="stack name (Pulumi.<stack>.yaml)")
+    add_stack_option(parser)
     parser.add_argument("--project-dir", type=Path, default=REPO_DIR, help="Pulumi project dir")
     parser.add_argument(
         "--program", type=Path, help="program file (default: <project-dir>/__main__.py)"
     )
-    parser.add_argument("--json", action="store_true", help="print a JSON document instead")
+    add_json_option(parser)
     parser.add_argument(
         "--graph",
         type=Path,

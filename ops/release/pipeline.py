@@ -2,7 +2,7 @@
 bake, fleet), then green — so the standby environment is the fallback while the active one changes.
 
     python -m ops.release.pipeline --stack prod [--bake-seconds 300] [--load-rate 20]
-        [--load-seconds S] [--smoke-samples 600] [--skip-preview] [--dry-run] [--json FILE]
+        [--load-seconds S] [--smoke-samples 600] [--skip-preview] [--dry-run] [--json]
         [--rollout-timeout 1800] [--poll-interval 15] [--show-pulumi-output]
         [--fault latency=MS [--fault-service blue-onebox]]
 
@@ -65,6 +65,7 @@ import yaml
 from pulumi import automation as auto
 
 from components.fault_switch import fault_environment, fault_summary, key_problem, parse_cli_fault
+from ops.cli.options import JSON_HELP, add_stack_option, unknown_stack_message
 from ops.gate.policy_choice import choose_policy_config, stack_stage
 from ops.release.deployment_watch import DeploymentWatcher, WatchError, WatchReport
 from ops.release.http_probe import Fetch, fetch_for, http_get, public_name
@@ -915,7 +916,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         epilog="exit codes: "
         + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_MEANINGS.items()),
     )
-    parser.add_argument("--stack", required=True, help="stack name (dev, prod, ...)")
+    add_stack_option(parser)
     parser.add_argument("--bake-seconds", type=float, default=300.0)
     parser.add_argument("--load-rate", type=float, default=20.0, help="requests/s during the bake")
     parser.add_argument(
@@ -929,7 +930,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--poll-interval", type=float, default=15.0)
     parser.add_argument("--skip-preview", action="store_true")
     parser.add_argument("--dry-run", action="store_true", help="print the plan, touch nothing")
-    parser.add_argument("--json", type=Path, metavar="FILE", help="write the plan or run summary")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help=f"{JSON_HELP}: the plan (--dry-run) or the run's summary, at the end",
+    )
     parser.add_argument("--show-pulumi-output", action="store_true")
     parser.add_argument(
         "--fault",
@@ -980,21 +985,29 @@ def boto_watcher_factory(poll_interval: float) -> WatcherFactory:
     return make
 
 
-def _write_json(path: Path | None, document: Mapping[str, Any]) -> None:
-    if path is not None:
-        path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
-
-
-def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
     args = parse_args(argv)
-    log = Log(out)
+    stdout = out or sys.stdout
+    # With --json the document alone goes to stdout; the log lines go to stderr.
+    log = Log((err or sys.stderr) if args.json else stdout)
+
+    def emit(document: Mapping[str, Any]) -> None:
+        if args.json:
+            stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
+
     project_dir = args.work_dir.resolve()
+    if (message := unknown_stack_message(args.stack, project_dir)) is not None:
+        log("error", message)
+        emit({"stack": args.stack, "error": message, "exitCode": EXIT_USAGE})
+        return EXIT_USAGE
     if args.dry_run:
         try:
             plan = describe_plan(project_dir, args.stack, args)
         except Exception as err:  # a missing/malformed stack file or bad settings is the message
             log("error", str(err))
-            _write_json(args.json, {"stack": args.stack, "error": str(err), "exitCode": EXIT_USAGE})
+            emit({"stack": args.stack, "error": str(err), "exitCode": EXIT_USAGE})
             return EXIT_USAGE
         verdict = judge_stack(project_dir, args.stack)
         if not verdict.ok:
@@ -1005,9 +1018,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             )
             for finding in verdict.findings:
                 log("error", finding)
-            _write_json(
-                args.json, {"stack": args.stack, "error": verdict.summary, "exitCode": code}
-            )
+            emit({"stack": args.stack, "error": verdict.summary, "exitCode": code})
             return code
         log("dry-run", f"gate: {verdict.summary}")
         log("dry-run", plan["summary"])
@@ -1017,7 +1028,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             log("dry-run", f"{n}. {step}")
         log("dry-run", plan["firstRelease"])
         log("dry-run", "dry run: nothing selected, changed or deployed")
-        _write_json(args.json, plan)
+        emit(plan)
         return EXIT_OK
     if shutil.which("pulumi") is None:
         log("error", f"ops.release.pipeline {CLI_MISSING}; try --dry-run")
@@ -1044,7 +1055,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     )
     pipeline = Pipeline(stack, boto_watcher_factory(args.poll_interval), options, log=log)
     code = pipeline.run()
-    _write_json(args.json, pipeline.summary.to_json())
+    emit(pipeline.summary.to_json())
     return code
 
 

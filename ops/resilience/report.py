@@ -13,7 +13,7 @@ the seeds' setups, how long in the worst case it takes until:
 
 Exit status: 0 when every prod target is met (targets are enforced for ``--stack prod`` or with
 ``--enforce-targets``), 1 when one is missed (the missed ones are printed), 2 when the program could
-not be synthesized.
+not be synthesized or the stack is unknown.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from ops.cli.options import REPO_DIR, add_json_option, add_stack_option, refuse_unknown_stack
 from ops.resilience.inputs import extract_inputs
 from ops.resilience.model import (
     ASSUMPTIONS,
@@ -351,8 +352,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="python -m ops.resilience.report",
         description="Worst-case recovery times of a stack next to the seeds' configurations.",
     )
-    parser.add_argument("--stack", default="dev", help="stack to synthesize (default: dev)")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    add_stack_option(parser)
+    add_json_option(parser)
     parser.add_argument(
         "--enforce-targets",
         action="store_true",
@@ -373,6 +374,9 @@ def main(
     stdout: TextIO = out or sys.stdout
     stderr: TextIO = err or sys.stderr
     args = parse_args(argv)
+    project_dir = args.project_dir or REPO_DIR
+    if (refused := refuse_unknown_stack("resilience", args.stack, stderr, project_dir)) is not None:
+        return refused
     try:
         synthesis = synth(args.stack, args.project_dir, args.program)
     except Exception as error:  # the program's own errors are the message to show

@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from ops.cli.options import unknown_stack_message
 from settings.offline_secrets import placeholder
 
 # What a stack file may hold besides `config:` (https://www.pulumi.com/docs/iac/concepts/projects/stack-settings-file/).
@@ -112,13 +113,8 @@ def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
     if not project:
         raise StackConfigError(f"{project_dir / 'Pulumi.yaml'}: 'name' is required")
     stack_path = project_dir / f"Pulumi.{stack}.yaml"
-    if not stack_path.exists():
-        known = sorted(
-            p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml")
-        )
-        raise StackConfigError(
-            f"stack {stack!r} has no {stack_path.name}; known stacks: {', '.join(known)}"
-        )
+    if message := unknown_stack_message(stack, project_dir):
+        raise StackConfigError(message)
     stack_file = _load_yaml(stack_path)
     _refuse_keys_outside_config(stack_path, stack_file)
 

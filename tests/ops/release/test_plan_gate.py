@@ -26,16 +26,16 @@ def test_a_stack_the_gate_passes_gets_its_plan_with_the_gate_line(fresh_loop) ->
     assert text.index("[dry-run] gate:") < text.index("[dry-run] stack dev")
 
 
-def test_mandatory_violations_refuse_the_plan_naming_each(fresh_loop, tmp_path) -> None:
+def test_mandatory_violations_refuse_the_plan_naming_each(fresh_loop) -> None:
     """The insecure fixture passes its own (empty) settings but breaks 129 mandatory rules."""
-    out, plan = io.StringIO(), tmp_path / "plan.json"
-    argv = ["--stack", "dev", "--dry-run", "--work-dir", str(INSECURE), "--json", str(plan)]
-    assert pipeline_module.main(argv, out=out) == EXIT_PULUMI
-    text = out.getvalue()
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["--stack", "dev", "--dry-run", "--work-dir", str(INSECURE), "--json"]
+    assert pipeline_module.main(argv, out=out, err=err) == EXIT_PULUMI
+    text = err.getvalue()
     assert "[error] the offline gate (make check) refuses stack dev: " in text
     assert "alarms-notify-topic-in-stack on cpu-high" in text
     assert "[dry-run]" not in text  # no plan is printed for a refused stack
-    assert json.loads(plan.read_text())["exitCode"] == EXIT_PULUMI
+    assert json.loads(out.getvalue())["exitCode"] == EXIT_PULUMI
 
 
 def test_a_program_that_fails_is_a_configuration_error(fresh_loop, tmp_path) -> None:
