@@ -986,12 +986,12 @@ def boto_watcher_factory(poll_interval: float) -> WatcherFactory:
 
 
 def main(
-    argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
+    argv: Sequence[str] | None = None, *, out: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:
     args = parse_args(argv)
     stdout = out or sys.stdout
     # With --json the document alone goes to stdout; the log lines go to stderr.
-    log = Log((err or sys.stderr) if args.json else stdout)
+    log = Log((stderr or sys.stderr) if args.json else stdout)
 
     def emit(document: Mapping[str, Any]) -> None:
         if args.json:

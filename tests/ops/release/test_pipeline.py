@@ -510,7 +510,7 @@ def test_dry_run_prints_the_per_environment_plan(monkeypatch, tmp_path):
     )
     out, err = io.StringIO(), io.StringIO()
     argv = ["--stack", "prod", "--dry-run", "--bake-seconds", "600", "--json"]
-    assert pipeline_module.main(argv, out=out, err=err) == 0
+    assert pipeline_module.main(argv, out=out, stderr=err) == 0
     lines = [line.split(" ", 1)[1] for line in err.getvalue().splitlines()]  # --json: log on stderr
     assert lines[0].startswith("[dry-run] gate: ")  # tests/ops/release/test_plan_gate.py
     assert lines[1] == (

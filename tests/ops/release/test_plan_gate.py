@@ -30,7 +30,7 @@ def test_mandatory_violations_refuse_the_plan_naming_each(fresh_loop) -> None:
     """The insecure fixture passes its own (empty) settings but breaks 129 mandatory rules."""
     out, err = io.StringIO(), io.StringIO()
     argv = ["--stack", "dev", "--dry-run", "--work-dir", str(INSECURE), "--json"]
-    assert pipeline_module.main(argv, out=out, err=err) == EXIT_PULUMI
+    assert pipeline_module.main(argv, out=out, stderr=err) == EXIT_PULUMI
     text = err.getvalue()
     assert "[error] the offline gate (make check) refuses stack dev: " in text
     assert "alarms-notify-topic-in-stack on cpu-high" in text
