@@ -6,9 +6,16 @@ Exit codes: 0 priced; 2 the program failed to synthesize, or the stack is unknow
 
 from __future__ import annotations
 
+import sys
+
+if not __package__:  # run by its path: the project's imports below would fail with a traceback
+    sys.stderr.write(
+        "ops/cost/__main__.py is a module: run `python -m ops.cost` in the project, or `make cost`\n"
+    )
+    raise SystemExit(2)
+
 import argparse
 import json
-import sys
 from collections.abc import Sequence
 
 from ops.cli.options import add_json_option, add_stack_option, refuse_unknown_stack

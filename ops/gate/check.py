@@ -29,12 +29,19 @@ file that is neither .svg nor .png).
 
 from __future__ import annotations
 
+import sys
+
+if not __package__:  # run by its path: the project's imports below would fail with a traceback
+    sys.stderr.write(
+        "ops/gate/check.py is a module: run `python -m ops.gate.check` in the project, or `make check`\n"
+    )
+    raise SystemExit(2)
+
 import argparse
 import json
 import os
 import re
 import signal
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -482,7 +489,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="resources: every resource, components as clusters (default); components: an "
         "overview of the components only, parent to child, with their resource counts",
     )
-    parser.add_argument("--policy-pack", type=Path, default=DEFAULT_PACK_DIR, metavar="DIR")
+    parser.add_argument(
+        "--policy-pack",
+        type=Path,
+        default=DEFAULT_PACK_DIR,
+        metavar="DIR",
+        help="the policy pack to judge with (default: the project's policy/)",
+    )
     parser.add_argument(
         "--policy-config",
         type=Path,

@@ -48,11 +48,18 @@ put back).
 
 from __future__ import annotations
 
+import sys
+
+if not __package__:  # run by its path: the project's imports below would fail with a traceback
+    sys.stderr.write(
+        "ops/release/pipeline.py is a module: run `python -m ops.release.pipeline` in the project, or `make release`\n"
+    )
+    raise SystemExit(2)
+
 import argparse
 import json
 import re
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -917,7 +924,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_MEANINGS.items()),
     )
     add_stack_option(parser)
-    parser.add_argument("--bake-seconds", type=float, default=300.0)
+    parser.add_argument(
+        "--bake-seconds",
+        type=float,
+        default=300.0,
+        help="how long a onebox bakes under load before the fleet moves (default: 300)",
+    )
     parser.add_argument("--load-rate", type=float, default=20.0, help="requests/s during the bake")
     parser.add_argument(
         "--load-seconds",
@@ -925,17 +937,40 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=None,
         help="how long the load runs (default: the bake)",
     )
-    parser.add_argument("--smoke-samples", type=int, default=600)
-    parser.add_argument("--rollout-timeout", type=float, default=1800.0)
-    parser.add_argument("--poll-interval", type=float, default=15.0)
-    parser.add_argument("--skip-preview", action="store_true")
+    parser.add_argument(
+        "--smoke-samples",
+        type=int,
+        default=600,
+        help="/version answers a fleet's smoke test reads; all must show the new version (default: 600)",
+    )
+    parser.add_argument(
+        "--rollout-timeout",
+        type=float,
+        default=1800.0,
+        help="seconds a deployment may take to reach COMPLETED (default: 1800)",
+    )
+    parser.add_argument(
+        "--poll-interval",
+        type=float,
+        default=15.0,
+        help="seconds between looks at ECS and CloudWatch while watching (default: 15)",
+    )
+    parser.add_argument(
+        "--skip-preview",
+        action="store_true",
+        help="go straight to the first up, without `pulumi preview` and its policy pack",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the plan, touch nothing")
     parser.add_argument(
         "--json",
         action="store_true",
         help=f"{JSON_HELP}: the plan (--dry-run) or the run's summary, at the end",
     )
-    parser.add_argument("--show-pulumi-output", action="store_true")
+    parser.add_argument(
+        "--show-pulumi-output",
+        action="store_true",
+        help="stream pulumi's own output into the log",
+    )
     parser.add_argument(
         "--fault",
         metavar="latency=MS",

@@ -18,11 +18,18 @@ not be synthesized or the stack is unknown.
 
 from __future__ import annotations
 
+import sys
+
+if not __package__:  # run by its path: the project's imports below would fail with a traceback
+    sys.stderr.write(
+        "ops/resilience/report.py is a module: run `python -m ops.resilience.report` in the project, or `make resilience`\n"
+    )
+    raise SystemExit(2)
+
 import argparse
 import asyncio
 import json
 import math
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
