@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
+# Every command target passes ARGS through to its tool, e.g. make check ARGS=--json.
+ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help venv check test docs lint format
@@ -17,23 +19,25 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.tx
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@# the tools run as `python -m ops...` from any directory with this venv's python
+	$(PY) -c 'import pathlib, sysconfig; pathlib.Path(sysconfig.get_path("purelib"), "steadystate.pth").write_text("$(CURDIR)\n")'
 	touch $@
 
 venv: $(VENV)/.installed  ## create .venv with the pinned requirements
 
 check: $(VENV)/.installed  ## synthesize STACK (dev|prod) offline under mocks and judge it with the policy pack
-	$(PY) -m ops.gate.check --stack $(STACK)
+	$(PY) -m ops.gate.check --stack $(STACK) $(ARGS)
 
 test: $(VENV)/.installed  ## run the whole test suite on every core, measuring coverage (per-package table, fails under the floor)
 	@$(PY) -m coverage erase
-	$(PY) -m coverage run -m pytest -q -n auto
+	$(PY) -m coverage run -m pytest -q -n auto $(ARGS)
 	@$(PY) -m coverage combine -q
 	@$(PY) mk/coverage_packages.py
 	@printf 'coverage total (floor: fail_under in pyproject.toml): '
 	@$(PY) -m coverage report --format=total --precision=1
 
 docs: $(VENV)/.installed  ## regenerate the README's settings and policy tables from the code
-	$(PY) -m ops.docs.readme
+	$(PY) -m ops.docs.readme $(ARGS)
 
 # pyright reads pyrightconfig.json; the wheel bundles pyright and runs it on the system node (or
 # installs one through nodeenv). IGNORE_WARNINGS skips its "newer version on PyPI" lookup.

@@ -26,8 +26,11 @@ from components.network import Network
 from components.release_pins import ReleasePin, pins_output
 from composition import args as build
 from settings import choose_zones, load_settings, raw_config
+from settings.deploy_readiness import call_out
 
-settings = load_settings(raw_config(), pulumi.get_project())
+raw = raw_config()
+settings = load_settings(raw, pulumi.get_project())
+call_out(settings, raw, pulumi.get_stack(), pulumi.get_project())
 zones = choose_zones(settings, aws.get_availability_zones(state="available").names)
 
 network = Network("network", build.network_args(settings, zones))

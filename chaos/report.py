@@ -17,11 +17,19 @@ could not be written.
 
 from __future__ import annotations
 
-import argparse
-import re
 import sys
+
+if not __package__:  # run by its path: the project's imports below would fail with a traceback
+    sys.stderr.write(
+        "chaos/report.py is a module: run `python -m chaos.report` in the project, or `make chaos-report`\n"
+    )
+    raise SystemExit(2)
+
+import argparse
+import json
+import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -30,7 +38,9 @@ from chaos import journals
 from chaos.fis_history import FisHistory, fis_history
 from chaos.metrics import OUTCOMES
 from chaos.run_records import ExperimentSummary, RunRecord, summarize
+from chaos.runner import experiment_names
 from chaos.svg_chart import render_chart
+from ops.cli.options import add_json_option, add_stack_option, refuse_unknown_stack
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 OUT_DIR = REPO_DIR / "build" / "chaos-report"
@@ -51,15 +61,18 @@ class Sources:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m chaos.report", description=(__doc__ or "").split("\n")[0]
+        prog="python -m chaos.report",
+        description=(__doc__ or "").split("\n")[0],
+        epilog="exit codes: 0 written; 2 usage error or unknown stack; 3 could not write",
     )
-    parser.add_argument("--stack", default="dev")
+    add_stack_option(parser)
     parser.add_argument(
         "--journal-dir", type=Path, help="journals, under <dir>/<stack>/ (default chaos/journals)"
     )
     parser.add_argument("--out", type=Path, help="report directory (default build/chaos-report)")
     parser.add_argument("--region", help="FIS region (default: aws:region of Pulumi.<stack>.yaml)")
     parser.add_argument("--no-fis", action="store_true", help="journals only, skip FIS")
+    add_json_option(parser)
     args = parser.parse_args(argv)
     if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*", args.stack):
         parser.error(
@@ -190,11 +203,22 @@ def main(
     out: TextIO | None = None,
     fis: Any = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    stderr: TextIO | None = None,
 ) -> int:
-    stream = out or sys.stdout
     args = parse_args(argv)
+    document_out = out or sys.stdout
+    # With --json the document alone goes to stdout; the progress lines go to stderr.
+    stream = (stderr or sys.stderr) if args.json else document_out
+    if (
+        refused := refuse_unknown_stack("chaos.report", args.stack, stderr or sys.stderr)
+    ) is not None:
+        return refused
     journal_dir = args.journal_dir or journals.JOURNAL_DIR
     records, unreadable = journals.read_journals(journal_dir, args.stack)
+    known = set(experiment_names())
+    for name in sorted({r.experiment for r in records} - known):
+        print(f"skipped the journals of {name!r}: there is no such experiment", file=stream)
+    records = [r for r in records if r.experiment in known]
     sources = Sources(journal_folder=journal_dir / args.stack, journals=len(records))
     sources.unreadable = unreadable
     if not records:
@@ -219,6 +243,16 @@ def main(
         print(f"error: could not write the report: {err}", file=stream)
         return EXIT_WRITE
     print(f"report written to {path}", file=stream)
+    if args.json:
+        document = {
+            "stack": args.stack,
+            "report": str(path),
+            "fis": "read" if sources.fis is not None else f"skipped: {sources.fis_skipped}",
+            "experiments": [
+                {**asdict(s), "last_run": s.last_run.isoformat()} for s in summarize(records)
+            ],
+        }
+        document_out.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
     return EXIT_OK
 
 

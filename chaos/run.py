@@ -5,6 +5,13 @@
         --cluster C --service S --url http://...        # without the pulumi CLI
         [--service-key blue-fleet] [--region us-east-2] [--var recovery_timeout=300]
         [--engine auto|chaostoolkit|builtin] [--journal-dir DIR] [--journal FILE] [--no-metric]
+        [--json]
+    python -m chaos.run --experiment kill-one-task --validate   # like `chaos validate`
+
+``--validate`` checks the experiment as the engine would before a run (chaoslib's
+``ensure_experiment_is_valid`` when installed, else the built-in runner's rules, and every python
+activity's module, function and arguments) and exits 0 or 4: nothing runs, nothing is written, no
+AWS call. ``--experiment`` has no default: a chaos run is always named.
 
 Target: ``--cluster/--service/--url`` win; whatever is missing comes from the stack's outputs
 (``clusterName``, ``serviceNames[--service-key]``, ``url``) through the Automation API, which needs
@@ -14,7 +21,8 @@ the ``pulumi`` CLI on PATH. The default service is the fleet of the primary envi
 Engine: chaostoolkit's library (``chaoslib``) when installed, else the built-in runner
 (``chaos.runner``); both run the same JSON, validated before anything runs.
 
-Record: every run — refused ones too, as aborted with the reason — writes its journal to
+Record: every run of a known experiment — refused ones too, as aborted with the reason (an unknown
+experiment name or an unknown stack writes nothing) — writes its journal to
 ``chaos/journals/<stack>/<UTC start>-<experiment>.json`` (``--journal-dir`` moves the directory,
 ``--journal`` writes one more copy) with a ``steadystate`` summary (``chaos.journals``), and
 publishes ``steadystate/chaos`` ``ExperimentSucceeded/Deviated/Aborted/Failed`` (0/1),
@@ -25,7 +33,7 @@ Exit codes:
 
     0  the steady state held (succeeded)
     1  it did not: aborted before the method, deviated after it, or an activity failed
-    2  usage error (flags, --var, an unknown service key, no failover time)
+    2  usage error (flags, --var, an unknown stack, an unknown service key, no failover time)
     3  the experiment succeeded but the metric could not be published
     4  bad experiment: unknown name, invalid file, an activity whose module or function does
        not exist or does not take its arguments
@@ -37,11 +45,18 @@ Exit codes:
 
 from __future__ import annotations
 
+import sys
+
+if not __package__:  # run by its path: the project's imports below would fail with a traceback
+    sys.stderr.write(
+        "chaos/run.py is a module: run `python -m chaos.run` in the project, or `make chaos`\n"
+    )
+    raise SystemExit(2)
+
 import argparse
 import json
 import logging
 import shutil
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -79,11 +94,14 @@ from chaos.runner import (
     SUCCEEDED,
     ExperimentError,
     chaoslib_available,
+    experiment_names,
     experiment_path,
     load_experiment,
     run_experiment,
+    validate_for_engine,
     verdict,
 )
+from ops.cli.options import add_json_option, add_stack_option, unknown_stack_message
 
 __all__ = [
     "EXIT_BAD_EXPERIMENT",
@@ -115,17 +133,43 @@ def parse_var(text: str) -> tuple[str, Any]:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m chaos.run", description=(__doc__ or "").split("\n")[0]
+        prog="python -m chaos.run",
+        description=(__doc__ or "").split("\n")[0],
+        epilog="exit codes: 0 succeeded; 1 not steady; 2 usage error or unknown stack; 3 metric "
+        "not published; 4 bad experiment; 5 no AWS credentials; 6 stack unreachable; 7 wrong stack",
     )
-    parser.add_argument("--stack", default="dev")
-    parser.add_argument("--experiment", default="kill-one-task", help="name in chaos/experiments")
-    parser.add_argument("--cluster")
+    add_stack_option(parser)
+    parser.add_argument(
+        "--experiment",
+        required=True,
+        metavar="NAME",
+        help=f"experiment in chaos/experiments ({', '.join(experiment_names())}) or a JSON file",
+    )
+    parser.add_argument(
+        "--validate",
+        action="store_true",
+        help="only validate the experiment, like `chaos validate`: nothing runs or is written",
+    )
+    parser.add_argument("--cluster", help="ECS cluster name (default: the clusterName output)")
     parser.add_argument("--service", help="ECS service name (overrides --service-key)")
     parser.add_argument("--service-key", help="key of the serviceNames output, e.g. blue-fleet")
     parser.add_argument("--url", help="base URL; the experiments probe <url>/health")
     parser.add_argument("--region", help="default: aws:region of Pulumi.<stack>.yaml")
-    parser.add_argument("--var", action="append", type=parse_var, default=[], metavar="KEY=VALUE")
-    parser.add_argument("--engine", choices=("auto", "chaostoolkit", "builtin"), default="auto")
+    parser.add_argument(
+        "--var",
+        action="append",
+        type=parse_var,
+        default=[],
+        metavar="KEY=VALUE",
+        help="set one configuration value of the experiment (JSON when it parses); repeatable",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "chaostoolkit", "builtin"),
+        default="auto",
+        help="auto: chaostoolkit-lib when installed, else the built-in runner (default: auto)",
+    )
+    add_json_option(parser)
     parser.add_argument(
         "--journal-dir",
         type=Path,
@@ -310,7 +354,9 @@ class RunLog:
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     name: str = ""
     known: bool = False
-    """The experiment file exists: only then is a refused run published under its name."""
+    """The experiment file exists: only then is a refused run journaled and published."""
+    result: dict[str, Any] = field(default_factory=dict)
+    """The run's summary (what the journal keeps): ``--json`` prints it."""
 
     def publish(self, outcome: str, region: str | None, **measured: float | None) -> str:
         """Publish the outcome; returns what the journal says of the metric."""
@@ -325,6 +371,7 @@ class RunLog:
 
     def keep(self, journal: dict[str, Any], summary: dict[str, Any]) -> None:
         journal[journals.SUMMARY_KEY] = summary
+        self.result = summary
         directory = self.args.journal_dir or journals.JOURNAL_DIR
         path = journals.journal_path(directory, self.args.stack, self.name, self.started)
         targets = [path, *([self.args.journal] if self.args.journal else [])]
@@ -362,10 +409,14 @@ class RunLog:
                 metric = f"not published: {publish_err}"
         if metric.startswith("not published"):
             self.log("%s/%s %s", NAMESPACE, OUTCOME_METRICS[ABORTED], metric)
+        summary = self.summary(ABORTED, err.code, reason=str(err), refused=err.kind)
+        if not self.known:  # no such experiment: nothing to keep, nothing for the report to show
+            self.log("no journal written: there is no experiment %r", self.name)
+            self.result = summary
+            return err.code
         journal = journals.refused_journal(
             self.name, experiment, str(err), self.started, datetime.now(UTC)
         )
-        summary = self.summary(ABORTED, err.code, reason=str(err), refused=err.kind)
         self.keep(journal, {**summary, "metric": metric})
         return err.code
 
@@ -389,31 +440,60 @@ def main(
     ecs: Any = None,
     sleep: Callable[[float], None] = time.sleep,
     failover_seconds: Callable[[str], float] | None = None,
+    stderr: TextIO | None = None,
 ) -> int:
     stream: TextIO = out or sys.stdout
     args = parse_args(argv)
-    handler = _attach_logging(stream)
+    # With --json the summary alone goes to stdout; the log lines go to stderr.
+    handler = _attach_logging((stderr or sys.stderr) if args.json else stream)
     log = logging.getLogger("steadystate.chaos").info
+    result: dict[str, Any] = {"experiment": args.experiment, "stack": args.stack}
     try:
-        return _run(args, log, read_outputs, cloudwatch, ecs, sleep, failover_seconds)
+        if (message := unknown_stack_message(args.stack, REPO_DIR)) is not None:
+            log("error: %s", message)
+            code = EXIT_USAGE
+        elif args.validate:
+            code = validate_only(args, log)
+        else:
+            record = RunLog(args, log, cloudwatch, name=experiment_path(args.experiment).stem)
+            code = _run(record, read_outputs, ecs, sleep, failover_seconds)
+            result = record.result or result
     except Exception as err:  # a bug, not an input: still one line, never a traceback
         log("error: unexpected failure (please report it): %s: %s", type(err).__name__, err)
-        return EXIT_NOT_STEADY
+        code = EXIT_NOT_STEADY
     finally:
         for logger_name in LOGGERS:
             logging.getLogger(logger_name).removeHandler(handler)
+    if args.json:
+        stream.write(json.dumps({**result, "exit_code": code}, indent=2, sort_keys=True) + "\n")
+    return code
+
+
+def validate_only(args: argparse.Namespace, log: Callable[..., None]) -> int:
+    """``--validate``: judge the experiment as a run would before starting; touch nothing."""
+    try:
+        name, experiment = load_experiment(args.experiment)
+        check_activities(experiment)
+        engine = validate_for_engine(experiment, args.engine, dict(args.var))
+    except (ExperimentError, BadExperiment) as err:
+        log("error: invalid experiment: %s", err)
+        return EXIT_BAD_EXPERIMENT
+    log(
+        "experiment %s is valid (checked by the %s engine); nothing ran, nothing written",
+        name,
+        engine,
+    )
+    return EXIT_OK
 
 
 def _run(
-    args: argparse.Namespace,
-    log: Callable[..., None],
+    record: RunLog,
     read_outputs: OutputsReader | None,
-    cloudwatch: Any,
     ecs: Any,
     sleep: Callable[[float], None],
     failover_seconds: Callable[[str], float] | None,
 ) -> int:
-    record = RunLog(args, log, cloudwatch, name=experiment_path(args.experiment).stem)
+    args, log = record.args, record.log
     experiment: dict[str, Any] | None = None
     region = args.region or stack_region(args.stack)
     try:

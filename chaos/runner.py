@@ -409,6 +409,41 @@ def verdict(journal: Mapping[str, Any]) -> str:
     return SUCCEEDED
 
 
+def validate_for_engine(
+    experiment: dict[str, Any], engine: str = "auto", given: Mapping[str, Any] | None = None
+) -> str:
+    """Validate ``experiment`` as ``engine`` would before running it (``chaos validate``); returns
+    the engine that judged it, or raises :class:`ExperimentError`. Nothing runs.
+
+    A configuration entry read from the environment with no default is what ``chaos.run`` fills
+    from the stack (cluster, service, url...): it stands in as ``<from the stack>`` unless
+    ``given`` (``--var``) names it, so validation judges everything else."""
+    typed = {"json": "null", "int": "0", "float": "0", "bool": "false"}  # chaoslib.convert_to_type
+    stand_ins = {
+        key: typed.get(str(value.get("env_var_type")), "<from the stack>")
+        for key, value in (experiment.get("configuration") or {}).items()
+        if isinstance(value, dict) and value.get("type") == "env" and "default" not in value
+    }
+    overrides = {**stand_ins, **(given or {})}
+    if engine == "chaostoolkit" or (engine == "auto" and chaoslib_available()):
+        if not chaoslib_available():
+            raise ExperimentError("engine chaostoolkit needs chaostoolkit-lib installed")
+        from chaoslib.exceptions import (  # pyright: ignore[reportMissingImports]  optional, see run_with_chaoslib
+            ChaosException,
+        )
+        from chaoslib.experiment import (  # pyright: ignore[reportMissingImports]  optional, see run_with_chaoslib
+            ensure_experiment_is_valid,
+        )
+
+        try:
+            ensure_experiment_is_valid_with_vars(experiment, overrides, ensure_experiment_is_valid)
+        except ChaosException as err:
+            raise ExperimentError(str(err)) from err
+        return "chaostoolkit"
+    validate_experiment(experiment)
+    return "builtin"
+
+
 def run_experiment(
     experiment: dict[str, Any],
     overrides: Mapping[str, Any],

@@ -2,4 +2,4 @@
 .PHONY: bench-check
 
 bench-check: $(VENV)/.installed  ## time `make check STACK=prod` vs loading its pulumi-aws modules (target <= 2.5x)
-	$(PY) bench/check_speed.py --stack prod
+	$(PY) bench/check_speed.py --stack prod $(ARGS)

@@ -2,4 +2,4 @@
 .PHONY: resilience
 
 resilience: $(VENV)/.installed  ## worst-case recovery times of STACK vs the seeds (exit 1: a prod target is missed)
-	$(PY) -m ops.resilience.report --stack $(STACK)
+	$(PY) -m ops.resilience.report --stack $(STACK) $(ARGS)

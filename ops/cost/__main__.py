@@ -1,16 +1,24 @@
 """`python -m ops.cost --stack dev|prod [--json] [--detail]`: what a stack costs a month.
 
-Exit codes: 0 priced; 2 the program failed to synthesize; 4 bad usage or nothing to price it with
+Exit codes: 0 priced; 2 the program failed to synthesize, or the stack is unknown; 4 bad usage or nothing to price it with
 (a region or an instance type the price table lacks).
 """
 
 from __future__ import annotations
 
+import sys
+
+if not __package__:  # run by its path: the project's imports below would fail with a traceback
+    sys.stderr.write(
+        "ops/cost/__main__.py is a module: run `python -m ops.cost` in the project, or `make cost`\n"
+    )
+    raise SystemExit(2)
+
 import argparse
 import json
-import sys
 from collections.abc import Sequence
 
+from ops.cli.options import add_json_option, add_stack_option, refuse_unknown_stack
 from ops.cost.estimate import estimate_stack
 from ops.cost.price_table import PriceError
 from ops.cost.render import render_text, to_json
@@ -24,10 +32,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m ops.cost",
         description="What a stack costs a month, from the resources it synthesizes.",
     )
-    parser.add_argument("--stack", default="dev", help="stack to price (Pulumi.<stack>.yaml)")
-    parser.add_argument("--json", action="store_true", help="machine-readable estimate")
+    add_stack_option(parser)
+    add_json_option(parser)
     parser.add_argument("--detail", action="store_true", help="one line a charge")
     args = parser.parse_args(argv)
+    if (refused := refuse_unknown_stack("cost", args.stack, sys.stderr)) is not None:
+        return refused
     try:
         estimate = estimate_stack(args.stack)
     except (PriceError, StackConfigError) as err:

@@ -29,12 +29,19 @@ file that is neither .svg nor .png).
 
 from __future__ import annotations
 
+import sys
+
+if not __package__:  # run by its path: the project's imports below would fail with a traceback
+    sys.stderr.write(
+        "ops/gate/check.py is a module: run `python -m ops.gate.check` in the project, or `make check`\n"
+    )
+    raise SystemExit(2)
+
 import argparse
 import json
 import os
 import re
 import signal
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -43,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from ops.cli.options import add_json_option, add_stack_option
 from ops.gate.analyzer_client import (
     AnalyzerInfo,
     PackEnvironment,
@@ -462,12 +470,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 ok, 1 mandatory violation, 2 program failed, "
         "3 policy pack failed, 4 usage/environment error",
     )
-    parser.add_argument("--stack", default="dev", help="stack name (Pulumi.<stack>.yaml)")
+    add_stack_option(parser)
     parser.add_argument("--project-dir", type=Path, default=REPO_DIR, help="Pulumi project dir")
     parser.add_argument(
         "--program", type=Path, help="program file (default: <project-dir>/__main__.py)"
     )
-    parser.add_argument("--json", action="store_true", help="print a JSON document instead")
+    add_json_option(parser)
     parser.add_argument(
         "--graph",
         type=Path,
@@ -481,7 +489,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="resources: every resource, components as clusters (default); components: an "
         "overview of the components only, parent to child, with their resource counts",
     )
-    parser.add_argument("--policy-pack", type=Path, default=DEFAULT_PACK_DIR, metavar="DIR")
+    parser.add_argument(
+        "--policy-pack",
+        type=Path,
+        default=DEFAULT_PACK_DIR,
+        metavar="DIR",
+        help="the policy pack to judge with (default: the project's policy/)",
+    )
     parser.add_argument(
         "--policy-config",
         type=Path,

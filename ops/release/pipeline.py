@@ -2,7 +2,7 @@
 bake, fleet), then green — so the standby environment is the fallback while the active one changes.
 
     python -m ops.release.pipeline --stack prod [--bake-seconds 300] [--load-rate 20]
-        [--load-seconds S] [--smoke-samples 600] [--skip-preview] [--dry-run] [--json FILE]
+        [--load-seconds S] [--smoke-samples 600] [--skip-preview] [--dry-run] [--json]
         [--rollout-timeout 1800] [--poll-interval 15] [--show-pulumi-output]
         [--fault latency=MS [--fault-service blue-onebox]]
 
@@ -36,6 +36,11 @@ above. Nothing else moves; a fleet never gets a fault (refused, exit 2). The one
 its release without the fault whatever the bake says: exit 10 when the deployment alarms caught the
 fault (ECS rolled back, or the bake failed), 14 when they did not.
 
+``--dry-run`` (``make release-plan``) touches nothing: it runs the offline gate first
+(``ops.release.plan_gate``: the settings and the policy pack, as ``make check``) and refuses what the
+gate refuses (exit 3 for a mandatory violation or a failed pack, 2 for bad settings), then prints the
+plan.
+
 Exit codes — below 10 nothing changed, 10 and up the stack already changed:
 0 released (or nothing to do); 2 usage or configuration error; 3 ``pulumi`` failed before any change
 (selecting the stack, preview, a mandatory policy violation); 4 ECS or CloudWatch unreadable at
@@ -48,11 +53,18 @@ put back).
 
 from __future__ import annotations
 
+import sys
+
+if not __package__:  # run by its path: the project's imports below would fail with a traceback
+    sys.stderr.write(
+        "ops/release/pipeline.py is a module: run `python -m ops.release.pipeline` in the project, or `make release`\n"
+    )
+    raise SystemExit(2)
+
 import argparse
 import json
 import re
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -65,6 +77,7 @@ import yaml
 from pulumi import automation as auto
 
 from components.fault_switch import fault_environment, fault_summary, key_problem, parse_cli_fault
+from ops.cli.options import JSON_HELP, add_stack_option, unknown_stack_message
 from ops.gate.policy_choice import choose_policy_config, stack_stage
 from ops.release.bake_window import bake_window
 from ops.release.deployment_watch import (
@@ -75,6 +88,7 @@ from ops.release.deployment_watch import (
 )
 from ops.release.http_probe import Fetch, fetch_for, http_get, public_name
 from ops.release.load import BackgroundLoad, LoadResult, check_bounds
+from ops.release.plan_gate import GATE_MANDATORY, GATE_PACK, judge_stack
 from ops.release.run_config import RunConfigError, write_run_config
 from ops.release.smoke import SmokeResult, smoke_test
 
@@ -930,8 +944,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         epilog="exit codes: "
         + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_MEANINGS.items()),
     )
-    parser.add_argument("--stack", required=True, help="stack name (dev, prod, ...)")
-    parser.add_argument("--bake-seconds", type=float, default=300.0)
+    add_stack_option(parser)
+    parser.add_argument(
+        "--bake-seconds",
+        type=float,
+        default=300.0,
+        help="how long a onebox bakes under load before the fleet moves (default: 300)",
+    )
     parser.add_argument("--load-rate", type=float, default=20.0, help="requests/s during the bake")
     parser.add_argument(
         "--load-seconds",
@@ -939,13 +958,40 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=None,
         help="how long the load runs (default: the bake)",
     )
-    parser.add_argument("--smoke-samples", type=int, default=600)
-    parser.add_argument("--rollout-timeout", type=float, default=1800.0)
-    parser.add_argument("--poll-interval", type=float, default=15.0)
-    parser.add_argument("--skip-preview", action="store_true")
+    parser.add_argument(
+        "--smoke-samples",
+        type=int,
+        default=600,
+        help="/version answers a fleet's smoke test reads; all must show the new version (default: 600)",
+    )
+    parser.add_argument(
+        "--rollout-timeout",
+        type=float,
+        default=1800.0,
+        help="seconds a deployment may take to reach COMPLETED (default: 1800)",
+    )
+    parser.add_argument(
+        "--poll-interval",
+        type=float,
+        default=15.0,
+        help="seconds between looks at ECS and CloudWatch while watching (default: 15)",
+    )
+    parser.add_argument(
+        "--skip-preview",
+        action="store_true",
+        help="go straight to the first up, without `pulumi preview` and its policy pack",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the plan, touch nothing")
-    parser.add_argument("--json", type=Path, metavar="FILE", help="write the plan or run summary")
-    parser.add_argument("--show-pulumi-output", action="store_true")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help=f"{JSON_HELP}: the plan (--dry-run) or the run's summary, at the end",
+    )
+    parser.add_argument(
+        "--show-pulumi-output",
+        action="store_true",
+        help="stream pulumi's own output into the log",
+    )
     parser.add_argument(
         "--fault",
         metavar="latency=MS",
@@ -995,22 +1041,42 @@ def boto_watcher_factory(poll_interval: float) -> WatcherFactory:
     return make
 
 
-def _write_json(path: Path | None, document: Mapping[str, Any]) -> None:
-    if path is not None:
-        path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
-
-
-def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, *, out: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
     args = parse_args(argv)
-    log = Log(out)
+    stdout = out or sys.stdout
+    # With --json the document alone goes to stdout; the log lines go to stderr.
+    log = Log((stderr or sys.stderr) if args.json else stdout)
+
+    def emit(document: Mapping[str, Any]) -> None:
+        if args.json:
+            stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
+
     project_dir = args.work_dir.resolve()
+    if (message := unknown_stack_message(args.stack, project_dir)) is not None:
+        log("error", message)
+        emit({"stack": args.stack, "error": message, "exitCode": EXIT_USAGE})
+        return EXIT_USAGE
     if args.dry_run:
         try:
             plan = describe_plan(project_dir, args.stack, args)
         except Exception as err:  # a missing/malformed stack file or bad settings is the message
             log("error", str(err))
-            _write_json(args.json, {"stack": args.stack, "error": str(err), "exitCode": EXIT_USAGE})
+            emit({"stack": args.stack, "error": str(err), "exitCode": EXIT_USAGE})
             return EXIT_USAGE
+        verdict = judge_stack(project_dir, args.stack)
+        if not verdict.ok:
+            code = EXIT_PULUMI if verdict.exit_code in (GATE_MANDATORY, GATE_PACK) else EXIT_USAGE
+            log(
+                "error",
+                f"the offline gate (make check) refuses stack {args.stack}: {verdict.summary}",
+            )
+            for finding in verdict.findings:
+                log("error", finding)
+            emit({"stack": args.stack, "error": verdict.summary, "exitCode": code})
+            return code
+        log("dry-run", f"gate: {verdict.summary}")
         log("dry-run", plan["summary"])
         if plan["policyConfigNote"]:
             log("dry-run", f"policy: {plan['policyConfigNote']}")
@@ -1018,7 +1084,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             log("dry-run", f"{n}. {step}")
         log("dry-run", plan["firstRelease"])
         log("dry-run", "dry run: nothing selected, changed or deployed")
-        _write_json(args.json, plan)
+        emit(plan)
         return EXIT_OK
     if shutil.which("pulumi") is None:
         log("error", f"ops.release.pipeline {CLI_MISSING}; try --dry-run")
@@ -1045,7 +1111,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     )
     pipeline = Pipeline(stack, boto_watcher_factory(args.poll_interval), options, log=log)
     code = pipeline.run()
-    _write_json(args.json, pipeline.summary.to_json())
+    emit(pipeline.summary.to_json())
     return code
 
 

@@ -13,21 +13,29 @@ the seeds' setups, how long in the worst case it takes until:
 
 Exit status: 0 when every prod target is met (targets are enforced for ``--stack prod`` or with
 ``--enforce-targets``), 1 when one is missed (the missed ones are printed), 2 when the program could
-not be synthesized.
+not be synthesized or the stack is unknown.
 """
 
 from __future__ import annotations
+
+import sys
+
+if not __package__:  # run by its path: the project's imports below would fail with a traceback
+    sys.stderr.write(
+        "ops/resilience/report.py is a module: run `python -m ops.resilience.report` in the project, or `make resilience`\n"
+    )
+    raise SystemExit(2)
 
 import argparse
 import asyncio
 import json
 import math
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from ops.cli.options import REPO_DIR, add_json_option, add_stack_option, refuse_unknown_stack
 from ops.resilience.inputs import extract_inputs
 from ops.resilience.model import (
     ASSUMPTIONS,
@@ -351,8 +359,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="python -m ops.resilience.report",
         description="Worst-case recovery times of a stack next to the seeds' configurations.",
     )
-    parser.add_argument("--stack", default="dev", help="stack to synthesize (default: dev)")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    add_stack_option(parser)
+    add_json_option(parser)
     parser.add_argument(
         "--enforce-targets",
         action="store_true",
@@ -373,6 +381,9 @@ def main(
     stdout: TextIO = out or sys.stdout
     stderr: TextIO = err or sys.stderr
     args = parse_args(argv)
+    project_dir = args.project_dir or REPO_DIR
+    if (refused := refuse_unknown_stack("resilience", args.stack, stderr, project_dir)) is not None:
+        return refused
     try:
         synthesis = synth(args.stack, args.project_dir, args.program)
     except Exception as error:  # the program's own errors are the message to show

@@ -53,7 +53,8 @@ def play_ecs(world: EcsWorld, handler: type, *, replace: int = 1, new_host: bool
 def run(world, url, sleep, tmp_path, *extra):
     journal = tmp_path / "journal.json"
     out = io.StringIO()
-    argv = ["--cluster", world.cluster, "--service", world.service, "--url", url, *FAST, *extra]
+    argv = ["--experiment", "kill-one-task", "--cluster", world.cluster, "--service",
+            world.service, "--url", url, *FAST, *extra]  # fmt: skip
     if "--engine" not in extra:
         argv += ["--engine", "builtin"]
     code = chaos_run.main([*argv, "--journal", str(journal)], out=out, sleep=sleep)

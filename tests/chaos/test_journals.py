@@ -44,19 +44,24 @@ def test_only_journals_with_a_summary_are_runs(tmp_path):
     assert journals.read_journals(tmp_path, "prod") == ([], [])
 
 
-def test_journal_dir_and_journal_flags(moto, tmp_path, journals_in_tmp):
-    argv = ["--experiment", "nope", "--journal-dir", str(tmp_path / "kept"),
-            "--journal", str(tmp_path / "copy.json")]  # fmt: skip
-    assert chaos_run.main(argv, out=io.StringIO()) == chaos_run.EXIT_BAD_EXPERIMENT
-    (kept,) = (tmp_path / "kept" / "dev").glob("*-nope.json")
+def test_journal_dir_and_journal_flags(moto, tmp_path, journals_in_tmp, monkeypatch):
+    monkeypatch.setattr(chaos_run, "stack_region", lambda _stack: None)  # refused: no region
+    argv = ["--experiment", "kill-one-task", "--cluster", "c", "--service", "s", "--url", "x",
+            "--journal-dir", str(tmp_path / "kept"), "--journal", str(tmp_path / "copy.json")]  # fmt: skip
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    assert chaos_run.main(argv, out=io.StringIO()) == chaos_run.EXIT_NO_CREDENTIALS
+    (kept,) = (tmp_path / "kept" / "dev").glob("*-kill-one-task.json")
     assert json.loads(kept.read_text()) == json.loads((tmp_path / "copy.json").read_text())
     assert not list(journals_in_tmp.rglob("*.json"))  # --journal-dir replaced the default
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_by_default_journals_go_under_the_stack(moto, journals_in_tmp, stack):
-    assert chaos_run.main(["--stack", stack, "--experiment", "nope"], out=io.StringIO()) == 4
-    assert len(list((journals_in_tmp / stack).glob("*-nope.json"))) == 1
+def test_by_default_journals_go_under_the_stack(moto, journals_in_tmp, stack, monkeypatch):
+    monkeypatch.setattr(chaos_run.shutil, "which", lambda _name: None)  # refused: no pulumi CLI
+    argv = ["--stack", stack, "--experiment", "kill-one-task"]
+    assert chaos_run.main(argv, out=io.StringIO()) == chaos_run.EXIT_STACK_UNREACHABLE
+    assert len(list((journals_in_tmp / stack).glob("*-kill-one-task.json"))) == 1
 
 
 def test_journals_are_git_ignored():

@@ -4,6 +4,7 @@ experiment — counts, last run, time to recover, error rate — as Markdown and
 from __future__ import annotations
 
 import io
+import json
 import os
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
@@ -107,7 +108,8 @@ def test_without_credentials_the_fis_history_is_skipped_and_says_why(tmp_path, m
 
 def test_a_run_of_chaos_run_is_what_the_report_reads(world, journals_in_tmp, tmp_path):
     world.tag_stack("prod")  # refused: the cluster is prod's, --stack says dev
-    argv = ["--cluster", world.cluster, "--service", world.service, "--url", "http://x"]
+    argv = ["--experiment", "kill-one-task", "--cluster", world.cluster, "--service",
+            world.service, "--url", "http://x"]  # fmt: skip
     assert chaos_run.main(argv, out=io.StringIO()) == chaos_run.EXIT_WRONG_STACK
     out = io.StringIO()
     argv = ["--stack", "dev", "--journal-dir", str(journals_in_tmp), "--no-fis"]
@@ -215,3 +217,40 @@ def test_a_stack_name_that_is_a_path_is_a_usage_error(tmp_path, capsys):
         chaos_report.main(["--stack", "..", "--out", str(tmp_path)])
     assert exit_info.value.code == chaos_report.EXIT_USAGE == 2
     assert "--stack must be a stack name" in capsys.readouterr().err
+
+
+def test_journals_of_an_experiment_that_does_not_exist_never_appear(tmp_path):
+    folder = tmp_path / "journals"
+    keep(folder, "dev", "kill-one-task", 2, "succeeded")
+    keep(folder, "dev", "kill-evrything", 1, "aborted", reason="no experiment 'kill-evrything'")
+    code, text, markdown = report(tmp_path, "--stack", "dev", "--no-fis")
+    assert code == 0
+    assert "skipped the journals of 'kill-evrything': there is no such experiment" in text
+    assert "kill-evrything" not in markdown and row(markdown, "kill-one-task")
+    assert not (tmp_path / "out" / "dev" / "kill-evrything.svg").exists()
+
+
+def test_an_unknown_stack_is_refused_with_exit_2(tmp_path, capsys):
+    code = chaos_report.main(["--stack", "prd", "--out", str(tmp_path)], out=io.StringIO())
+    assert code == 2
+    assert "unknown stack 'prd'" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+def test_json_summarizes_the_report_on_stdout(tmp_path):
+    keep(tmp_path / "journals", "dev", "kill-one-task", 2, "succeeded", time_to_recover=12.0)
+    out, err = io.StringIO(), io.StringIO()
+    argv = [
+        "--journal-dir",
+        str(tmp_path / "journals"),
+        "--out",
+        str(tmp_path / "out"),
+        "--no-fis",
+        "--json",
+    ]
+    assert chaos_report.main(argv, out=out, stderr=err, now=lambda: NOW) == 0
+    document = json.loads(out.getvalue())
+    assert document["stack"] == "dev" and document["fis"] == "skipped: --no-fis"
+    [experiment] = document["experiments"]
+    assert experiment["experiment"] == "kill-one-task" and experiment["runs"] == 1
+    assert "report written to" in err.getvalue()

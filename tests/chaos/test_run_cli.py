@@ -69,7 +69,8 @@ BOTH_SETS = [("Experiment",), ("Experiment", "Stack")]
 
 
 def target_args(world, url):
-    return ["--cluster", world.cluster, "--service", world.service, "--url", url]
+    return ["--experiment", "kill-one-task", "--cluster", world.cluster, "--service", world.service,
+            "--url", url]  # fmt: skip
 
 
 # -- runs against moto -------------------------------------------------------------------------------
@@ -190,13 +191,15 @@ OUTPUTS = {
 
 
 def test_target_from_stack_outputs_defaults_to_the_primary_fleet():
-    args = chaos_run.parse_args(["--stack", "prod"])
+    args = chaos_run.parse_args(["--stack", "prod", "--experiment", "kill-one-task"])
     assert chaos_run.resolve_target(args, lambda stack: OUTPUTS) == (
         "cluster-1",
         "svc-green",
         "https://api.example.com",
     )
-    args = chaos_run.parse_args(["--service-key", "blue-onebox", "--url", "http://x"])
+    args = chaos_run.parse_args(
+        ["--experiment", "kill-one-task", "--service-key", "blue-onebox", "--url", "http://x"]
+    )
     assert chaos_run.resolve_target(args, lambda stack: OUTPUTS)[1:] == (
         "svc-blue-1box",
         "http://x",
@@ -206,7 +209,9 @@ def test_target_from_stack_outputs_defaults_to_the_primary_fleet():
 def test_without_pulumi_cli_the_flags_are_required(monkeypatch):
     monkeypatch.setattr(chaos_run.shutil, "which", lambda _name: None)
     out = io.StringIO()
-    code = chaos_run.main(["--stack", "dev", "--cluster", "c"], out=out)
+    code = chaos_run.main(
+        ["--stack", "dev", "--experiment", "kill-one-task", "--cluster", "c"], out=out
+    )
     assert code == chaos_run.EXIT_STACK_UNREACHABLE == 6
     assert (
         "no pulumi CLI on PATH to read the stack outputs: pass --cluster, --service and --url"
@@ -217,7 +222,9 @@ def test_without_pulumi_cli_the_flags_are_required(monkeypatch):
 def test_an_unknown_service_key_is_a_usage_error_and_an_unknown_experiment_a_bad_one():
     out = io.StringIO()
     code = chaos_run.main(
-        ["--service-key", "red-fleet"], out=out, read_outputs=lambda stack: OUTPUTS
+        ["--experiment", "kill-one-task", "--service-key", "red-fleet"],
+        out=out,
+        read_outputs=lambda stack: OUTPUTS,
     )
     assert code == chaos_run.EXIT_USAGE == 2
     assert "no service for key 'red-fleet'" in out.getvalue()

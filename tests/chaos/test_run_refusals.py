@@ -68,8 +68,12 @@ def aborted_sums(experiment: str, stack: str) -> list[float]:
     return [point["Sum"] for point in answer["Datapoints"]]
 
 
+KILL = ["--experiment", "kill-one-task"]
+
+
 def target(world, url="http://127.0.0.1:9"):
-    return ["--cluster", world.cluster, "--service", world.service, "--url", url]
+    return ["--experiment", "kill-one-task", "--cluster", world.cluster, "--service", world.service,
+            "--url", url]  # fmt: skip
 
 
 # -- a misspelled activity ------------------------------------------------------------------------
@@ -86,7 +90,7 @@ def test_a_misspelled_activity_is_refused_before_anything_runs(
 ):
     path = misspelled(tmp_path, **provider)
     out = io.StringIO()
-    code = chaos_run.main(["--experiment", str(path), *target(world), "--engine", engine], out=out)
+    code = chaos_run.main([*target(world), "--experiment", str(path), "--engine", engine], out=out)
     log = out.getvalue()
     assert code == chaos_run.EXIT_BAD_EXPERIMENT == 4, log
     errors = [line for line in log.splitlines() if "error:" in line]
@@ -126,8 +130,8 @@ def test_an_unknown_experiment_is_journaled_but_not_published_under_a_made_up_na
     code = chaos_run.main(["--experiment", "kill-evrything", "--cluster", "c"], out=out)
     assert code == chaos_run.EXIT_BAD_EXPERIMENT
     assert "no experiment 'kill-evrything' (known: bad-release" in out.getvalue()
-    summary = the_journal(journals_in_tmp, "dev", "kill-evrything")["steadystate"]
-    assert summary["metric"] == "not published: there is no experiment 'kill-evrything'"
+    assert "no journal written: there is no experiment 'kill-evrything'" in out.getvalue()
+    assert not list(journals_in_tmp.rglob("*.json"))  # so the report never shows it
     cloudwatch = boto3.client("cloudwatch", region_name=REGION)
     assert cloudwatch.list_metrics(Namespace=NAMESPACE)["Metrics"] == []
 
@@ -138,7 +142,7 @@ def test_no_credentials_is_exit_5_and_the_journal_alone_records_it(
 ):
     no_aws_at_all(monkeypatch, tmp_path)
     out = io.StringIO()
-    code = chaos_run.main(["--cluster", "c", "--service", "s", "--url", "http://x"], out=out)
+    code = chaos_run.main([*KILL, "--cluster", "c", "--service", "s", "--url", "http://x"], out=out)
     log = out.getvalue()
     assert code == chaos_run.EXIT_NO_CREDENTIALS == 5, log
     assert "error: no AWS credentials: set AWS_PROFILE" in log
@@ -153,7 +157,8 @@ def test_no_region_is_exit_5(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     out = io.StringIO()
-    argv = ["--stack", "nowhere", "--cluster", "c", "--service", "s", "--url", "http://x"]
+    monkeypatch.setattr(chaos_run, "stack_region", lambda _stack: None)  # a file without one
+    argv = [*KILL, "--cluster", "c", "--service", "s", "--url", "http://x"]
     assert chaos_run.main(argv, out=out) == chaos_run.EXIT_NO_CREDENTIALS
     assert "error: no AWS region: pass --region" in out.getvalue()
 
@@ -187,27 +192,27 @@ def _backend_down(_stack):
 @pytest.mark.parametrize(
     ("reader", "message"),
     [
-        (_not_found, "no stack 'qa' in the selected Pulumi backend"),
+        (_not_found, "no stack 'dev' in the selected Pulumi backend"),
         (_backend_down, "through the Automation API: failed to log in: connection refused"),
         (lambda _stack: {"serviceNames": {"blue-fleet": "svc"}}, "lack clusterName or url"),
     ],
 )
 def test_an_unreachable_stack_is_exit_6(moto, journals_in_tmp, reader, message):
     out = io.StringIO()
-    code = chaos_run.main(["--stack", "qa"], out=out, read_outputs=reader)
+    code = chaos_run.main(["--stack", "dev", *KILL], out=out, read_outputs=reader)
     log = out.getvalue()
     assert code == chaos_run.EXIT_STACK_UNREACHABLE == 6, log
     (error,) = [line for line in log.splitlines() if "error:" in line]
     assert message in error and "code: 255" not in log
-    assert the_journal(journals_in_tmp, "qa", "kill-one-task")["steadystate"]["refused"] == (
+    assert the_journal(journals_in_tmp, "dev", "kill-one-task")["steadystate"]["refused"] == (
         "stack-unreachable"
     )
-    assert aborted_sums("kill-one-task", "qa") == [1.0]
+    assert aborted_sums("kill-one-task", "dev") == [1.0]
 
 
 def test_a_cluster_that_does_not_exist_is_exit_6(world):
     out = io.StringIO()
-    argv = ["--cluster", "steadystate-gone", "--service", "web", "--url", "http://x"]
+    argv = [*KILL, "--cluster", "steadystate-gone", "--service", "web", "--url", "http://x"]
     assert chaos_run.main(argv, out=out) == chaos_run.EXIT_STACK_UNREACHABLE
     assert "no ECS cluster 'steadystate-gone' in this region (MISSING)" in out.getvalue()
 
@@ -279,7 +284,9 @@ def subprocess_env(tmp_path: Path) -> dict[str, str]:
             marks=pytest.mark.skipif(not chaoslib_available(), reason="no chaostoolkit-lib"),
             id="misspelled-activity-with-chaoslib",
         ),
-        pytest.param([], 5, "error: no AWS credentials", id="no-credentials"),
+        pytest.param(
+            ["--experiment", "kill-one-task"], 5, "error: no AWS credentials", id="no-credentials"
+        ),
     ],
 )
 def test_the_cli_prints_one_line_and_no_traceback(tmp_path, argv, code, message):

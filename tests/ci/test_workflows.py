@@ -111,7 +111,7 @@ def test_release_is_dev_then_prod_behind_an_environment_with_oidc_and_artifacts(
         assert creds["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}"
         assert not {"aws-access-key-id", "aws-secret-access-key"} & set(creds["with"])
         run = next(s for s in steps if "ops.release.pipeline" in s.get("run", ""))
-        assert f"--stack {name} --json release-{name}.json" in run["run"]
+        assert f"--stack {name} --json > release-{name}.json" in run["run"]
         assert run["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
         upload = next(s for s in steps if "upload-artifact" in s.get("uses", ""))
         assert upload["if"] == "always()"

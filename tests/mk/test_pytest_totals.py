@@ -22,7 +22,7 @@ def _make_test_pytest_args() -> list[str]:
     recipe = (ROOT / "Makefile").read_text().split("\ntest:", 1)[1].split("\n\n", 1)[0]
     match = re.search(r"-m coverage run -m pytest(.*)", recipe)
     assert match, "the Makefile's test target no longer runs pytest under coverage"
-    return shlex.split(match.group(1))
+    return [arg for arg in shlex.split(match.group(1)) if arg != "$(ARGS)"]  # empty by default
 
 
 @pytest.mark.parametrize(

@@ -67,7 +67,7 @@ def test_a_region_newer_than_pulumi_aws_can_be_let_through() -> None:
     [
         ({"aws:region": "mars-north-1"}, "aws:region"),
         ({"aws:region": 42}, "aws:region"),
-        ({"aws:regoin": "us-east-2"}, "aws:regoin"),
+        ({"aws:region": "us-east-2", "aws:regoin": "us-east-1"}, "aws:regoin"),
     ],
     ids=["no-such-region", "number", "misspelled-key"],
 )

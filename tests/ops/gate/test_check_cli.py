@@ -139,7 +139,8 @@ def test_program_failure_as_json(capsys) -> None:
 def test_unknown_stack_is_a_program_error(capsys) -> None:
     code, _, err = run_check(capsys, "--project-dir", str(PROGRAMS / "basic"), "--stack", "qa")
     assert code == 2
-    assert "stack 'qa' has no Pulumi.qa.yaml; known stacks: dev" in err
+    assert "unknown stack 'qa' (no Pulumi.qa.yaml in " in err
+    assert "known stacks: dev" in err
 
 
 def test_policy_pack_problems_exit_3(capsys, tmp_path) -> None:

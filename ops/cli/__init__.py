@@ -1,0 +1,1 @@
+"""What every steadystate command shares: the `--stack` and `--json` options and how they behave."""
