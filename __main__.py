@@ -25,10 +25,16 @@ from components.environment import ServiceEnvironment
 from components.network import Network
 from components.release_pins import ReleasePin, pins_output
 from composition import args as build
-from settings import choose_zones, load_settings, raw_config
+from settings import choose_zones, load_settings, pin_zones_advice, raw_config
 
 settings = load_settings(raw_config(), pulumi.get_project())
-zones = choose_zones(settings, aws.get_availability_zones(state="available").names)
+# Every zone of the region, whatever its state: an `up` during an AZ event moves nothing.
+region_zones = aws.get_availability_zones(filters=[build.AVAILABILITY_ZONES_ONLY])
+zones = choose_zones(settings, region_zones.names, region_zones.zone_ids, pulumi.get_project())
+if advice := pin_zones_advice(
+    settings, zones, region_zones.names, region_zones.zone_ids, pulumi.get_stack()
+):
+    pulumi.log.warn(advice)
 
 network = Network("network", build.network_args(settings, zones))
 cluster = EcsCluster("cluster", build.cluster_args(settings, network))

@@ -43,6 +43,14 @@ from settings import Settings
 IMAGE_STAGING_DIR = ".image-context"
 
 
+AVAILABILITY_ZONES_ONLY = aws.GetAvailabilityZonesFilterArgs(
+    name="zone-type", values=["availability-zone"]
+)
+"""The `DescribeAvailabilityZones` filter that leaves out Local and Wavelength Zones (botocore
+`ec2/2016-11-15`: `zone-type` is `availability-zone | local-zone | wavelength-zone`). No `state`
+filter: a zone that is impaired today is still one of the stack's zones."""
+
+
 def network_args(s: Settings, zones: Sequence[str]) -> NetworkArgs:
     n = s.network
     return NetworkArgs(

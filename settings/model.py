@@ -164,6 +164,23 @@ def _dependencies(values: list[dict]) -> str | None:
     return None
 
 
+_ZONE_NAME = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+[a-z]")
+_ZONE_ID = re.compile(r"[a-z]{3,5}\d+-az\d+")
+
+
+def _zone_refs(values: list[str]) -> str | None:
+    if not values:
+        return "must name at least one zone (leave it unset to choose zones from the region)"
+    for index, value in enumerate(values):
+        if not (_ZONE_NAME.fullmatch(value) or _ZONE_ID.fullmatch(value)):
+            return (
+                f"item {index} ({value!r}) is not a zone ID like use2-az1 or a name like us-east-2a"
+            )
+    if len(set(values)) != len(values):
+        return "must not repeat a zone"
+    return None
+
+
 @dataclass(frozen=True)
 class NetworkSettings:
     """`steadystate:network` — the VPC and how it reaches AWS services."""
@@ -175,6 +192,17 @@ class NetworkSettings:
         allowed="/16–/22, not overlapping 172.17.0.0/16 or avoidCidrs",
     )
     availability_zones: int = setting(2, "zones to spread subnets over", minimum=1, maximum=6)
+    zones: list[str] | None = setting(
+        None,
+        "the stack's zones, pinned: zone IDs (use2-az1, the same place in every account) or names; "
+        "null = the first availabilityZones zone names of the region, in any state (`up` warns "
+        "with the command that pins them). Only ever append",
+        kind=list,
+        item_kind=str,
+        nullable=True,
+        check=_zone_refs,
+        allowed="zone IDs like use2-az1 or names like us-east-2a, as many as availabilityZones",
+    )
     nat_strategy: NatStrategy = setting(
         "single",
         "NAT gateways: none, one shared, or one per zone",
