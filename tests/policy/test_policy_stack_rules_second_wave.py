@@ -456,3 +456,60 @@ def test_instance_spread_is_allowed_where_hosts_are_not_termination_protected() 
     )
     other = placed_service(ZONE_SPREAD, provider_name="another-cp")
     assert_clean(run_stack("ecs-service-placement-allows-scale-in", [named_provider(), other]))
+
+
+# s3-bucket-aborts-incomplete-uploads (Checkov CKV_AWS_300) ----------------------------------------
+
+ABORT = {"daysAfterInitiation": 7}
+
+
+def lifecycle_rules(*rules: dict, deps: dict | None = None, bucket: str = "logs-123") -> Res:
+    return Res(t.S3_LIFECYCLE[0], "expiry", {"bucket": bucket, "rules": list(rules)}, deps or {})
+
+
+def test_bucket_without_an_abort_rule_is_reported() -> None:
+    expiry_only = lifecycle_rules({"id": "expire", "status": "Enabled", "expiration": {"days": 9}})
+    for stack in ([BUCKET], [BUCKET, expiry_only]):
+        outcome = run_stack("s3-bucket-aborts-incomplete-uploads", stack)
+        assert_reported(
+            outcome, BUCKET, "aborts incomplete multipart uploads", "daysAfterInitiation"
+        )
+
+
+def test_a_disabled_or_narrowed_abort_rule_is_reported() -> None:
+    for rule in (
+        {"status": "Disabled", "filter": {"prefix": ""}, "abortIncompleteMultipartUpload": ABORT},
+        {
+            "status": "Enabled",
+            "filter": {"prefix": "alb/"},
+            "abortIncompleteMultipartUpload": ABORT,
+        },
+        {"status": "Enabled", "prefix": "tmp/", "abortIncompleteMultipartUpload": ABORT},
+        {
+            "status": "Enabled",
+            "filter": {"objectSizeGreaterThan": 1},
+            "abortIncompleteMultipartUpload": ABORT,
+        },
+        {"status": "Enabled", "filter": {}, "abortIncompleteMultipartUpload": {}},
+    ):
+        outcome = run_stack("s3-bucket-aborts-incomplete-uploads", [BUCKET, lifecycle_rules(rule)])
+        assert_reported(outcome, BUCKET)
+
+
+def test_an_enabled_abort_rule_over_the_whole_bucket_passes() -> None:
+    for chosen in ({"filter": {"prefix": ""}}, {"filter": {}}, {}, {"prefix": ""}):
+        rule = {
+            "status": "Enabled",
+            **chosen,
+            "abortIncompleteMultipartUpload": {"daysAfterInitiation": 1},
+        }
+        assert_clean(
+            run_stack("s3-bucket-aborts-incomplete-uploads", [BUCKET, lifecycle_rules(rule)])
+        )
+
+
+def test_abort_rule_found_through_the_dependency_during_preview() -> None:
+    bucket = Res(BUCKET_TYPE, "logs", {"bucket": UNKNOWN_STRING, "id": UNKNOWN_STRING})
+    rule = {"status": "Enabled", "filter": {"prefix": ""}, "abortIncompleteMultipartUpload": ABORT}
+    linked = lifecycle_rules(rule, deps={"bucket": ["logs"]}, bucket=UNKNOWN_STRING)
+    assert_clean(run_stack("s3-bucket-aborts-incomplete-uploads", [bucket, linked]))
