@@ -52,6 +52,8 @@ pins = {
     key: ReleasePin(key, build.release_pin_args(settings, key, image.image_ref, image.tag))
     for key in build.service_keys(settings)
 }
+# ECR keeps every image a pin runs (and the newest image.keepImages): no running digest expires.
+image.retain([pin.version for pin in pins.values()])
 
 environments: dict[str, ServiceEnvironment] = {}
 for env_name in settings.environments:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 from components.fault_switch import fault_problem, key_problem
+from components.image_retention import pinned_tag_problem
 from policy.guardrails import limits
 
 from .fields import setting
@@ -116,6 +117,8 @@ def _pins(value: dict) -> str | None:
             return f"{key}.image must be pinned by digest: <repository>@sha256:<64 hex>"
         if not isinstance(pin["version"], str) or not pin["version"]:
             return f"{key}.version must be a non-empty string"
+        if problem := pinned_tag_problem(pin["version"]):
+            return f"{key}.version: {problem}"
     return None
 
 

@@ -336,3 +336,12 @@ def test_program_side_imports_need_no_policy_sdk() -> None:
         [sys.executable, "-c", probe], cwd=PROJECT_DIR, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def test_a_release_pin_whose_version_is_no_exact_image_tag_is_refused() -> None:
+    image = "123456789012.dkr.ecr.us-east-2.amazonaws.com/app@sha256:" + "a" * 64
+    found = problems(release={"pins": {"blue-fleet": {"image": image, "version": "src-*"}}})
+    assert found[0].startswith("steadystate:release.pins = ")
+    assert "blue-fleet.version: release pin version 'src-*' is not an image tag" in found[0]
+    ok = {"blue-fleet": {"image": image, "version": "src-3f2a9c1d0b7e4a55"}}
+    assert load_settings(raw(release={"pins": ok})).release.pins == ok
