@@ -36,6 +36,9 @@ if advice := pin_zones_advice(
 ):
     pulumi.log.warn(advice)
 
+if teardown := build.teardown_warning(settings):
+    pulumi.log.warn(teardown)
+
 network = Network("network", build.network_args(settings, zones))
 cluster = EcsCluster("cluster", build.cluster_args(settings, network))
 image = AppImage("app", build.image_args(settings))

@@ -249,6 +249,13 @@ def consistency_problems(s: Settings, project: str = "steadystate") -> list[Prob
             s.network.availability_zones,
             "must be at least 2 when database.enabled: an RDS subnet group spans two zones",
         )
+    if s.teardown.allow_data_loss and s.database.enabled and not s.database.final_snapshot:
+        add(
+            "database.finalSnapshot",
+            False,
+            "must be true while teardown.allowDataLoss is set: `pulumi destroy` would delete the "
+            "database without a final snapshot (the teardown keeps the data in it)",
+        )
     if s.database.max_allocated_storage < s.database.allocated_storage:
         add(
             "database.maxAllocatedStorage",

@@ -615,6 +615,19 @@ class ChaosSettings:
 
 
 @dataclass(frozen=True)
+class TeardownSettings:
+    """`steadystate:teardown` — arm the stack for `pulumi destroy` (set it, `pulumi up`, then
+    `pulumi destroy`); off, prod's data is protected."""
+
+    allow_data_loss: bool = setting(
+        False,
+        "arm `pulumi destroy`: deletion protection off (load balancers, database), the image "
+        "repository and log buckets deleted with their images and logs; the database still leaves "
+        "its final snapshot. Tagged Teardown=armed; the policy teardown-armed reports it",
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     """The whole validated configuration of one stack."""
 
@@ -638,6 +651,7 @@ class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     operations: OperationsSettings = field(default_factory=OperationsSettings)
     chaos: ChaosSettings = field(default_factory=ChaosSettings)
+    teardown: TeardownSettings = field(default_factory=TeardownSettings)
 
     @property
     def is_prod(self) -> bool:

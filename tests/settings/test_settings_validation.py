@@ -345,3 +345,22 @@ def test_a_release_pin_whose_version_is_no_exact_image_tag_is_refused() -> None:
     assert "blue-fleet.version: release pin version 'src-*' is not an image tag" in found[0]
     ok = {"blue-fleet": {"image": image, "version": "src-3f2a9c1d0b7e4a55"}}
     assert load_settings(raw(release={"pins": ok})).release.pins == ok
+
+
+def test_teardown_is_off_by_default_and_keeps_the_final_snapshot() -> None:
+    assert (
+        load_settings(
+            raw(stage="prod", connectivity={"alarmEmails": ["a@b.co"]}, service={"minTasks": 2})
+        ).teardown.allow_data_loss
+        is False
+    )
+    found = problems(
+        teardown={"allowDataLoss": True},
+        database={"enabled": True, "finalSnapshot": False},
+        network={"availabilityZones": 2},
+    )
+    assert found == [
+        "steadystate:database.finalSnapshot = false: must be true while teardown.allowDataLoss "
+        "is set: `pulumi destroy` would delete the database without a final snapshot (the "
+        "teardown keeps the data in it)"
+    ]
