@@ -243,7 +243,9 @@ example of https://docs.aws.amazon.com/AmazonECS/latest/developerguide/strategy-
 emptied hosts are released. Cost to availability: a service's tasks in one zone may share a host,
 so losing a host can take a zone's share of the service, as losing the zone does (which prod's
 headroom is sized for). The policy `ecs-service-placement-allows-scale-in` refuses instanceId spread
-on capacity with managed termination protection."""
+on capacity with managed termination protection. Zone spread stays first, as Availability Zone
+rebalancing (ENABLED below) requires (aws-cdk `aws-ecs/lib/ec2/ec2-service.ts`,
+`addPlacementStrategies`, which encodes the documented constraints)."""
 
 
 class ServiceWithAutoscaling(pulumi.ComponentResource):
