@@ -25,13 +25,22 @@ from components.environment import ServiceEnvironment
 from components.network import Network
 from components.release_pins import ReleasePin, pins_output
 from composition import args as build
-from settings import choose_zones, load_settings, raw_config
+from settings import choose_zones, load_settings, pin_zones_advice, raw_config
 from settings.deploy_readiness import call_out
 
 raw = raw_config()
 settings = load_settings(raw, pulumi.get_project())
 call_out(settings, raw, pulumi.get_stack(), pulumi.get_project())
-zones = choose_zones(settings, aws.get_availability_zones(state="available").names)
+# Every zone of the region, whatever its state: an `up` during an AZ event moves nothing.
+region_zones = aws.get_availability_zones(filters=[build.AVAILABILITY_ZONES_ONLY])
+zones = choose_zones(settings, region_zones.names, region_zones.zone_ids, pulumi.get_project())
+if advice := pin_zones_advice(
+    settings, zones, region_zones.names, region_zones.zone_ids, pulumi.get_stack()
+):
+    pulumi.log.warn(advice)
+
+if teardown := build.teardown_warning(settings):
+    pulumi.log.warn(teardown)
 
 network = Network("network", build.network_args(settings, zones))
 cluster = EcsCluster("cluster", build.cluster_args(settings, network))
@@ -49,6 +58,8 @@ pins = {
     key: ReleasePin(key, build.release_pin_args(settings, key, image.image_ref, image.tag))
     for key in build.service_keys(settings)
 }
+# ECR keeps every image a pin runs (and the newest image.keepImages): no running digest expires.
+image.retain([pin.version for pin in pins.values()])
 
 environments: dict[str, ServiceEnvironment] = {}
 for env_name in settings.environments:

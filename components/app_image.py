@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,30 +12,7 @@ import pulumi_aws as aws
 import pulumi_docker as docker
 
 from .build_context import content_tag, stage_context
-
-
-def lifecycle_policy(keep_images: int) -> str:
-    """Keep the newest `keep_images` images; anything older expires.
-
-    Tags are immutable and every build is tagged by content, so "any" tag status counts all images.
-    Keep enough that the digest the fleet was promoted to is never expired before it is replaced.
-    """
-    return json.dumps(
-        {
-            "rules": [
-                {
-                    "rulePriority": 1,
-                    "description": f"keep the newest {keep_images} images",
-                    "selection": {
-                        "tagStatus": "any",
-                        "countType": "imageCountMoreThan",
-                        "countNumber": keep_images,
-                    },
-                    "action": {"type": "expire"},
-                }
-            ]
-        }
-    )
+from .image_retention import retention_policy
 
 
 def build_path(path: Path) -> str:
@@ -61,7 +38,7 @@ class AppImageArgs:
     """Where the normalized copy of the context is staged for Docker (the project's
     `.image-context/`); must lie under the working directory so the recorded path is relative."""
     keep_images: int = 20
-    """How many images the ECR lifecycle policy keeps."""
+    """How many of the newest images the ECR lifecycle policy keeps (besides pinned ones)."""
     platform: str = "linux/amd64"
     """Target platform; must match the container hosts' architecture."""
     force_delete: bool = False
@@ -72,6 +49,8 @@ class AppImage(pulumi.ComponentResource):
     """An ECR repository (scan on push, immutable tags, KMS encryption, bounded history) and the
     app image built for the hosts' platform, tagged by content and pushed with a short-lived ECR
     token. `image_ref` pins the pushed digest, so tasks roll only when the image really changed.
+    `retain` adds the lifecycle policy once the release pins are known: it keeps the newest
+    `keep_images` images and every image a pin runs (components.image_retention).
     """
 
     repository_url: pulumi.Output[str]
@@ -108,13 +87,6 @@ class AppImage(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        aws.ecr.LifecyclePolicy(
-            f"{name}-lifecycle",
-            aws.ecr.LifecyclePolicyArgs(
-                repository=repository.name, policy=lifecycle_policy(args.keep_images)
-            ),
-            opts=child,
-        )
         token = aws.ecr.get_authorization_token_output(registry_id=repository.registry_id)
         image = docker.Image(
             f"{name}-image",
@@ -134,6 +106,8 @@ class AppImage(pulumi.ComponentResource):
             opts=child,
         )
 
+        self._name = name
+        self._keep_images = args.keep_images
         self.repository_url = repository.repository_url
         self.repository_name = repository.name
         self.repository_arn = repository.arn
@@ -144,4 +118,17 @@ class AppImage(pulumi.ComponentResource):
                 "repository_name": self.repository_name,
                 "image_ref": self.image_ref,
             }
+        )
+
+    def retain(self, pinned_tags: Sequence[pulumi.Input[str]]) -> aws.ecr.LifecyclePolicy:
+        """The repository's lifecycle policy, keeping every image tagged with one of
+        ``pinned_tags`` (the release pins' versions) besides the newest ``keep_images``. A child of
+        this component under its original name, so existing stacks keep the same resource."""
+        document = pulumi.Output.all(*pinned_tags).apply(
+            lambda tags: retention_policy(self._keep_images, [str(t) for t in tags])
+        )
+        return aws.ecr.LifecyclePolicy(
+            f"{self._name}-lifecycle",
+            aws.ecr.LifecyclePolicyArgs(repository=self.repository_name, policy=document),
+            opts=pulumi.ResourceOptions(parent=self),
         )

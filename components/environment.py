@@ -59,7 +59,9 @@ class ServiceEnvironmentArgs:
     access_log_retention_days: int = 90
     idle_timeout: int = 60
     force_destroy: bool = False
-    """Dev convenience: let `pulumi destroy` remove non-empty log buckets."""
+    """Let `pulumi destroy` remove non-empty log buckets (dev, or prod armed for teardown)."""
+    load_balancer_tags: Mapping[str, str] = field(default_factory=dict)
+    """Extra tags of the load balancer (``Teardown=armed`` while armed for teardown)."""
 
 
 def target_group_args(
@@ -145,6 +147,7 @@ class ServiceEnvironment(pulumi.ComponentResource):
                 access_log_retention_days=args.access_log_retention_days,
                 idle_timeout=args.idle_timeout,
                 force_destroy_logs=args.force_destroy,
+                tags=dict(args.load_balancer_tags),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -4,8 +4,8 @@ groups (fleet and, optionally, onebox), and the security-group path from it to t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -40,6 +40,8 @@ class PublicLoadBalancerArgs:
     access_log_retention_days: int = 90
     idle_timeout: int = 60
     force_destroy_logs: bool = False
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Extra tags of the load balancer (besides ``Name``)."""
 
 
 def forward_action(targets: Sequence[WeightedTarget]) -> aws.lb.ListenerDefaultActionArgs:
@@ -163,7 +165,7 @@ class PublicLoadBalancer(pulumi.ComponentResource):
                 enable_http2=True,
                 idle_timeout=args.idle_timeout,
                 access_logs=access_logs,
-                tags={"Name": name},
+                tags={"Name": name, **args.tags},
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
         )

@@ -236,6 +236,27 @@ def _task_role_statements(args: ServiceWithAutoscalingArgs) -> list:
     return statements
 
 
+PLACEMENT_STRATEGIES: tuple[dict[str, str], ...] = (
+    {"type": "spread", "field": "attribute:ecs.availability-zone"},
+    {"type": "binpack", "field": "memory"},
+)
+"""Spread a service's tasks evenly over zones, then bin-pack them on memory within each zone.
+
+With managed termination protection ECS only terminates a host that runs no (non-daemon) task
+(https://docs.aws.amazon.com/AmazonECS/latest/developerguide/managed-termination-protection.html),
+and that page warns that spreading without an additional binpack makes ECS eventually run one task
+per instance: a `spread` on `instanceId` after the zone kept about one host per task after every
+spike. Binpack places a task "on the instance with the least amount of remaining memory but still
+enough to run the task" (API_PlacementStrategy; the "spread by zone, then binpack on memory"
+example of https://docs.aws.amazon.com/AmazonECS/latest/developerguide/strategy-examples.html), so
+emptied hosts are released. Cost to availability: a service's tasks in one zone may share a host,
+so losing a host can take a zone's share of the service, as losing the zone does (which prod's
+headroom is sized for). The policy `ecs-service-placement-allows-scale-in` refuses instanceId spread
+on capacity with managed termination protection. Zone spread stays first, as Availability Zone
+rebalancing (ENABLED below) requires (aws-cdk `aws-ecs/lib/ec2/ec2-service.ts`,
+`addPlacementStrategies`, which encodes the documented constraints)."""
+
+
 class ServiceWithAutoscaling(pulumi.ComponentResource):
     """An ECS service on the cluster's EC2 capacity provider that keeps itself healthy and sized.
 
@@ -243,7 +264,7 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
     retention, and reach the load balancer through bridge-mode dynamic ports; the execution role can
     pull only this image, write only this log group and read only the listed secrets; deployments
     roll back on the circuit breaker and (when given) on the latency/5xx alarms; tasks spread over
-    zones; Application Auto Scaling owns `desiredCount` through CPU (and optional memory and
+    zones and pack onto as few hosts as fit within each (`PLACEMENT_STRATEGIES`); Application Auto Scaling owns `desiredCount` through CPU (and optional memory and
     request-count) target tracking.
     """
 
@@ -401,10 +422,8 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
                 if alarms
                 else None,
                 ordered_placement_strategies=[
-                    aws.ecs.ServiceOrderedPlacementStrategyArgs(
-                        type="spread", field="attribute:ecs.availability-zone"
-                    ),
-                    aws.ecs.ServiceOrderedPlacementStrategyArgs(type="spread", field="instanceId"),
+                    aws.ecs.ServiceOrderedPlacementStrategyArgs(**strategy)
+                    for strategy in PLACEMENT_STRATEGIES
                 ],
                 availability_zone_rebalancing="ENABLED",
                 enable_execute_command=args.ecs_exec,

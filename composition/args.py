@@ -37,10 +37,19 @@ from components.environment import (
 from components.network import Network, NetworkArgs
 from components.release_pins import PinnedRelease, ReleasePin, ReleasePinArgs
 from components.service import FastScaleOutSpec, ScalingSpec, ServiceWithAutoscalingArgs
+from policy.guardrails import limits
 from settings import Settings
 
 #: Where the normalized image build context is staged (git-ignored; see components.build_context).
 IMAGE_STAGING_DIR = ".image-context"
+
+
+AVAILABILITY_ZONES_ONLY = aws.GetAvailabilityZonesFilterArgs(
+    name="zone-type", values=["availability-zone"]
+)
+"""The `DescribeAvailabilityZones` filter that leaves out Local and Wavelength Zones (botocore
+`ec2/2016-11-15`: `zone-type` is `availability-zone | local-zone | wavelength-zone`). No `state`
+filter: a zone that is impaired today is still one of the stack's zones."""
 
 
 def network_args(s: Settings, zones: Sequence[str]) -> NetworkArgs:
@@ -73,6 +82,24 @@ def cluster_args(s: Settings, network: Network) -> EcsClusterArgs:
     )
 
 
+def deletes_data(s: Settings) -> bool:
+    """May `pulumi destroy` delete the image repository and the log buckets with their contents?
+    Dev: always (torn down at will). Prod: only while armed (`teardown.allowDataLoss`)."""
+    return not s.is_prod or s.teardown.allow_data_loss
+
+
+def teardown_warning(s: Settings) -> str | None:
+    """What an `up` says while the stack is armed for `pulumi destroy`, or None."""
+    if not s.teardown.allow_data_loss:
+        return None
+    return (
+        "steadystate:teardown.allowDataLoss is set: deletion protection is off on the load "
+        "balancers and the database, and `pulumi destroy` deletes the image repository and the "
+        "log buckets with their images and logs (the database leaves its final snapshot). Run "
+        "`pulumi destroy` now, or set it to false and `pulumi up` again."
+    )
+
+
 def image_args(s: Settings) -> AppImageArgs:
     # The project directory is the working directory Pulumi runs the program in (and the one the
     # offline tools chdir to), so the image context is found, and staged, relative to it.
@@ -81,7 +108,7 @@ def image_args(s: Settings) -> AppImageArgs:
         context=project / s.image.context,
         staging_root=project / IMAGE_STAGING_DIR,
         keep_images=s.image.keep_images,
-        force_delete=not s.is_prod,
+        force_delete=deletes_data(s),
     )
 
 
@@ -138,12 +165,13 @@ def database_args(
         max_allocated_storage=d.max_allocated_storage,
         engine_version=d.engine_version,
         multi_az=d.multi_az,
-        deletion_protection=d.deletion_protection,
+        deletion_protection=d.deletion_protection and not s.teardown.allow_data_loss,
         skip_final_snapshot=not d.final_snapshot,
         backup_retention_days=d.backup_retention_days,
         performance_insights=d.performance_insights,
         log_retention_days=s.service.log_retention_days,
         event_topic_arn=alert_topic_arn,
+        tags=limits.teardown_tags(s.teardown.allow_data_loss),
     )
 
 
@@ -428,11 +456,12 @@ def environment_args(
         deregistration_delay=s.service.deregistration_delay,
         onebox=onebox,
         certificate_arn=certificate_arn(s),
-        deletion_protection=lb.deletion_protection,
+        deletion_protection=lb.deletion_protection and not s.teardown.allow_data_loss,
         access_logs=lb.access_logs,
         access_log_retention_days=lb.access_log_retention_days,
         idle_timeout=lb.idle_timeout,
-        force_destroy=not s.is_prod,
+        force_destroy=deletes_data(s),
+        load_balancer_tags=limits.teardown_tags(s.teardown.allow_data_loss),
     )
 
 

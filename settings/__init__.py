@@ -1,7 +1,16 @@
 """Typed, validated stack configuration: `load_settings(raw_config())` is the program's first step."""
 
 from .errors import Problem, SettingsError
-from .loader import choose_zones, load_settings, raw_config
+from .loader import load_settings, raw_config
 from .model import Settings
+from .zones import choose_zones, pin_zones_advice
 
-__all__ = ["Problem", "Settings", "SettingsError", "choose_zones", "load_settings", "raw_config"]
+__all__ = [
+    "Problem",
+    "Settings",
+    "SettingsError",
+    "choose_zones",
+    "load_settings",
+    "pin_zones_advice",
+    "raw_config",
+]

@@ -11,7 +11,7 @@ import difflib
 import ipaddress
 import json
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from policy.guardrails import limits
@@ -277,11 +277,25 @@ def consistency_problems(s: Settings, project: str = "steadystate") -> list[Prob
             s.dns.primary,
             "must be one of environments: " + ", ".join(s.environments),
         )
+    if s.network.zones is not None and len(s.network.zones) != s.network.availability_zones:
+        add(
+            "network.zones",
+            s.network.zones,
+            f"names {len(s.network.zones)} zones but network.availabilityZones is "
+            f"{s.network.availability_zones}: set both to the same count",
+        )
     if s.database.enabled and s.network.availability_zones < 2:
         add(
             "network.availabilityZones",
             s.network.availability_zones,
             "must be at least 2 when database.enabled: an RDS subnet group spans two zones",
+        )
+    if s.teardown.allow_data_loss and s.database.enabled and not s.database.final_snapshot:
+        add(
+            "database.finalSnapshot",
+            False,
+            "must be true while teardown.allowDataLoss is set: `pulumi destroy` would delete the "
+            "database without a final snapshot (the teardown keeps the data in it)",
         )
     if s.database.max_allocated_storage < s.database.allocated_storage:
         add(
@@ -318,24 +332,6 @@ def consistency_problems(s: Settings, project: str = "steadystate") -> list[Prob
             "must allow at least one host for the tasks",
         )
     return out
-
-
-def choose_zones(
-    settings: Settings, available: Sequence[str], project: str = "steadystate"
-) -> list[str]:
-    """The first `network.availabilityZones` zone names of the region, or SettingsError."""
-    wanted = settings.network.availability_zones
-    if wanted > len(available):
-        raise SettingsError(
-            [
-                Problem(
-                    f"{project}:network.availabilityZones",
-                    wanted,
-                    f"the region has only {len(available)} available zones ({', '.join(available)})",
-                )
-            ]
-        )
-    return sorted(available)[:wanted]
 
 
 def raw_config() -> dict[str, str]:

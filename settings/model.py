@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 from components.fault_switch import fault_problem, key_problem
+from components.image_retention import pinned_tag_problem
 from policy.guardrails import create_time, limits
 
 from .fields import setting
@@ -128,6 +129,8 @@ def _pins(value: dict) -> str | None:
             return f"{key}.image must be pinned by digest: <repository>@sha256:<64 hex>"
         if not isinstance(pin["version"], str) or not pin["version"]:
             return f"{key}.version must be a non-empty string"
+        if problem := pinned_tag_problem(pin["version"]):
+            return f"{key}.version: {problem}"
     return None
 
 
@@ -176,6 +179,23 @@ def _dependencies(values: list[dict]) -> str | None:
     return None
 
 
+_ZONE_NAME = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+[a-z]")
+_ZONE_ID = re.compile(r"[a-z]{3,5}\d+-az\d+")
+
+
+def _zone_refs(values: list[str]) -> str | None:
+    if not values:
+        return "must name at least one zone (leave it unset to choose zones from the region)"
+    for index, value in enumerate(values):
+        if not (_ZONE_NAME.fullmatch(value) or _ZONE_ID.fullmatch(value)):
+            return (
+                f"item {index} ({value!r}) is not a zone ID like use2-az1 or a name like us-east-2a"
+            )
+    if len(set(values)) != len(values):
+        return "must not repeat a zone"
+    return None
+
+
 @dataclass(frozen=True)
 class NetworkSettings:
     """`steadystate:network` — the VPC and how it reaches AWS services."""
@@ -187,6 +207,17 @@ class NetworkSettings:
         allowed="/16–/22, not overlapping 172.17.0.0/16 or avoidCidrs",
     )
     availability_zones: int = setting(2, "zones to spread subnets over", minimum=1, maximum=6)
+    zones: list[str] | None = setting(
+        None,
+        "the stack's zones, pinned: zone IDs (use2-az1, the same place in every account) or names; "
+        "null = the first availabilityZones zone names of the region, in any state (`up` warns "
+        "with the command that pins them). Only ever append",
+        kind=list,
+        item_kind=str,
+        nullable=True,
+        check=_zone_refs,
+        allowed="zone IDs like use2-az1 or names like us-east-2a, as many as availabilityZones",
+    )
     nat_strategy: NatStrategy = setting(
         "single",
         "NAT gateways: none, one shared, or one per zone",
@@ -601,6 +632,19 @@ class ChaosSettings:
 
 
 @dataclass(frozen=True)
+class TeardownSettings:
+    """`steadystate:teardown` — arm the stack for `pulumi destroy` (set it, `pulumi up`, then
+    `pulumi destroy`); off, prod's data is protected."""
+
+    allow_data_loss: bool = setting(
+        False,
+        "arm `pulumi destroy`: deletion protection off (load balancers, database), the image "
+        "repository and log buckets deleted with their images and logs; the database still leaves "
+        "its final snapshot. Tagged Teardown=armed; the policy teardown-armed reports it",
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     """The whole validated configuration of one stack."""
 
@@ -624,6 +668,7 @@ class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     operations: OperationsSettings = field(default_factory=OperationsSettings)
     chaos: ChaosSettings = field(default_factory=ChaosSettings)
+    teardown: TeardownSettings = field(default_factory=TeardownSettings)
 
     @property
     def is_prod(self) -> bool:

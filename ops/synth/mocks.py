@@ -70,7 +70,12 @@ class SteadyMocks(pulumi.runtime.Mocks):
 
     region: str = "us-east-2"
     availability_zones: tuple[str, ...] = ()
+    zone_states: dict[str, str] = field(default_factory=dict)
+    """Zone name -> its `State` as DescribeAvailabilityZones reports it (default `available`):
+    an AZ event is `impaired` or `unavailable`."""
     invokes: list[str] = field(default_factory=list)
+    invoke_args: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    """Every function invoke with its arguments, in order."""
 
     def __post_init__(self) -> None:
         if not self.availability_zones:
@@ -267,18 +272,33 @@ class SteadyMocks(pulumi.runtime.Mocks):
     # -- function invokes --------------------------------------------------------------------
     def call(self, args: MockCallArgs) -> tuple[dict, list]:
         self.invokes.append(args.token)
+        self.invoke_args.append((args.token, dict(args.args)))
         return self._answer(args.token, dict(args.args)), []
+
+    def _zones(self, a: dict) -> dict:
+        """DescribeAvailabilityZones as the provider reads it: filtered by `state` only when
+        asked (terraform-provider-aws `ec2_availability_zones_data_source.go`), names sorted with
+        their IDs alongside."""
+        zones = sorted(self.availability_zones)
+        if a.get("state"):
+            zones = [z for z in zones if self.zone_states.get(z, "available") == a["state"]]
+        for flt in a.get("filters") or []:
+            if flt.get("name") == "state":
+                zones = [z for z in zones if self.zone_states.get(z, "available") in flt["values"]]
+            elif flt.get("name") == "zone-type" and "availability-zone" not in flt["values"]:
+                zones = []
+        ids = {z: f"use2-az{i + 1}" for i, z in enumerate(sorted(self.availability_zones))}
+        return {
+            "names": zones,
+            "zoneIds": [ids[z] for z in zones],
+            "id": self.region,
+            "groupNames": [self.region],
+        }
 
     def _answer(self, token: str, a: dict) -> dict:
         region = self.region
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            zones = list(self.availability_zones)
-            return {
-                "names": zones,
-                "zoneIds": [f"use2-az{i + 1}" for i in range(len(zones))],
-                "id": region,
-                "groupNames": [region],
-            }
+            return self._zones(a)
         if token == "aws:index/getRegion:getRegion":
             return {
                 "name": region,

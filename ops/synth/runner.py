@@ -93,12 +93,14 @@ def run_under_mocks(
     config: dict[str, str] | None = None,
     secret_keys: list[str] | None = None,
     region: str = "us-east-2",
+    mocks: SteadyMocks | None = None,
 ) -> Recording:
-    """Run `program` (a callable that registers resources) under fresh mocks.
+    """Run `program` (a callable that registers resources) under `mocks` (default: fresh
+    SteadyMocks answering for `region`; pass one to make AWS answer differently, e.g. a zone's state).
 
     Each call starts from a clean runtime: new monitor, new root stack, new config.
     """
-    mocks = SteadyMocks(region=region)
+    mocks = mocks or SteadyMocks(region=region)
     monitor = RecordingMonitor(mocks)
     values = dict(config or {})
     values.setdefault("aws:region", region)
@@ -121,8 +123,10 @@ def synthesize(
     stack: str,
     project_dir: Path = PROJECT_DIR,
     program: Path | None = None,
+    mocks: SteadyMocks | None = None,
 ) -> Synthesis:
-    """Run `program` (default `<project_dir>/__main__.py`) for `stack` under mocks.
+    """Run `program` (default `<project_dir>/__main__.py`) for `stack` under mocks (`mocks`, or
+    fresh ones for the stack's region).
 
     Exceptions raised by the program propagate unchanged, so callers decide how to show them;
     each carries `partial_recording`: what was registered before it was raised.
@@ -138,5 +142,6 @@ def synthesize(
             config=config.values,
             secret_keys=config.secret_keys,
             region=config.values.get("aws:region", "us-east-2"),
+            mocks=mocks,
         )
     return Synthesis(recording.records, recording.outputs, recording.invokes, config)

@@ -1,9 +1,10 @@
 """Data protection: SNS topics encrypted, KMS keys rotated, S3 buckets locked down (public access
-blocked, TLS only, ACLs disabled, objects expiring)."""
+blocked, TLS only, ACLs disabled, objects expiring, incomplete multipart uploads aborted)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from .aws_types import (
     KMS_KEY,
@@ -22,7 +23,14 @@ from .framework import (
     resource_rule,
     stack_rule,
 )
-from .properties import DocumentError, get, is_set, is_unknown, policy_statements
+from .properties import (
+    DocumentError,
+    find_unknown,
+    get,
+    is_set,
+    is_unknown,
+    policy_statements,
+)
 
 PUBLIC_ACCESS_FLAGS = (
     "blockPublicAcls",
@@ -236,6 +244,63 @@ def s3_bucket_lifecycle(check: StackCheck) -> None:
     )
 
 
+def _selects_every_object(rule: Any) -> bool | None:
+    """Does a lifecycle rule apply to the whole bucket (no filter, an empty one, or prefix "")?"""
+    prefix, chosen = get(rule, "prefix"), get(rule, "filter")
+    if is_unknown(prefix) or find_unknown(chosen) is not None:
+        return None
+    if isinstance(chosen, list):  # a filter block serialized as a one-item list
+        chosen = chosen[0] if chosen else None
+    narrowing = [v for v in (chosen or {}).values() if v not in (None, "", {}, [])]
+    return prefix in (None, "") and not narrowing
+
+
+def _aborts_incomplete_uploads(lifecycle: StackResource) -> bool | None:
+    rules = lifecycle.get("rules")
+    if is_unknown(rules):
+        return None
+    verdicts = []
+    for rule in rules or []:
+        status = get(rule, "status")
+        days = get(rule, "abortIncompleteMultipartUpload.daysAfterInitiation")
+        if is_unknown(status) or is_unknown(days):
+            verdicts.append(None)
+            continue
+        whole = _selects_every_object(rule)
+        verdicts.append(
+            None
+            if whole is None
+            else (status == "Enabled" and isinstance(days, int) and days >= 1 and whole)
+        )
+    if True in verdicts:
+        return True
+    return None if None in verdicts else False
+
+
+@stack_rule(
+    "s3-bucket-aborts-incomplete-uploads",
+    level=MANDATORY,
+    description=(
+        "Every S3 bucket in the stack has an enabled lifecycle rule over the whole bucket that "
+        "aborts incomplete multipart uploads (abortIncompleteMultipartUpload.daysAfterInitiation; "
+        "Checkov CKV_AWS_300). Mandatory: the parts of an upload that never completes are stored, "
+        "and billed, until it is aborted, yet no listing of objects shows them (S3 user guide, "
+        '"Configuring a bucket lifecycle configuration to delete incomplete multipart uploads").'
+    ),
+)
+def s3_bucket_aborts_incomplete_uploads(check: StackCheck) -> None:
+    _judge_buckets(
+        check,
+        S3_LIFECYCLE,
+        "a rule aborting incomplete multipart uploads",
+        _aborts_incomplete_uploads,
+        "no enabled lifecycle rule over the whole bucket aborts incomplete multipart uploads",
+        "add to its aws:s3/bucketLifecycleConfiguration a rule {id: "
+        '"abort-incomplete-multipart-uploads", status: "Enabled", filter: {prefix: ""}, '
+        "abortIncompleteMultipartUpload: {daysAfterInitiation: 7}}",
+    )
+
+
 POLICIES = [
     sns_topic_encrypted,
     kms_key_rotation,
@@ -244,4 +309,5 @@ POLICIES = [
     s3_bucket_tls_only,
     s3_bucket_acls_disabled,
     s3_bucket_lifecycle,
+    s3_bucket_aborts_incomplete_uploads,
 ]

@@ -411,3 +411,20 @@ LAMBDA_SUPPORTED_RUNTIMES = (
 """Lambda runtimes not yet deprecated by AWS (its "Lambda runtimes" page, read for 2026-12):
 Python 3.10, Node.js 20, Java 11, provided.al2 and older are past or at their deprecation date.
 Policy config (``allowedRuntimes``) replaces the list as AWS's schedule moves."""
+
+
+# -- teardown: a prod stack armed for `pulumi destroy` (settings: teardown.allowDataLoss) ----------
+TEARDOWN_TAG = "Teardown"
+"""Tag the program puts on the load balancers and the database while the stack is armed for
+`pulumi destroy`; the deletion-protection policies let it through and `teardown-armed` reports it."""
+TEARDOWN_ARMED = "armed"
+
+
+def teardown_tags(armed: bool) -> dict[str, str]:
+    """``{"Teardown": "armed"}`` while armed, else no tag."""
+    return {TEARDOWN_TAG: TEARDOWN_ARMED} if armed else {}
+
+
+def is_armed_for_teardown(tags: object) -> bool:
+    """Do these resource tags say the stack is armed for teardown?"""
+    return isinstance(tags, dict) and tags.get(TEARDOWN_TAG) == TEARDOWN_ARMED

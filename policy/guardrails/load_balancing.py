@@ -16,6 +16,7 @@ from .framework import (
     resource_rule,
     stack_rule,
 )
+from .limits import TEARDOWN_ARMED, TEARDOWN_TAG, is_armed_for_teardown
 from .properties import Unknown, as_list, fmt, get, is_set, is_unknown
 
 MODERN_SSL_POLICIES = (
@@ -83,8 +84,16 @@ def lb_access_logs_enabled(check: ResourceCheck) -> None:
     ),
 )
 def lb_deletion_protection(check: ResourceCheck) -> None:
-    if check.known("enableDeletionProtection") is not True:
-        check.violation("deletion protection is off", "set enableDeletionProtection=true")
+    if check.known("enableDeletionProtection") is True:
+        return
+    if is_armed_for_teardown(check.tags):
+        check.note(f"armed for teardown ({TEARDOWN_TAG}={TEARDOWN_ARMED}); teardown-armed says so")
+        return
+    check.violation(
+        "deletion protection is off",
+        "set enableDeletionProtection=true (to tear prod down, set "
+        "steadystate:teardown.allowDataLoss instead)",
+    )
 
 
 @resource_rule(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from . import limits
 from .aws_types import RDS_INSTANCE
 from .framework import MANDATORY, ResourceCheck, resource_rule
+from .limits import TEARDOWN_ARMED, TEARDOWN_TAG, is_armed_for_teardown
 from .properties import is_set
 
 
@@ -103,8 +104,16 @@ def rds_multi_az(check: ResourceCheck) -> None:
     ),
 )
 def rds_deletion_protection(check: ResourceCheck) -> None:
-    if check.known("deletionProtection") is not True:
-        check.violation("deletionProtection is not enabled", "set deletionProtection=true")
+    if check.known("deletionProtection") is True:
+        return
+    if is_armed_for_teardown(check.tags):
+        check.note(f"armed for teardown ({TEARDOWN_TAG}={TEARDOWN_ARMED}); teardown-armed says so")
+        return
+    check.violation(
+        "deletionProtection is not enabled",
+        "set deletionProtection=true (to tear prod down, set steadystate:teardown.allowDataLoss "
+        "instead)",
+    )
 
 
 @resource_rule(

@@ -40,6 +40,7 @@ from . import (  # second wave (issue 12); chaos as a practice (issue 11)
     rds,
     rds_events,
     rds_hardening,
+    teardown,
 )
 from .framework import PACK_ENFORCEMENT_LEVEL
 
@@ -80,6 +81,8 @@ RULE_MODULES = (
     lambda_functions,
     # tests that know AWS's rules (issue 20)
     create_limits,
+    # a first `pulumi up` that works (issue 19)
+    teardown,
 )
 """Every module that declares policies, in catalogue order."""
 

@@ -98,7 +98,7 @@ def test_repository_and_image(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     args = AppImageArgs(context=context, staging_root=tmp_path / ".image-context", keep_images=15)
-    rec = mocked(lambda: AppImage("app", args))
+    rec = mocked(lambda: AppImage("app", args).retain([]))
     repo = rec.named("app-repo").inputs
     assert repo["imageTagMutability"] == "IMMUTABLE"
     assert repo["imageScanningConfiguration"] == {"scanOnPush": True}

@@ -171,3 +171,18 @@ def test_access_log_bucket_is_server_access_logged_into_a_guarded_bucket(rec) ->
     assert statements["DenyInsecureTransport"]["Effect"] == "Deny"
     # Logging waits for the policy that lets S3 write.
     assert rec.named("blue-logs-server-logs-policy").urn in logging.dependencies
+
+
+def test_every_log_bucket_aborts_incomplete_multipart_uploads_after_seven_days(rec) -> None:
+    buckets = {b.id: b.name for b in rec.of_type("aws:s3/bucket:Bucket")}
+    assert len(buckets) == 2
+    covered = set()
+    for lifecycle in rec.of_type(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+    ):
+        (abort,) = [r for r in lifecycle.inputs["rules"] if "abortIncompleteMultipartUpload" in r]
+        assert abort["status"] == "Enabled"
+        assert abort["filter"] == {"prefix": ""}  # the whole bucket
+        assert abort["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 7}
+        covered.add(lifecycle.inputs["bucket"])
+    assert covered == set(buckets)

@@ -64,8 +64,9 @@ def test_service_keeps_itself_safe_during_deployments(rec) -> None:
     assert svc["capacityProviderStrategies"] == [
         {"capacityProvider": "steady-cp", "weight": 1, "base": 0}
     ]
-    assert {"type": "spread", "field": "attribute:ecs.availability-zone"} in svc[
-        "orderedPlacementStrategies"
+    assert svc["orderedPlacementStrategies"] == [
+        {"type": "spread", "field": "attribute:ecs.availability-zone"},
+        {"type": "binpack", "field": "memory"},
     ]
     assert svc["loadBalancers"][0]["containerName"] == "app"
 

@@ -731,3 +731,21 @@ CASES += LAMBDA_CASES
 from policy_cases_create_limits import CREATE_LIMIT_CASES  # noqa: E402
 
 CASES += CREATE_LIMIT_CASES
+
+# A first `pulumi up` that works (issue 19): a prod stack armed for teardown is reported.
+CASES += [
+    Case(
+        "teardown-armed",
+        t.LOAD_BALANCERS[0],
+        with_(GOOD_ALB, enableDeletionProtection=False, tags={"Teardown": "armed"}),
+        GOOD_ALB,
+        "steadystate:teardown.allowDataLoss to false",
+    ),
+    Case(
+        "teardown-armed",
+        t.RDS_INSTANCE,
+        with_(GOOD_RDS, deletionProtection=False, tags={"Teardown": "armed"}),
+        GOOD_RDS,
+        "steadystate:teardown.allowDataLoss to false",
+    ),
+]

@@ -347,3 +347,36 @@ def test_http_health_check_without_path_is_reported() -> None:
 def test_distinct_roles_allow_a_task_without_task_role() -> None:
     props = task(GOOD_CONTAINER, executionRoleArn="arn:role/exec")
     assert run_resource("ecs-task-distinct-roles", t.ECS_TASK_DEFINITION, props).messages == []
+
+
+ARMED = {"tags": {"Teardown": "armed"}}
+
+
+@pytest.mark.parametrize(
+    ("policy", "type_token", "props"),
+    [
+        ("lb-deletion-protection", t.LOAD_BALANCERS[0], {"enableDeletionProtection": False}),
+        ("rds-deletion-protection", t.RDS_INSTANCE, {**GOOD_RDS, "deletionProtection": False}),
+    ],
+)
+def test_deletion_protection_may_be_off_only_on_a_resource_armed_for_teardown(
+    policy: str, type_token: str, props: dict
+) -> None:
+    refused = run_resource(policy, type_token, props)
+    assert "steadystate:teardown.allowDataLoss" in refused.text
+    for tags in ({"Teardown": "yes"}, {"teardown": "armed"}):
+        assert run_resource(policy, type_token, {**props, "tags": tags}).messages
+    armed = run_resource(policy, type_token, {**props, **ARMED})
+    assert armed.messages == []
+    assert "armed for teardown (Teardown=armed)" in (armed.not_applicable or "")
+
+
+def test_teardown_armed_reports_armed_resources_and_only_them_and_only_in_prod() -> None:
+    for type_token in (t.LOAD_BALANCERS[0], t.LOAD_BALANCERS[1], t.RDS_INSTANCE):
+        outcome = run_resource("teardown-armed", type_token, ARMED)
+        assert "armed for teardown" in outcome.text
+        assert "teardown.allowDataLoss to false" in outcome.text
+        assert run_resource("teardown-armed", type_token, {"tags": {"Name": "x"}}).messages == []
+        assert run_resource("teardown-armed", type_token, {}).messages == []
+    dev = run_resource("teardown-armed", t.RDS_INSTANCE, ARMED, config={"environment": "dev"})
+    assert dev.messages == []

@@ -397,3 +397,119 @@ def test_deployment_alarm_names_of_unknown_origin_skip_with_reason() -> None:
     outcome = run_stack("ecs-deployment-alarms-exist", [LATENCY, web])
     assert outcome.violations == []
     assert "unknown during preview" in outcome.not_applicable
+
+
+# ecs-service-placement-allows-scale-in ----------------------------------------------------------
+
+ZONE_SPREAD = {"type": "spread", "field": "attribute:ecs.availability-zone"}
+
+
+def placed_service(*strategies: dict, provider_name: str = "ec2-cp") -> Res:
+    return Res(
+        t.ECS_SERVICE,
+        "web",
+        {
+            "capacityProviderStrategies": [{"capacityProvider": provider_name, "weight": 1}],
+            "orderedPlacementStrategies": list(strategies),
+        },
+    )
+
+
+def named_provider(protection: str = "ENABLED") -> Res:
+    return Res(provider().type, "ec2", {**provider(protection).props, "name": "ec2-cp"})
+
+
+def test_instance_spread_on_termination_protected_capacity_is_reported() -> None:
+    for field in ("instanceId", "host"):
+        web = placed_service(ZONE_SPREAD, {"type": "spread", "field": field})
+        outcome = run_stack("ecs-service-placement-allows-scale-in", [named_provider(), web])
+        assert_reported(outcome, web, f"spreads tasks by {field}", '"binpack"')
+
+
+def test_spread_without_binpack_on_termination_protected_capacity_is_reported() -> None:
+    web = placed_service(ZONE_SPREAD)
+    outcome = run_stack("ecs-service-placement-allows-scale-in", [named_provider(), web])
+    assert_reported(outcome, web, "no binpack placement strategy")
+
+
+def test_zone_spread_then_binpack_passes_also_by_dependency() -> None:
+    binpack = {"type": "binpack", "field": "memory"}
+    web = placed_service(ZONE_SPREAD, binpack)
+    assert_clean(run_stack("ecs-service-placement-allows-scale-in", [named_provider(), web]))
+    unknown_name = Res(
+        t.ECS_SERVICE,
+        "web",
+        {
+            "capacityProviderStrategies": [{"capacityProvider": UNKNOWN_STRING}],
+            "orderedPlacementStrategies": [ZONE_SPREAD, {"type": "spread", "field": "instanceId"}],
+        },
+        {"capacityProviderStrategies": ["ec2"]},
+    )
+    outcome = run_stack("ecs-service-placement-allows-scale-in", [named_provider(), unknown_name])
+    assert_reported(outcome, unknown_name, "spreads tasks by instanceId")
+
+
+def test_instance_spread_is_allowed_where_hosts_are_not_termination_protected() -> None:
+    web = placed_service(ZONE_SPREAD, {"type": "spread", "field": "instanceId"})
+    assert_clean(
+        run_stack("ecs-service-placement-allows-scale-in", [named_provider("DISABLED"), web])
+    )
+    other = placed_service(ZONE_SPREAD, provider_name="another-cp")
+    assert_clean(run_stack("ecs-service-placement-allows-scale-in", [named_provider(), other]))
+
+
+# s3-bucket-aborts-incomplete-uploads (Checkov CKV_AWS_300) ----------------------------------------
+
+ABORT = {"daysAfterInitiation": 7}
+
+
+def lifecycle_rules(*rules: dict, deps: dict | None = None, bucket: str = "logs-123") -> Res:
+    return Res(t.S3_LIFECYCLE[0], "expiry", {"bucket": bucket, "rules": list(rules)}, deps or {})
+
+
+def test_bucket_without_an_abort_rule_is_reported() -> None:
+    expiry_only = lifecycle_rules({"id": "expire", "status": "Enabled", "expiration": {"days": 9}})
+    for stack in ([BUCKET], [BUCKET, expiry_only]):
+        outcome = run_stack("s3-bucket-aborts-incomplete-uploads", stack)
+        assert_reported(
+            outcome, BUCKET, "aborts incomplete multipart uploads", "daysAfterInitiation"
+        )
+
+
+def test_a_disabled_or_narrowed_abort_rule_is_reported() -> None:
+    for rule in (
+        {"status": "Disabled", "filter": {"prefix": ""}, "abortIncompleteMultipartUpload": ABORT},
+        {
+            "status": "Enabled",
+            "filter": {"prefix": "alb/"},
+            "abortIncompleteMultipartUpload": ABORT,
+        },
+        {"status": "Enabled", "prefix": "tmp/", "abortIncompleteMultipartUpload": ABORT},
+        {
+            "status": "Enabled",
+            "filter": {"objectSizeGreaterThan": 1},
+            "abortIncompleteMultipartUpload": ABORT,
+        },
+        {"status": "Enabled", "filter": {}, "abortIncompleteMultipartUpload": {}},
+    ):
+        outcome = run_stack("s3-bucket-aborts-incomplete-uploads", [BUCKET, lifecycle_rules(rule)])
+        assert_reported(outcome, BUCKET)
+
+
+def test_an_enabled_abort_rule_over_the_whole_bucket_passes() -> None:
+    for chosen in ({"filter": {"prefix": ""}}, {"filter": {}}, {}, {"prefix": ""}):
+        rule = {
+            "status": "Enabled",
+            **chosen,
+            "abortIncompleteMultipartUpload": {"daysAfterInitiation": 1},
+        }
+        assert_clean(
+            run_stack("s3-bucket-aborts-incomplete-uploads", [BUCKET, lifecycle_rules(rule)])
+        )
+
+
+def test_abort_rule_found_through_the_dependency_during_preview() -> None:
+    bucket = Res(BUCKET_TYPE, "logs", {"bucket": UNKNOWN_STRING, "id": UNKNOWN_STRING})
+    rule = {"status": "Enabled", "filter": {"prefix": ""}, "abortIncompleteMultipartUpload": ABORT}
+    linked = lifecycle_rules(rule, deps={"bucket": ["logs"]}, bucket=UNKNOWN_STRING)
+    assert_clean(run_stack("s3-bucket-aborts-incomplete-uploads", [bucket, linked]))

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from ops.synth.runner import PROJECT_DIR, synthesize
-from settings import Settings, SettingsError, choose_zones, load_settings
+from settings import Settings, SettingsError, choose_zones, load_settings, pin_zones_advice
 
 
 def raw(**groups: object) -> dict[str, str]:
@@ -216,22 +216,82 @@ def test_dev_may_have_no_subscriber() -> None:
     assert load_settings(raw(stage="dev")).connectivity.alarm_emails == []
 
 
+NAMES = ["us-east-2a", "us-east-2b", "us-east-2c"]
+IDS = ["use2-az1", "use2-az2", "use2-az3"]
+
+
 def test_more_zones_than_the_region_has() -> None:
     settings = load_settings(raw(network={"availabilityZones": 4}))
     with pytest.raises(SettingsError) as caught:
-        choose_zones(settings, ["us-east-2a", "us-east-2b", "us-east-2c"])
+        choose_zones(settings, NAMES, IDS)
     assert str(caught.value.problems[0]) == (
-        "steadystate:network.availabilityZones = 4: the region has only 3 available zones "
+        "steadystate:network.availabilityZones = 4: the region has only 3 zones "
         "(us-east-2a, us-east-2b, us-east-2c)"
     )
 
 
 def test_zones_are_chosen_in_name_order() -> None:
     settings = load_settings(raw(network={"availabilityZones": 2}))
-    assert choose_zones(settings, ["us-east-2c", "us-east-2a", "us-east-2b"]) == [
+    assert choose_zones(settings, ["us-east-2c", "us-east-2a", "us-east-2b"], IDS) == [
         "us-east-2a",
         "us-east-2b",
     ]
+
+
+def test_pinned_zones_resolve_ids_and_names_to_names_in_the_pinned_order() -> None:
+    settings = load_settings(
+        raw(network={"availabilityZones": 3, "zones": ["use2-az3", "us-east-2a", "use2-az2"]})
+    )
+    assert choose_zones(settings, NAMES, IDS) == ["us-east-2c", "us-east-2a", "us-east-2b"]
+    assert pin_zones_advice(settings, NAMES, NAMES, IDS, "prod") is None
+
+
+def test_a_pinned_zone_the_region_lacks_names_the_key_and_the_region_zones() -> None:
+    settings = load_settings(
+        raw(network={"availabilityZones": 2, "zones": ["use2-az1", "use1-az4"]})
+    )
+    with pytest.raises(SettingsError) as caught:
+        choose_zones(settings, NAMES, IDS)
+    assert str(caught.value.problems[0]).startswith(
+        'steadystate:network.zones = ["use2-az1", "use1-az4"]: item 1 (\'use1-az4\') is not a zone '
+        "of this region; its zones (name (ID)): us-east-2a (use2-az1), us-east-2b (use2-az2), "
+        "us-east-2c (use2-az3)"
+    )
+
+
+def test_a_zone_pinned_by_name_and_by_id_is_refused() -> None:
+    settings = load_settings(
+        raw(network={"availabilityZones": 2, "zones": ["use2-az1", "us-east-2a"]})
+    )
+    with pytest.raises(SettingsError, match="names the same zone twice"):
+        choose_zones(settings, NAMES, IDS)
+
+
+@pytest.mark.parametrize(
+    ("network", "message"),
+    [
+        ({"zones": []}, "must name at least one zone"),
+        ({"zones": ["us-east-2a", "us-east-2a"]}, "must not repeat a zone"),
+        ({"zones": ["2a", "us-east-2b"]}, "item 0 ('2a') is not a zone ID like use2-az1"),
+        ({"availabilityZones": 3, "zones": ["use2-az1", "use2-az2"]}, "names 2 zones but"),
+    ],
+)
+def test_bad_zone_pins_are_refused_naming_the_key(network: dict, message: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(raw(network={"availabilityZones": 2, **network}))
+    assert "steadystate:network.zones" in str(caught.value)
+    assert message in str(caught.value)
+
+
+def test_an_unpinned_stack_is_told_the_command_that_pins_its_zones_by_id() -> None:
+    settings = load_settings(raw(network={"availabilityZones": 2}))
+    advice = pin_zones_advice(settings, ["us-east-2a", "us-east-2b"], NAMES, IDS, "prod")
+    assert advice is not None
+    assert advice.endswith(
+        "pulumi config set-all --stack prod --path "
+        "--plaintext 'steadystate:network.zones[0]'=use2-az1 "
+        "--plaintext 'steadystate:network.zones[1]'=use2-az2"
+    )
 
 
 @pytest.fixture
@@ -276,3 +336,31 @@ def test_program_side_imports_need_no_policy_sdk() -> None:
         [sys.executable, "-c", probe], cwd=PROJECT_DIR, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def test_a_release_pin_whose_version_is_no_exact_image_tag_is_refused() -> None:
+    image = "123456789012.dkr.ecr.us-east-2.amazonaws.com/app@sha256:" + "a" * 64
+    found = problems(release={"pins": {"blue-fleet": {"image": image, "version": "src-*"}}})
+    assert found[0].startswith("steadystate:release.pins = ")
+    assert "blue-fleet.version: release pin version 'src-*' is not an image tag" in found[0]
+    ok = {"blue-fleet": {"image": image, "version": "src-3f2a9c1d0b7e4a55"}}
+    assert load_settings(raw(release={"pins": ok})).release.pins == ok
+
+
+def test_teardown_is_off_by_default_and_keeps_the_final_snapshot() -> None:
+    assert (
+        load_settings(
+            raw(stage="prod", connectivity={"alarmEmails": ["a@b.co"]}, service={"minTasks": 2})
+        ).teardown.allow_data_loss
+        is False
+    )
+    found = problems(
+        teardown={"allowDataLoss": True},
+        database={"enabled": True, "finalSnapshot": False},
+        network={"availabilityZones": 2},
+    )
+    assert found == [
+        "steadystate:database.finalSnapshot = false: must be true while teardown.allowDataLoss "
+        "is set: `pulumi destroy` would delete the database without a final snapshot (the "
+        "teardown keeps the data in it)"
+    ]

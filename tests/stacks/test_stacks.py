@@ -423,3 +423,17 @@ def test_the_dashboard_graphs_every_experiment_of_the_stack_chaostoolkit_and_fis
     for name in [*experiment_names(), *fis]:
         for metric in [*OUTCOME_METRICS.values(), RECOVERY_METRIC]:
             assert (metric, name, stack) in graphed
+
+
+@pytest.mark.parametrize("name", ["dev", "prod"])
+def test_the_image_lifecycle_keeps_every_image_a_release_pin_runs(stacks, name: str) -> None:
+    (lifecycle,) = stacks[name].of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")
+    rules = json.loads(lifecycle.inputs["policy"])["rules"]
+    protected = {tag for r in rules[:-1] for tag in r["selection"]["tagPatternList"]}
+    pins = stacks[name].outputs["releasePins"]
+    assert pins and protected == {pin["version"] for pin in pins.values()}
+    assert rules[-1]["selection"] == {
+        "tagStatus": "any",
+        "countType": "imageCountMoreThan",
+        "countNumber": 20,
+    }

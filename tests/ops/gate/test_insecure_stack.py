@@ -77,6 +77,9 @@ EXPECTED = (
     "fis-templates-scheduled-in-prod",
     "lambda-permission-not-public",
     "lambda-supported-runtime",
+    # a first `pulumi up` that works (issue 19)
+    "ecs-service-placement-allows-scale-in",
+    "s3-bucket-aborts-incomplete-uploads",
 )
 
 
