@@ -14,9 +14,10 @@ Templates (each stops when a guard alarm on the primary load balancer's 5xx fire
 * ``dependency-<name>`` for each host dependency (``blackhole_hosts``, e.g. ``cdn``):
   ``aws:ssm:send-command`` on every running instance of the Auto Scaling group with the stack's
   own Command document (``components.host_blackhole``): for ``fault_duration`` the containers of
-  the primary environment's tasks (``blackhole_families``) lose the host's addresses through
-  iptables rules on each host, which the document removes at the end and when FIS cancels the
-  command (experiment stopped). Blue and green share the hosts, so neither a network ACL nor a
+  the primary environment's tasks (``blackhole_families``) lose the host — by TLS server name and
+  HTTP Host, whatever address they resolved, and by the addresses it resolves to on the host —
+  through iptables rules on each host, which the document removes at the end and when FIS
+  cancels the command (experiment stopped). Blue and green share the hosts, so neither a network ACL nor a
   security group could cut blue alone.
 
 A least-privilege role for FIS (only these actions, scoped by cluster, Auto Scaling group tag,
