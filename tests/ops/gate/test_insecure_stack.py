@@ -76,6 +76,9 @@ EXPECTED = (
     "fis-templates-scheduled-in-prod",
     "lambda-permission-not-public",
     "lambda-supported-runtime",
+    # failures kept (issue 19)
+    "chaos-schedule-failures-kept",
+    "lambda-async-failures-kept",
 )
 
 
