@@ -75,6 +75,18 @@ def event_pattern(template_ids: Sequence[str]) -> str:
     )
 
 
+def environment(args: FisRunRecorderArgs) -> dict[str, pulumi.Input[str]]:
+    """The function's environment: ``STACK``, ``LOAD_BALANCER`` and, for the cut check,
+    ``PROBE_NAMESPACE`` and ``PRIMARY``."""
+    variables: dict[str, pulumi.Input[str]] = {
+        "STACK": args.stack,
+        "LOAD_BALANCER": args.load_balancer_arn_suffix,
+    }
+    if args.probe_namespace and args.primary_environment:
+        variables |= {"PROBE_NAMESPACE": args.probe_namespace, "PRIMARY": args.primary_environment}
+    return variables
+
+
 @dataclass(frozen=True)
 class FisRunRecorderArgs:
     """Inputs of :class:`FisRunRecorder`."""
@@ -89,6 +101,11 @@ class FisRunRecorderArgs:
     """The ``Stack`` dimension of the published metrics."""
     alarm_topic_arn: pulumi.Input[str]
     """Topic the dead-letter alarm notifies."""
+    probe_namespace: str | None = None
+    """Namespace of the prober's ``<dep>-connectivity`` metrics; with ``primary_environment``
+    the function checks that a completed ``dependency-<dep>`` cut held (``chaos.fis_record``)."""
+    primary_environment: str | None = None
+    """``Host`` dimension of the primary environment's prober (``blue``)."""
     log_retention_days: int = 90
     memory_mb: int = 128
     timeout_seconds: int = 60
@@ -112,6 +129,11 @@ def validate_args(args: FisRunRecorderArgs) -> None:
         raise ValueError(
             "FisRunRecorderArgs.reserved_concurrency must be None or >= 1 "
             f"(got {args.reserved_concurrency}; 0 would throttle every delivery)"
+        )
+    if bool(args.probe_namespace) != bool(args.primary_environment):
+        raise ValueError(
+            "FisRunRecorderArgs.probe_namespace and primary_environment must be given together "
+            f"(got {args.probe_namespace!r} and {args.primary_environment!r})"
         )
     if not 3 <= args.timeout_seconds <= 900:
         raise ValueError(
@@ -212,9 +234,7 @@ class FisRunRecorder(pulumi.ComponentResource):
                 memory_size=args.memory_mb,
                 timeout=args.timeout_seconds,
                 reserved_concurrent_executions=args.reserved_concurrency,
-                environment=aws.lambda_.FunctionEnvironmentArgs(
-                    variables={"STACK": args.stack, "LOAD_BALANCER": args.load_balancer_arn_suffix}
-                ),
+                environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment(args)),
                 logging_config=aws.lambda_.FunctionLoggingConfigArgs(
                     log_format="JSON",
                     log_group=logs.name,

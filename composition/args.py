@@ -478,5 +478,7 @@ def fis_run_recorder_args(
         load_balancer_arn_suffix=environments[s.dns.primary].alb_arn_suffix,
         stack=pulumi.get_stack(),
         alarm_topic_arn=topic_arn,
+        probe_namespace=s.connectivity.namespace,
+        primary_environment=s.dns.primary,
         log_retention_days=s.service.log_retention_days,
     )

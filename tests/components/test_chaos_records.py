@@ -211,3 +211,19 @@ def test_every_child_is_parented_under_the_recorder(mocked) -> None:
     children = {r.urn for r in rec.children_of(component)}
     others = {r.urn for r in rec.records if r is not component}
     assert others and others == children
+
+
+def test_with_the_prober_settings_the_function_checks_dependency_cuts(mocked) -> None:
+    rec = mocked(
+        lambda: FisRunRecorder(
+            "fis-runs", recorder_args(probe_namespace="steadystate", primary_environment="blue")
+        )
+    )
+    assert only(rec, FUNCTION).inputs["environment"]["variables"] == {
+        "STACK": "prod",
+        "LOAD_BALANCER": "app/steady/123",
+        "PROBE_NAMESPACE": "steadystate",
+        "PRIMARY": "blue",
+    }
+    with pytest.raises(ValueError, match="probe_namespace and primary_environment"):
+        FisRunRecorder("x", recorder_args(probe_namespace="steadystate"))
