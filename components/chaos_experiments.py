@@ -195,7 +195,10 @@ class ChaosExperiments(pulumi.ComponentResource):
     """FIS experiment templates, their role, logs, guard alarms and schedules.
 
     Guarantees: every template has at least one CloudWatch-alarm stop condition; the FIS role
-    can do only what the templates do; each template has a schedule at most 35 days apart.
+    can do only what the templates do (tasks only in the stack's cluster); each template has a
+    schedule at most 35 days apart; a scheduled start that fails is retried for 10 minutes, then
+    lands in an alarmed dead-letter queue; the first start in a fresh account may create FIS's
+    service-linked role.
     """
 
     template_ids: dict[str, pulumi.Output[str]]

@@ -142,7 +142,12 @@ def validate_args(args: FisRunRecorderArgs) -> None:
 
 
 class FisRunRecorder(pulumi.ComponentResource):
-    """EventBridge rule -> Lambda function that records each finished FIS run as metrics."""
+    """EventBridge rule -> Lambda function that records each finished FIS run as metrics.
+
+    Guarantees: only the stack's rule may invoke the function; its role is least-privilege; an
+    event EventBridge could not deliver, or the function failed on after Lambda's retries, lands
+    in an encrypted dead-letter queue whose alarm notifies the alert topic.
+    """
 
     function_name: pulumi.Output[str]
     rule_arn: pulumi.Output[str]
