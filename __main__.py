@@ -130,7 +130,9 @@ if settings.chaos.enabled:
     )
     pulumi.export("fisTemplateIds", chaos.template_ids)
     # Every FIS run, scheduled or started by hand, leaves its outcome in steadystate/chaos.
-    FisRunRecorder("fis-runs", build.fis_run_recorder_args(settings, chaos, environments))
+    FisRunRecorder(
+        "fis-runs", build.fis_run_recorder_args(settings, chaos, environments, alerts.topic_arn)
+    )
     fis_template_keys = list(chaos.template_ids)
 
 if settings.operations.dashboard:

@@ -7,7 +7,19 @@ then for ``/version`` to answer from the primary again within the failover budge
 The AWS calls are chaostoolkit-aws's (``chaosaws.fis.actions.start_experiment`` /
 ``stop_experiment``, ``chaosaws.fis.probes.get_experiment``,
 ``chaosaws.cloudwatch.probes.get_alarm_state_value``); what this module adds is what chaosaws
-lacks. chaostoolkit passes no output from the method to the rollbacks, so the id
+lacks.
+
+Whether the cut held is checked, not assumed: an alarm can reach ALARM for the wrong reason (a
+``<dep>-connectivity`` alarm treats missing data as breaching, so a prober that stopped
+publishing fires it too), and a host cut can leak (a container may reach the dependency by an
+address the host never saw). ``cut_held``, a method probe, reads the very metric the alarm
+watches: in ``periods`` whole periods from ``settle`` seconds after the fault started, every
+prober sample of the primary environment must have failed (``Maximum`` 0) — one that reached the
+dependency means the cut leaked (``CutLeaked``), no samples mean nothing was shown either way
+(``CutUnverified``). Either fails the activity, and ``chaos.runner.verdict`` reports such a run
+as failed, not deviated and never succeeded: the hypothesis was not put to the test.
+
+chaostoolkit passes no output from the method to the rollbacks, so the id
 ``stop_experiment`` needs is kept here (chaostoolkit runs ``python`` activities in one process, in
 order) — ``stop_experiments_by_tags`` would do without it, but it also calls ``StopExperiment`` on
 experiments that already completed. And the alarm takes minutes to move, so it is polled until
@@ -19,9 +31,11 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 import urllib.request
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from chaos.aws import client
@@ -33,6 +47,18 @@ logger = logging.getLogger("steadystate.chaos")
 
 RUNNING: dict[str, str] = {}
 """FIS experiment id -> template key, for experiments this run started and has not stopped."""
+STARTED: dict[str, float] = {}
+"""FIS experiment id -> when this run started it (epoch seconds)."""
+
+
+class CutLeaked(RuntimeError):
+    """The primary's prober reached the dependency while the cut should have held."""
+
+
+class CutUnverified(RuntimeError):
+    """The prober's metric shows nothing either way, or the fault ended before the check."""
+
+
 FINISHED = ("completed", "stopped", "failed", "cancelled")
 """FIS experiment states that no longer move (nothing to stop)."""
 
@@ -73,6 +99,7 @@ def start_dependency_fault(
     )
     experiment = answer["experiment"]
     RUNNING[str(experiment["id"])] = template_key(dependency)
+    STARTED[str(experiment["id"])] = time.time()
     state = str(experiment.get("state", {}).get("status", "unknown"))
     logger.info("FIS experiment %s started from %s (%s)", experiment["id"], template_id, state)
     return {"experimentId": experiment["id"], "templateId": template_id, "state": state}
@@ -174,6 +201,90 @@ def connectivity_alarm_expected(
     return False
 
 
+def _periods_reaching(points: list[dict[str, Any]]) -> list[str]:
+    return [
+        p["Timestamp"].isoformat() if hasattr(p["Timestamp"], "isoformat") else str(p["Timestamp"])
+        for p in sorted(points, key=lambda p: p["Timestamp"])
+        if float(p.get("Maximum", 0)) > 0
+    ]
+
+
+def cut_held(
+    alarm_name: str,
+    settle: float = 30,
+    periods: int = 2,
+    period: int = 60,
+    lag: float = 60,
+    interval: float = 10,
+    region: str | None = None,
+    *,
+    cloudwatch: Any = None,
+    now: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """Method probe: the metric ``alarm_name`` watches (the primary's ``<dep>-connectivity``)
+    has ``Maximum`` 0 in each of ``periods`` whole ``period``-second periods from ``settle``
+    seconds after this run's fault started, waiting up to ``lag`` seconds past the last period
+    for CloudWatch to have the data. Raises ``CutLeaked`` as soon as one period shows a sample
+    that reached the dependency, ``CutUnverified`` when periods stay without data or the FIS
+    experiment is over before the check could end. The window must end before the fault does
+    (defaults: at most 30 + 60 + 120 s after the start, for a 5-minute fault)."""
+    from chaosaws.fis.probes import get_experiment
+
+    if not RUNNING:
+        raise CutUnverified("no fault of this run is running: nothing to check")
+    experiment_id = next(reversed(RUNNING))
+    cloudwatch = client("cloudwatch", region, cloudwatch)
+    alarm = _alarm(cloudwatch, alarm_name)
+    first = math.ceil((STARTED[experiment_id] + float(settle)) / period) * period
+    end = first + int(periods) * period
+    query = {
+        "Namespace": alarm["Namespace"],
+        "MetricName": alarm["MetricName"],
+        "Dimensions": alarm.get("Dimensions") or [],
+        "StartTime": datetime.fromtimestamp(first, UTC),
+        "EndTime": datetime.fromtimestamp(end, UTC),
+        "Period": int(period),
+        "Statistics": ["Maximum", "SampleCount"],
+    }
+    what = f"{alarm['MetricName']} {_dimensions_text(alarm)}"
+    while True:
+        points = list(cloudwatch.get_metric_statistics(**query).get("Datapoints") or [])
+        state = str(
+            get_experiment(experiment_id, configuration=_configuration(region))["experiment"][
+                "state"
+            ]["status"]
+        )
+        reached = _periods_reaching(points)
+        if reached and state != "running":
+            when = "had not started" if state in ("pending", "initiating") else "ended"
+            raise CutUnverified(
+                f"FIS experiment {experiment_id} is {state}: the fault {when} inside the "
+                f"check's window, so the samples of {what} that reached it prove nothing"
+            )
+        if reached:
+            raise CutLeaked(
+                f"the cut leaked: {what} reached the dependency in the period(s) starting "
+                f"{', '.join(reached)} while FIS experiment {experiment_id} was running"
+            )
+        if len(points) >= int(periods):
+            samples = sum(int(p.get("SampleCount", 0)) for p in points)
+            logger.info("the cut held: %s failed all %d samples in %d periods", what, samples,
+                        len(points))  # fmt: skip
+            return {"held": True, "periods": len(points), "samples": samples}
+        if now() >= end + float(lag):
+            raise CutUnverified(
+                f"only {len(points)} of {periods} periods of {what} have prober samples "
+                f"{lag}s after the check's window: the cut could not be checked"
+            )
+        sleep(min(float(interval), max(end + float(lag) - now(), 0)))
+
+
+def _dimensions_text(alarm: Mapping[str, Any]) -> str:
+    pairs = ",".join(f"{d['Name']}={d['Value']}" for d in alarm.get("Dimensions") or [])
+    return f"({pairs})" if pairs else ""
+
+
 def version_answers_expected(
     url: str,
     primary: str = "blue",
@@ -222,6 +333,7 @@ def stop_dependency_fault(
             state = "stopping"
         stopped[experiment_id] = state
         del RUNNING[experiment_id]
+        STARTED.pop(experiment_id, None)
         logger.info("FIS experiment %s: %s", experiment_id, state)
     current, window = _alarm_within_window(
         cloudwatch, alarm_name, "OK", sample_interval, lag, interval, clock, sleep

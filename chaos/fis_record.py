@@ -20,6 +20,12 @@ Outcome, from the experiment's terminal status:
   aborted when none did (target resolution, permissions or a template error stopped FIS before
   any fault: FIS leaves the actions of such an experiment without a ``startTime``).
 * ``cancelled`` -> aborted: the experiment never ran.
+* a ``completed`` dependency cut (template key ``dependency-<dep>``) -> failed, not succeeded,
+  when the cut did not provably hold: the primary environment's prober (``<dep>-connectivity``,
+  ``Host=<PRIMARY>`` in ``PROBE_NAMESPACE``) reached the dependency in a whole minute from one
+  minute after the start to the end (``Maximum`` > 0: the cut leaked), or published nothing
+  then (nothing was shown). The same check ``chaos.dependency_blackhole.cut_held`` makes in a
+  chaostoolkit run; without ``PROBE_NAMESPACE`` and ``PRIMARY`` it is skipped.
 
 Error rate during the fault: ``HTTPCode_Target_5XX_Count + HTTPCode_ELB_5XX_Count`` over
 ``RequestCount`` of the primary load balancer (``LOAD_BALANCER``, its ``app/<name>/<id>``) from the
@@ -42,8 +48,8 @@ reservation fails in a new account) two deliveries never check at once. Left ove
 before CloudWatch serves the first datum (usually well under a minute) is counted twice.
 
 Standard library and boto3 only (the Lambda runtime provides boto3); the package ships this file
-and ``chaos/metrics.py`` as they are. Environment: ``STACK`` (the ``Stack`` dimension) and
-``LOAD_BALANCER``.
+and ``chaos/metrics.py`` as they are. Environment: ``STACK`` (the ``Stack`` dimension),
+``LOAD_BALANCER``, and optionally ``PROBE_NAMESPACE`` and ``PRIMARY`` (the cut check).
 """
 
 from __future__ import annotations
@@ -69,6 +75,9 @@ ALB_NAMESPACE = "AWS/ApplicationELB"
 ERROR_METRICS = ("HTTPCode_Target_5XX_Count", "HTTPCode_ELB_5XX_Count")
 REQUEST_METRIC = "RequestCount"
 ALARM_ARN_MARK = ":alarm:"
+DEPENDENCY_PREFIX = "dependency-"
+CUT_SETTLE = timedelta(minutes=1)
+"""From the start, the time a cut may take to be in place on every host before it must hold."""
 
 
 def outcome_of(experiment: Mapping[str, Any], guard_states: Mapping[str, str]) -> str:
@@ -165,6 +174,38 @@ def already_recorded(cloudwatch: Any, experiment: str, stack: str, when: datetim
     return any(float(p.get("SampleCount", 0.0)) > 0 for p in answer.get("Datapoints", []))
 
 
+def cut_not_held(
+    cloudwatch: Any, namespace: str, environment: str, dependency: str, start: datetime,
+    end: datetime,
+) -> str | None:  # fmt: skip
+    """Why the cut of ``dependency`` did not provably hold for ``environment``'s prober between
+    ``start`` (+ one minute) and ``end``, in whole minutes; None when every sample failed."""
+    begin = _minute_floor(start + CUT_SETTLE) + timedelta(minutes=1)
+    finish = _minute_floor(end)
+    if finish <= begin:
+        return f"the fault lasted no whole minute after {CUT_SETTLE} to settle: nothing to check"
+    metric = f"{dependency}-connectivity"
+    answer = cloudwatch.get_metric_statistics(
+        Namespace=namespace,
+        MetricName=metric,
+        Dimensions=[{"Name": "Host", "Value": environment}],
+        StartTime=begin,
+        EndTime=finish,
+        Period=60,
+        Statistics=["Maximum"],
+    )
+    points = answer.get("Datapoints") or []
+    if not points:
+        return f"no {metric} samples of {environment} from {begin.isoformat()}: nothing shown"
+    reached = sorted(p["Timestamp"] for p in points if float(p.get("Maximum", 0.0)) > 0)
+    if reached:
+        return (
+            f"the cut leaked: {metric} of {environment} reached {dependency} in the minute(s) "
+            f"from {', '.join(r.isoformat() for r in reached)}"
+        )
+    return None
+
+
 def template_key(fis: Any, template_id: str) -> str:
     """The template's ``steadystate:experiment`` tag; ``unknown`` (logged) when it has none or
     the template is gone."""
@@ -192,9 +233,15 @@ def _event_time(event: Mapping[str, Any]) -> datetime:
 
 
 def record(
-    event: Mapping[str, Any], fis: Any, cloudwatch: Any, stack: str, load_balancer: str
+    event: Mapping[str, Any],
+    fis: Any,
+    cloudwatch: Any,
+    stack: str,
+    load_balancer: str,
+    probe: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Publish one FIS run from its state-change ``event``; returns what was done."""
+    """Publish one FIS run from its state-change ``event``; returns what was done. ``probe``:
+    (prober namespace, primary environment) for the cut check of dependency templates."""
     detail = event.get("detail") or {}
     experiment_id = detail.get("experiment-id")
     if event.get("detail-type") != DETAIL_TYPE or not experiment_id:
@@ -216,13 +263,23 @@ def record(
         return {"recorded": False, "why": "duplicate", "experiment": name}
     guards = guard_states(cloudwatch, experiment)
     outcome = outcome_of(experiment, guards)
+    key = name[len(FIS_PREFIX) :]
+    not_held = None
+    if outcome == "succeeded" and key.startswith(DEPENDENCY_PREFIX) and probe and start:
+        namespace, environment = probe
+        dependency = key[len(DEPENDENCY_PREFIX) :]
+        not_held = cut_not_held(cloudwatch, namespace, environment, dependency, start, when)
+        if not_held:
+            LOG.warning("experiment %s (%s): %s; recorded as failed", experiment_id, name,
+                        not_held)  # fmt: skip
+            outcome = "failed"
     rate = error_rate(cloudwatch, load_balancer, start, when) if start else None
     publish_outcome(cloudwatch, name, outcome, stack, when=when, error_rate=rate)
     reason = (experiment.get("state") or {}).get("reason")
     LOG.info("experiment %s (%s) %s (%s) -> %s; guards %s; error rate %s",
              experiment_id, name, status, reason, outcome, guards, rate)  # fmt: skip
     return {"recorded": True, "experiment": name, "outcome": outcome, "error_rate": rate,
-            "when": when.isoformat()}  # fmt: skip
+            "when": when.isoformat(), "cut_not_held": not_held}  # fmt: skip
 
 
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
@@ -235,4 +292,9 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         boto3.client("cloudwatch"),
         stack=os.environ["STACK"],
         load_balancer=os.environ["LOAD_BALANCER"],
+        probe=(
+            (os.environ["PROBE_NAMESPACE"], os.environ["PRIMARY"])
+            if os.environ.get("PROBE_NAMESPACE") and os.environ.get("PRIMARY")
+            else None
+        ),
     )

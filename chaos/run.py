@@ -96,6 +96,7 @@ from chaos.runner import (
     chaoslib_available,
     experiment_names,
     experiment_path,
+    fault_not_held,
     load_experiment,
     run_experiment,
     validate_for_engine,
@@ -556,6 +557,9 @@ def _finish(record: RunLog, journal: dict[str, Any], region: str | None) -> int:
         float(journal.get("duration") or 0),
         _measured_text(measured),
     )
+    not_held = fault_not_held(journal)
+    if not_held:
+        log("the fault did not take effect, nothing was tested: %s", not_held)
     code = EXIT_OK if outcome == SUCCEEDED else EXIT_NOT_STEADY
     metric = "not published (--no-metric)"
     if not record.args.no_metric:
@@ -571,6 +575,7 @@ def _finish(record: RunLog, journal: dict[str, Any], region: str | None) -> int:
         error_rate=measured["error_rate"],
         time_to_recover=measured["recovery_seconds"],
         metric=metric,
+        fault_not_held=not_held,
     )
     record.keep(journal, summary)
     return code

@@ -388,15 +388,35 @@ def ensure_experiment_is_valid_with_vars(
 
 
 # -- outcome -------------------------------------------------------------------------------------
+FAULT_CHECKS = frozenset({"cut_held"})
+"""Method probes that check the injected fault took effect (``chaos.dependency_blackhole``)."""
+
+
+def fault_not_held(journal: Mapping[str, Any]) -> str | None:
+    """Why the run's fault did not (provably) take effect — the last line of the error of a
+    failed fault check in the method — or None."""
+    for record in journal.get("run") or []:
+        provider = (record.get("activity") or {}).get("provider") or {}
+        if provider.get("func") in FAULT_CHECKS and record.get("status") != "succeeded":
+            error = record.get("exception") or ["the fault check failed"]
+            lines = error if isinstance(error, list) else [str(error)]
+            return str(lines[-1]).strip()
+    return None
+
+
 def verdict(journal: Mapping[str, Any]) -> str:
     """succeeded | aborted (not steady before, or the run could not start: nothing injected) |
-    deviated | failed (the run did not complete, or a method activity or a rollback failed)."""
+    deviated | failed (the run did not complete, the fault did not provably take effect, or a
+    method activity or a rollback failed). A fault that did not hold fails the run even when the
+    hypothesis deviated: the system was not put to the test."""
     states = journal.get("steady_states") or {}
     before = states.get("before")
     if before is not None and not before.get("steady_state_met"):
         return ABORTED
     if journal.get("status") == "aborted" and not journal.get("run"):
         return ABORTED
+    if fault_not_held(journal):
+        return FAILED
     if journal.get("deviated"):
         return DEVIATED
     if journal.get("status") != "completed":

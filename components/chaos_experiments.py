@@ -14,15 +14,33 @@ Templates (each stops when a guard alarm on the primary load balancer's 5xx fire
 * ``dependency-<name>`` for each host dependency (``blackhole_hosts``, e.g. ``cdn``):
   ``aws:ssm:send-command`` on every running instance of the Auto Scaling group with the stack's
   own Command document (``components.host_blackhole``): for ``fault_duration`` the containers of
-  the primary environment's tasks (``blackhole_families``) lose the host's addresses through
-  iptables rules on each host, which the document removes at the end and when FIS cancels the
-  command (experiment stopped). Blue and green share the hosts, so neither a network ACL nor a
+  the primary environment's tasks (``blackhole_families``) lose the host — by TLS server name and
+  HTTP Host, whatever address they resolved, and by the addresses it resolves to on the host —
+  through iptables rules on each host, which the document removes at the end and when FIS
+  cancels the command (experiment stopped). Blue and green share the hosts, so neither a network ACL nor a
   security group could cut blue alone.
 
 A least-privilege role for FIS (only these actions, scoped by cluster, Auto Scaling group tag,
 subnet and document), a log group for FIS experiment logs, and one schedule per template with
 ``arn:aws:scheduler:::aws-sdk:fis:startExperiment`` as a universal target: weekly or on the
 first to fourth weekday of the month (so never more than 35 days apart), inside business hours.
+
+A scheduled start that fails is never dropped silently. Each schedule retries
+(``SCHEDULE_RETRY_ATTEMPTS`` within ``SCHEDULE_MAX_EVENT_AGE_SECONDS``, so a late start is still
+inside business hours), then delivers a dead-letter event to the stack's schedule dead-letter
+queue (``components.dead_letters``), whose alarm notifies the alert topic. EventBridge
+Scheduler sends dead letters with the schedule's execution role: "your schedule execution role
+needs the following permissions policy: sqs:SendMessage" (EventBridge Scheduler user guide,
+"Configuring a schedule's dead-letter queue",
+https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html), so the
+queue needs no resource policy and the role may send to this queue only.
+
+The first ``StartExperiment`` in an account creates FIS's service-linked role
+``AWSServiceRoleForFIS`` ("When you start an experiment, AWS FIS creates a service-linked role
+on your behalf", FIS user guide, "Start an experiment from a template" and "Use service-linked
+roles for AWS FIS"; the Service Authorization Reference lists ``iam:CreateServiceLinkedRole`` as
+``fis:StartExperiment``'s dependent action). The Scheduler role may therefore create that one
+role (its ARN, ``iam:AWSServiceName = fis.amazonaws.com``) and nothing else in IAM.
 """
 
 from __future__ import annotations
@@ -36,6 +54,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import host_blackhole
+from components.dead_letters import dead_letter_alarm, dead_letter_queue
 from components.iam_documents import assume_role_policy, document, statement
 from policy.guardrails import limits
 
@@ -49,6 +68,14 @@ MAX_DAYS_BETWEEN_RUNS = limits.CHAOS_MAX_DAYS_BETWEEN_RUNS
 MAX_MONTHLY_TEMPLATES = 4
 """Monthly runs use the 1st-4th ``weekday`` of the month; a 5th does not exist every month."""
 """Seed 002: at least once every 4-5 weeks."""
+SCHEDULE_RETRY_ATTEMPTS = 3
+"""Retries of a failed StartExperiment (Scheduler allows 0-185) before the dead letter."""
+SCHEDULE_MAX_EVENT_AGE_SECONDS = 600
+"""Scheduler stops retrying 10 minutes after the scheduled time (60-86400 allowed): the latest
+schedule starts at 16:45 (weekly, 4th template), so even its last retry starts before 17:00."""
+FIS_SERVICE = "fis.amazonaws.com"
+FIS_SERVICE_LINKED_ROLE = f"aws-service-role/{FIS_SERVICE}/AWSServiceRoleForFIS"
+"""Path and name of FIS's service-linked role (FIS user guide, "Use service-linked roles")."""
 _ISO_DURATION = re.compile(r"^PT([1-9][0-9]?M|[1-9][0-9]*S)$")
 _DEPENDENCY_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
@@ -168,13 +195,19 @@ class ChaosExperiments(pulumi.ComponentResource):
     """FIS experiment templates, their role, logs, guard alarms and schedules.
 
     Guarantees: every template has at least one CloudWatch-alarm stop condition; the FIS role
-    can do only what the templates do; each template has a schedule at most 35 days apart.
+    can do only what the templates do (tasks only in the stack's cluster); each template has a
+    schedule at most 35 days apart; a scheduled start that fails is retried for 10 minutes, then
+    lands in an alarmed dead-letter queue; the first start in a fresh account may create FIS's
+    service-linked role.
     """
 
     template_ids: dict[str, pulumi.Output[str]]
     """template key (``stop-task``) -> FIS experiment template id."""
     schedule_names: dict[str, pulumi.Output[str]]
     guard_alarm_arns: list[pulumi.Output[str]]
+    dead_letter_queue_arn: pulumi.Output[str]
+    """Where a schedule's failed StartExperiment lands after its retries."""
+    dead_letter_alarm_arn: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: ChaosExperimentsArgs, opts: pulumi.ResourceOptions | None = None
@@ -245,7 +278,22 @@ class ChaosExperiments(pulumi.ComponentResource):
                 sid="StopTasksOfTheCluster",
                 conditions={"ArnEquals": {"ecs:cluster": cluster_arn}},
             ),
-            statement(["ecs:DescribeTasks", "ecs:ListTasks"], ["*"], sid="FindTasks"),
+            # both support the ecs:cluster condition key; DescribeTasks also resource-level
+            # permissions on task ARNs, ListTasks only on container instances (Service
+            # Authorization Reference, Amazon ECS), which FIS's listing by cluster and service
+            # does not name: the condition is what scopes it
+            statement(
+                ["ecs:DescribeTasks"],
+                [task_arns],
+                sid="DescribeTasksOfTheCluster",
+                conditions={"ArnEquals": {"ecs:cluster": cluster_arn}},
+            ),
+            statement(
+                ["ecs:ListTasks"],
+                ["*"],
+                sid="ListTasksOfTheCluster",
+                conditions={"ArnEquals": {"ecs:cluster": cluster_arn}},
+            ),
             statement(
                 ["ec2:TerminateInstances"],
                 [instance_arns],
@@ -457,6 +505,16 @@ class ChaosExperiments(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        dead_letters = dead_letter_queue(f"{name}-schedule-dlq", child)
+        alarm = dead_letter_alarm(
+            f"{name}-schedule-dlq",
+            dead_letters,
+            "A scheduled FIS experiment start",
+            args.alarm_topic_arn,
+            child,
+        )
+        self.dead_letter_queue_arn = dead_letters.arn
+        self.dead_letter_alarm_arn = alarm.arn
         self.template_ids = {}
         self.schedule_names = {}
         template_arns = []
@@ -502,6 +560,13 @@ class ChaosExperiments(pulumi.ComponentResource):
                                 }
                             )
                         ),
+                        retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(
+                            maximum_retry_attempts=SCHEDULE_RETRY_ATTEMPTS,
+                            maximum_event_age_in_seconds=SCHEDULE_MAX_EVENT_AGE_SECONDS,
+                        ),
+                        dead_letter_config=aws.scheduler.ScheduleTargetDeadLetterConfigArgs(
+                            arn=dead_letters.arn
+                        ),
                     ),
                 ),
                 opts=child,
@@ -522,10 +587,28 @@ class ChaosExperiments(pulumi.ComponentResource):
                         sid="StartTheStacksTemplates",
                     ),
                     statement(["fis:TagResource"], [experiment_arns], sid="TagExperiments"),
+                    statement(
+                        ["iam:CreateServiceLinkedRole"],
+                        [
+                            pulumi.Output.concat(
+                                arn_prefix, "iam::", account, ":role/", FIS_SERVICE_LINKED_ROLE
+                            )
+                        ],
+                        sid="CreateFisServiceLinkedRoleOnFirstUse",
+                        conditions={"StringEquals": {"iam:AWSServiceName": FIS_SERVICE}},
+                    ),
+                    statement(
+                        ["sqs:SendMessage"], [dead_letters.arn], sid="DeadLetterFailedStarts"
+                    ),
                 ),
             ),
             opts=child,
         )
         self.register_outputs(
-            {"template_ids": self.template_ids, "schedule_names": self.schedule_names}
+            {
+                "template_ids": self.template_ids,
+                "schedule_names": self.schedule_names,
+                "dead_letter_queue_arn": self.dead_letter_queue_arn,
+                "dead_letter_alarm_arn": self.dead_letter_alarm_arn,
+            }
         )

@@ -2,11 +2,28 @@
 host, drop the traffic of one environment's task containers to a dependency's DNS name.
 
 Blue and green share the cluster's hosts (bridge networking), so neither a network ACL nor a
-security group can cut blue alone; iptables rules on each host can, keyed on the containers' ECS
-label ``com.amazonaws.ecs.task-definition-family``. The script is ``host_blackhole.sh`` next to
-this module; SSM substitutes each ``{{ Name }}`` with a parameter value its ``allowedPattern``
-admitted (so nothing reaches the shell but family names, a DNS name and numbers), and the script
-checks the values again with the same patterns.
+security group can cut blue alone; iptables rules on each host can, keyed on the source address
+of the containers that carry the ECS label ``com.amazonaws.ecs.task-definition-family``.
+
+Which destination? The containers resolve the name themselves (through the VPC resolver) and a
+CDN answers each query with addresses of its own choosing, so rules on the addresses the *host*
+resolves can miss the one a container connects to — the cut leaks. The script therefore cuts by
+name, independently of DNS: iptables' string match drops every TCP packet of those containers
+that carries the name as a TLS server name (the SNI entry of the ClientHello, RFC 6066 section
+3: name type 0, two-byte length, name — an exact match, not a suffix) or as an HTTP ``Host``
+header, whatever its destination. A new connection to the dependency thus never completes its
+handshake. The addresses the host resolves are dropped as well, which also cuts connections
+that were open before the cut (their later packets carry no name). Blocking all of blue's egress
+instead would be DNS-independent too, but it would also cut the prober's own PutMetricData
+(CloudWatch has no interface endpoint in this stack), so the alarm would fire for missing data,
+not for the dependency. What the name cut cannot see: a client using Encrypted Client Hello or
+QUIC (the prober uses neither); a kernel without ``xt_string`` refuses the rule, and the script
+then stops before cutting anything (an address-only cut would leak). Whether the cut held is
+checked from outside, by the experiment (``chaos.dependency_blackhole.cut_held``).
+
+The script is ``host_blackhole.sh`` next to this module; SSM substitutes each ``{{ Name }}`` with
+a parameter value its ``allowedPattern`` admitted (so nothing reaches the shell but family names,
+a DNS name and numbers), and the script checks the values again with the same patterns.
 """
 
 from __future__ import annotations
@@ -45,7 +62,8 @@ MAX_CHARS = {
 }
 DESCRIPTIONS = {
     "Families": "Comma-separated ECS task definition families whose containers lose the host",
-    "Host": "DNS name of the dependency (resolved on the instance, IPv4)",
+    "Host": "DNS name of the dependency (cut by TLS server name and HTTP Host, and by the IPv4 "
+    "addresses it resolves to on the instance)",
     "DurationSeconds": f"Seconds the cut lasts (1-{MAX_DURATION_SECONDS})",
     "ResolveEverySeconds": "Seconds between re-resolving the host and re-listing the containers",
 }
@@ -92,8 +110,10 @@ def document_content() -> str:
         "schemaVersion": "2.2",
         "description": (
             "steadystate chaos: for DurationSeconds, drop the traffic of the containers of the "
-            "given ECS task definition families to Host (iptables DOCKER-USER, rules tagged "
-            "steadystate-blackhole-<Host, dots as _>); the rules go at the end and on cancel"
+            "given ECS task definition families to Host, by name (TLS server name, HTTP Host) "
+            "and by address (iptables chain sbh-<hash>, jumped to from DOCKER-USER by a rule "
+            "tagged steadystate-blackhole-<Host, dots as _>); the rules go at the end and on "
+            "cancel"
         ),
         "parameters": parameters,
         "mainSteps": [

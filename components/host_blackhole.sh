@@ -1,11 +1,20 @@
 # steadystate dependency blackhole, run by SSM Run Command (aws:runShellScript) on an ECS host.
 # For DurationSeconds, drop the traffic of the containers of the tasks of Families (docker label
-# com.amazonaws.ecs.task-definition-family) to every IPv4 address Host resolves to, with iptables
-# rules in DOCKER-USER tagged by comment. Host is re-resolved and the containers re-listed every
-# ResolveEverySeconds (CDN addresses rotate; ECS replaces tasks). The rules go at the end, on
-# TERM/INT/HUP (FIS cancels the command when the experiment stops), and - if this shell is killed
-# outright - from a detached reaper at the deadline. SSM replaces the double-brace parameter
-# references below with values its allowedPattern admitted; the script checks them again.
+# com.amazonaws.ecs.task-definition-family) to Host, whatever address the container resolved it
+# to. The containers resolve Host themselves, and a CDN answers each query differently, so rules
+# on the addresses this host resolves can miss the one a container got. The cut is therefore by
+# name first: each container's TCP packets that carry Host as a TLS server name (the SNI entry of
+# a ClientHello: name type 0, two-byte length, the name) or as an HTTP Host header are dropped,
+# whatever their destination, so no new connection to Host gets through. The addresses Host
+# resolves to here are dropped too, which also cuts connections opened before the cut. All rules
+# live in a chain of their own, reached from DOCKER-USER by one jump tagged by comment; the
+# chain is re-filled every ResolveEverySeconds (ECS replaces tasks, CDN addresses rotate). The
+# jump and the chain go at the end, on TERM/INT/HUP (FIS cancels the command when the
+# experiment stops), and - if this shell is killed outright - from a detached reaper at the
+# deadline. A kernel without the string match refuses the name rules: the run then stops
+# before the cut, with an error, instead of cutting by address alone. SSM replaces the
+# double-brace parameter references below with values its allowedPattern admitted; the script
+# checks them again.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -u
 
@@ -37,20 +46,29 @@ fi
 [[ $EVERY =~ $EVERY_RE ]] || refuse ResolveEverySeconds "$EVERY_RE" "$EVERY"
 # only [A-Za-z0-9_-]: iptables -S then prints the comment unquoted, as cleanup matches it
 TAG="steadystate-blackhole-${HOST//./_}"
+# the run's own chain: a name of iptables' at most 28 characters, one per Host
+CUT="sbh-$(printf '%s' "$HOST" | sha256sum | cut -c1-16)"
+# TLS: the server_name entry (type 0, length, name) as RFC 6066 section 3 puts it on the wire
+printf -v SNI '|00 %02x %02x|%s' $((${#HOST} >> 8)) $((${#HOST} & 255)) "$HOST"
+# HTTP/1.1: the Host header (a header name is case-insensitive; --icase)
+HTTP_HOST="|0d 0a|host: $HOST"
 
-# remove every rule of CHAIN that carries TAG (and only those)
+# remove the jumps to our chain tagged TAG (and rules an older version tagged), then the chain
 cleanup() {
   local listing line removed=0
   local -a rule
   listing=$(iptables -w -S "$CHAIN" 2>/dev/null) || return 0
   while IFS= read -r line; do
     case "$line" in
-      "-A $CHAIN "*" --comment $TAG -j DROP")
+      "-A $CHAIN "*" --comment $TAG -j "*)
         read -r -a rule <<<"${line/#-A /-D }"
         iptables -w "${rule[@]}" && removed=$((removed + 1))
         ;;
     esac
   done <<<"$listing"
+  if iptables -w -F "$CUT" 2>/dev/null && iptables -w -X "$CUT"; then
+    echo "blackhole: removed chain $CUT"
+  fi
   echo "blackhole: removed $removed rule(s) tagged $TAG"
 }
 
@@ -59,11 +77,17 @@ if ! iptables -w -S "$CHAIN" >/dev/null 2>&1; then
   exit 1
 fi
 cleanup # rules a killed earlier run left behind
+if ! iptables -w -N "$CUT" ||
+  ! iptables -w -I "$CHAIN" -m comment --comment "$TAG" -j "$CUT"; then
+  cleanup
+  echo "blackhole: could not create chain $CUT and its jump; nothing changed" >&2
+  exit 1
+fi
 
 deadline=$((EPOCHSECONDS + DURATION))
 # a detached reaper removes the rules at the deadline even if this shell is killed (SIGKILL)
 setsid bash -c "$(declare -f cleanup); CHAIN=$(printf %q "$CHAIN"); TAG=$(printf %q "$TAG")
-  sleep $((DURATION + 2)); cleanup" >/dev/null 2>&1 </dev/null &
+  CUT=$(printf %q "$CUT"); sleep $((DURATION + 2)); cleanup" >/dev/null 2>&1 </dev/null &
 reaper=$!
 echo "blackhole: reaper pid $reaper"
 
@@ -78,7 +102,7 @@ finish() {
 trap 'finish "stopped by signal" 143' TERM
 trap 'finish "interrupted" 130' INT HUP
 
-declare -A blocked=() addresses=()
+declare -A blocked=() named=() addresses=()
 # docker's Go template, assembled so that no double brace reaches SSM's parameter substitution
 lb='{''{' rb='}''}'
 ip_format="${lb}range .NetworkSettings.Networks${rb}${lb}.IPAddress${rb} ${lb}end${rb}"
@@ -90,6 +114,17 @@ containers() {
   done
 }
 
+# drop what src sends with Host in it, to any address; status 3 if the kernel refuses
+cut_by_name() {
+  local src=$1 pattern
+  for pattern in "$SNI" "$HTTP_HOST"; do
+    if ! iptables -w -A "$CUT" -s "$src" -p tcp \
+      -m string --algo bm --icase --hex-string "$pattern" -j DROP; then
+      return 3
+    fi
+  done
+}
+
 block() {
   local id addr src dst
   while read -r addr _; do
@@ -97,9 +132,18 @@ block() {
   done < <(getent ahostsv4 "$HOST")
   for id in $(containers); do
     for src in $(docker inspect --format "$ip_format" "$id" 2>/dev/null); do
+      if [[ -z ${named[$src]:-} ]]; then
+        if ! cut_by_name "$src"; then
+          echo "blackhole: the kernel refused the string match (xt_string), so the cut could" \
+            "only follow the addresses this host resolves, not the container's own" >&2
+          finish "refused: no cut by name" 3
+        fi
+        named[$src]=1
+        echo "blackhole: dropping $src (container ${id:0:12}) -> any address, named $HOST"
+      fi
       for dst in "${!addresses[@]}"; do
         [[ -n ${blocked[$src/$dst]:-} ]] && continue
-        if iptables -w -I "$CHAIN" -s "$src" -d "$dst" -m comment --comment "$TAG" -j DROP; then
+        if iptables -w -A "$CUT" -s "$src" -d "$dst" -j DROP; then
           blocked[$src/$dst]=1
           echo "blackhole: dropping $src (container ${id:0:12}) -> $dst ($HOST)"
         fi

@@ -494,13 +494,20 @@ def chaos_experiments_args(
 
 
 def fis_run_recorder_args(
-    s: Settings, chaos: ChaosExperiments, environments: Mapping[str, ServiceEnvironment]
+    s: Settings,
+    chaos: ChaosExperiments,
+    environments: Mapping[str, ServiceEnvironment],
+    topic_arn: pulumi.Input[str],
 ) -> FisRunRecorderArgs:
-    """The FIS run recorder watches the templates ``chaos`` created and the primary's ALB."""
+    """The FIS run recorder watches the templates ``chaos`` created and the primary's ALB; its
+    dead-letter alarm notifies the alert topic."""
     return FisRunRecorderArgs(
         template_ids=chaos.template_ids,
         guard_alarm_arns=chaos.guard_alarm_arns,
         load_balancer_arn_suffix=environments[s.dns.primary].alb_arn_suffix,
         stack=pulumi.get_stack(),
+        alarm_topic_arn=topic_arn,
+        probe_namespace=s.connectivity.namespace,
+        primary_environment=s.dns.primary,
         log_retention_days=s.service.log_retention_days,
     )

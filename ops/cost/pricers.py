@@ -60,6 +60,7 @@ FREE_TYPES = frozenset(
         "aws:iam/rolePolicy:RolePolicy",
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
         "aws:iam/serviceLinkedRole:ServiceLinkedRole",
+        "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
         "aws:lambda/permission:Permission",
         "aws:lb/listener:Listener",
         "aws:lb/listenerRule:ListenerRule",
@@ -79,6 +80,10 @@ FREE_TYPES = frozenset(
         "aws:ssm/document:Document",  # Run Command and custom documents: no charge
         "aws:ssm/parameter:Parameter",  # standard tier: no charge
         "aws:sns/topic:Topic",  # pay per notification, first 1,000 e-mails a month free
+        # pay per request, the first million a month free: a dead-letter queue makes requests
+        # only when something fails (and someone reads it)
+        "aws:sqs/queue:Queue",
+        "aws:sqs/queuePolicy:QueuePolicy",
         "aws:sns/topicPolicy:TopicPolicy",
         "aws:sns/topicSubscription:TopicSubscription",
         "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",

@@ -196,6 +196,9 @@ class SteadyMocks(pulumi.runtime.Mocks):
         ):
             alarm_name = inputs.get("name") or physical
             return alarm_name, {"arn": _arn("cloudwatch", region, f"alarm:{alarm_name}")}
+        if typ == "aws:sqs/queue:Queue":
+            url = f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{physical}"
+            return url, {"arn": _arn("sqs", region, physical), "url": url, "name": physical}
         if typ == "aws:sns/topic:Topic":
             return _arn("sns", region, physical), {"arn": _arn("sns", region, physical)}
         if typ == "aws:rds/instance:Instance":

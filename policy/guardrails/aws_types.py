@@ -100,6 +100,8 @@ SCHEDULE = "aws:scheduler/schedule:Schedule"
 # -- Lambda (the FIS run recorder) --------------------------------------------------------------
 LAMBDA_FUNCTION = "aws:lambda/function:Function"
 LAMBDA_PERMISSION = "aws:lambda/permission:Permission"
+LAMBDA_EVENT_INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 
 
 def short(token: str) -> str:

@@ -19,7 +19,7 @@ from .framework import (
     resource_rule,
     stack_rule,
 )
-from .properties import fmt, is_unknown
+from .properties import fmt, is_set, is_unknown
 
 START_EXPERIMENT_TARGET = "arn:aws:scheduler:::aws-sdk:fis:startExperiment"
 """EventBridge Scheduler's universal target for FIS StartExperiment (any partition)."""
@@ -293,4 +293,72 @@ def fis_templates_scheduled_in_prod(check: StackCheck) -> None:
         )
 
 
-POLICIES = [chaos_schedule_cadence, chaos_schedule_enabled_in_prod, fis_templates_scheduled_in_prod]
+@resource_rule(
+    "chaos-schedule-failures-kept",
+    types=SCHEDULE,
+    level=MANDATORY,
+    config={
+        "maxRetryAgeSeconds": {
+            "type": "integer",
+            "minimum": 60,
+            "maximum": 86400,
+            "default": limits.CHAOS_SCHEDULE_MAX_RETRY_AGE_SECONDS,
+            "description": "Latest a retry of a failed start may run after the scheduled time.",
+        }
+    },
+    description=(
+        "Schedules whose target is FIS StartExperiment keep their failures: target."
+        "deadLetterConfig names an SQS queue (EventBridge Scheduler sends the failed start "
+        "there after its retries), and target.retryPolicy is set with maximumRetryAttempts "
+        "of at least 1 and maximumEventAgeInSeconds of at most maxRetryAgeSeconds (default "
+        "900). Without a dead-letter queue a failed start (a missing permission, a deleted "
+        "template) is dropped without a trace; without a retry policy Scheduler retries 185 "
+        "times for 24 hours, so an experiment refused at 10:00 can start in the night. "
+        "Mandatory: a chaos practice that fails silently looks the same as one that holds "
+        '(EventBridge Scheduler user guide, "Configuring a schedule\'s dead-letter queue").'
+    ),
+)
+def chaos_schedule_failures_kept(check: ResourceCheck) -> None:
+    if not _fis_schedule(check):
+        return
+    if not is_set(check.get("target.deadLetterConfig.arn")):
+        check.violation(
+            "target.deadLetterConfig is not set: a start that fails after its retries is "
+            "dropped and nobody learns the experiment did not run",
+            "set target.deadLetterConfig.arn to a standard SQS queue the schedule's role may "
+            "sqs:SendMessage to, with an alarm on ApproximateNumberOfMessagesVisible > 0",
+        )
+    limit = check.config["maxRetryAgeSeconds"]
+    fix = (
+        f"set target.retryPolicy {{maximumRetryAttempts: 3, maximumEventAgeInSeconds: "
+        f"{min(600, limit)}}}"
+    )
+    attempts = check.known("target.retryPolicy.maximumRetryAttempts")
+    age = check.known("target.retryPolicy.maximumEventAgeInSeconds")
+    if attempts is None or age is None:
+        check.violation(
+            "target.retryPolicy leaves Scheduler's defaults (185 retries within 24 hours): a "
+            "start that fails in business hours can succeed at night",
+            fix,
+        )
+        return
+    if isinstance(attempts, int | float) and attempts < 1:
+        check.violation(
+            f"target.retryPolicy.maximumRetryAttempts is {fmt(attempts)}: one throttled call "
+            "and the run is lost",
+            fix,
+        )
+    if isinstance(age, int | float) and age > limit:
+        check.violation(
+            f"target.retryPolicy.maximumEventAgeInSeconds is {fmt(age)}, more than {limit}: a "
+            "retry can start the experiment long after the scheduled time",
+            fix,
+        )
+
+
+POLICIES = [
+    chaos_schedule_cadence,
+    chaos_schedule_enabled_in_prod,
+    fis_templates_scheduled_in_prod,
+    chaos_schedule_failures_kept,
+]

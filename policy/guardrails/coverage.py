@@ -552,6 +552,12 @@ CONTROLS: tuple[Control, ...] = (
         reason="the function is not attached to a VPC (Lambda.3); outside a VPC Lambda runs it across the region's zones",
     ),
     Control(
+        "Lambda (async failures)",
+        "Asynchronously invoked functions keep failed invocations",
+        ("lambda-async-failures-kept",),
+        reason="no FSBP control; after its retries Lambda drops a failed asynchronous event that has no on-failure destination or dead-letter queue",
+    ),
+    Control(
         "EventBridge.3",
         "Custom event buses have a resource-based policy",
         reason="the program creates no custom event bus: its one rule is on the default bus, for FIS's own events",
@@ -589,6 +595,12 @@ CONTROLS: tuple[Control, ...] = (
             "fis-templates-scheduled-in-prod",
         ),
         reason="no FSBP control; seed 002 asks for a run at least every 35 days",
+    ),
+    Control(
+        "Scheduler (failures)",
+        "A failed scheduled start is retried, then kept in a dead-letter queue",
+        ("chaos-schedule-failures-kept",),
+        reason="no FSBP control; without a dead-letter queue Scheduler drops a failed start silently",
     ),
 )
 

@@ -1,10 +1,16 @@
-"""Lambda guardrails: no function callable by anyone, no function on a deprecated runtime."""
+"""Lambda guardrails: no function callable by anyone, no function on a deprecated runtime, no
+asynchronously invoked function whose failed invocations vanish."""
 
 from __future__ import annotations
 
 from . import limits
-from .aws_types import LAMBDA_FUNCTION, LAMBDA_PERMISSION
-from .framework import MANDATORY, ResourceCheck, resource_rule
+from .aws_types import (
+    EVENT_TARGET,
+    LAMBDA_EVENT_INVOKE_CONFIG,
+    LAMBDA_FUNCTION,
+    LAMBDA_PERMISSION,
+)
+from .framework import MANDATORY, ResourceCheck, StackCheck, resource_rule, stack_rule
 from .properties import fmt, is_set
 
 
@@ -71,4 +77,54 @@ def lambda_supported_runtime(check: ResourceCheck) -> None:
         )
 
 
-POLICIES = [lambda_permission_not_public, lambda_supported_runtime]
+ASYNC_INVOKERS = frozenset(
+    f"{service}.amazonaws.com"
+    for service in ("events", "s3", "sns", "ses", "logs", "cloudformation", "codecommit",
+                    "config", "iot")
+)  # fmt: skip
+"""Service principals that invoke Lambda asynchronously (Lambda developer guide, "Invoking
+Lambda with events from other AWS services")."""
+
+
+@stack_rule(
+    "lambda-async-failures-kept",
+    level=MANDATORY,
+    description=(
+        "A Lambda function invoked asynchronously — the target of an EventBridge rule "
+        "(aws:cloudwatch/eventTarget), or allowed by an aws:lambda/permission to be invoked by "
+        "a service that invokes asynchronously (EventBridge, S3, SNS, SES, CloudWatch Logs, "
+        "CloudFormation, CodeCommit, Config, IoT) — keeps its failed invocations: an "
+        "aws:lambda/functionEventInvokeConfig of the function with destinationConfig.onFailure, "
+        "or the function's deadLetterConfig. A function only ever invoked synchronously is not "
+        "judged. Mandatory: after its retries Lambda drops a failed asynchronous event unless "
+        'it has somewhere to send it (Lambda developer guide, "Capturing records of Lambda '
+        'asynchronous invocations"), so the work it stood for is lost without a trace.'
+    ),
+)
+def lambda_async_failures_kept(check: StackCheck) -> None:
+    invokers = [p for p in check.of_type(LAMBDA_PERMISSION) if p.get("principal") in ASYNC_INVOKERS]
+    targets = check.of_type(EVENT_TARGET)
+    configs = check.of_type(LAMBDA_EVENT_INVOKE_CONFIG)
+    for function in check.of_type(LAMBDA_FUNCTION):
+        called = any(
+            check.refers_to(p, "function", function, "name", "arn") for p in invokers
+        ) or any(check.refers_to(t, "arn", function, "arn") for t in targets)
+        if not called or is_set(function.get("deadLetterConfig.targetArn")):
+            continue
+        if any(
+            check.refers_to(c, "functionName", function, "name", "arn")
+            and is_set(c.get("destinationConfig.onFailure.destination"))
+            for c in configs
+        ):
+            continue
+        check.violation(
+            function,
+            "is invoked asynchronously but has neither an on-failure destination nor a "
+            "dead-letter queue: an event it fails to process is dropped after Lambda's retries",
+            "add an aws:lambda/functionEventInvokeConfig with functionName=<this function> and "
+            "destinationConfig.onFailure.destination=<an SQS queue ARN> (the function's role "
+            "may sqs:SendMessage to it), with an alarm on the queue",
+        )
+
+
+POLICIES = [lambda_permission_not_public, lambda_supported_runtime, lambda_async_failures_kept]

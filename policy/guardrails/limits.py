@@ -381,6 +381,10 @@ BUSINESS_HOURS_END = 17
 BUSINESS_DAYS = ("MON", "TUE", "WED", "THU", "FRI")
 """Days a chaos schedule may run on: someone is at work to watch the experiment."""
 
+CHAOS_SCHEDULE_MAX_RETRY_AGE_SECONDS = 900
+"""Latest a retry of a failed scheduled FIS start may run after its scheduled time (15 min):
+Scheduler's default, 24 hours, would let a start refused at 10:00 succeed in the night."""
+
 FIS_TARGET_COUNT_CEILING = PROD_MINIMUM_CAPACITY - 1
 """Most tasks/instances one FIS target may pick with COUNT(n): one less than the prod minimum
 capacity, so a fault never takes out a whole minimal fleet."""

@@ -3,7 +3,9 @@ moto (FIS and CloudWatch; moto implements both), two real app processes on 127.0
 loopback front door, and a background "CloudWatch + Route 53" that flips the
 ``<dep>-connectivity`` alarm while the FIS experiment runs and routes to green while it is in
 ALARM (and back to blue once it is OK, unless the test says Route 53 does not fail back); "holds",
-"deviates" and "the rollback does not bring blue back"."""
+"deviates" and "the rollback does not bring blue back". The background also plays the primary's
+prober: its ``<dep>-connectivity`` samples fail while the experiment runs (the cut held), or
+keep succeeding (the cut leaked), or never arrive — the last two fail the run."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import io
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -78,15 +81,24 @@ def aws_plays(fis_world, front_door) -> Iterator[dict[str, bool]]:
     """While ``acts["alarm"]``: the alarm is ALARM exactly while a FIS experiment runs; Route 53
     answers green while the alarm is ALARM (when ``acts["failover"]``) and blue once it is OK
     (unless ``acts["failback"]`` is off: then it stays on green)."""
-    acts = {"alarm": True, "failover": True, "failback": True}
+    acts = {"alarm": True, "failover": True, "failback": True, "prober": True, "leak": False}
     _, route = front_door
     done = threading.Event()
     fis, cloudwatch = fis_world["fis"], fis_world["cloudwatch"]
 
     def play() -> None:
         while not done.wait(0.05):
+            running = fault_running(fis)
+            if acts["prober"]:
+                reached = 1.0 if acts["leak"] or not running else 0.0
+                cloudwatch.put_metric_data(
+                    Namespace="steadystate/connectivity",
+                    MetricData=[{"MetricName": "db-connectivity", "Value": reached,
+                                 "Dimensions": [{"Name": "Host", "Value": "blue"}],
+                                 "Timestamp": datetime.now(UTC)}],
+                )  # fmt: skip
             if acts["alarm"]:
-                state = "ALARM" if fault_running(fis) else "OK"
+                state = "ALARM" if running else "OK"
                 cloudwatch.set_alarm_state(AlarmName=ALARM, StateValue=state, StateReason="t")
             alarm = cloudwatch.describe_alarms(AlarmNames=[ALARM])["MetricAlarms"][0]
             failed_over = acts["failover"] and alarm["StateValue"] == "ALARM"
@@ -111,7 +123,8 @@ def run(url, template_id, tmp_path, outputs_extra=None, dependency="db"):
                **(outputs_extra or {})}  # fmt: skip
     argv = ["--experiment", f"dependency-blackhole-{dependency}", "--stack", "prod",
             "--var", "poll_interval=0.1", "--var", "alarm_lag=0", "--var", "pause_after_fault=0",
-            "--var", "prober_sample_interval=1", "--no-metric", "--engine", "builtin",
+            "--var", "prober_sample_interval=1", "--var", "cut_check_settle=0",
+            "--var", "cut_check_period=1", "--no-metric", "--engine", "builtin",
             "--journal", str(journal)]  # fmt: skip
     code = chaos_run.main(argv, out=out, read_outputs=lambda _s: outputs,
                           failover_seconds=lambda _s: 3.0)  # fmt: skip
@@ -160,6 +173,101 @@ def test_an_alarm_that_never_fires_deviates_and_fis_is_still_stopped(
     assert f"alarm {ALARM} is OK after its 2s window, expected ALARM" in log
     assert [r["status"] for r in journal["rollbacks"]] == ["succeeded", "succeeded"], log
     assert [e["state"]["status"] for e in experiments(fis_world["fis"])] == ["stopping"]
+
+
+def running_in_fis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's experiments stay ``pending`` here (the fixture holds them there); FIS's would be
+    ``running`` by the time the cut is checked: report them so to ``cut_held``."""
+    from chaosaws.fis import probes
+
+    real = probes.get_experiment
+
+    def running(experiment_id: str, configuration: Any = None) -> Any:
+        answer = real(experiment_id, configuration=configuration)
+        if answer["experiment"]["state"]["status"] == "pending":
+            answer["experiment"]["state"]["status"] = "running"
+        return answer
+
+    monkeypatch.setattr(probes, "get_experiment", running)
+
+
+@BOTH
+def test_a_cut_that_leaked_fails_the_run_although_the_alarm_fired(
+    dependency, fis_world, aws_plays, front_door, tmp_path, monkeypatch
+):
+    """The alarm fires and /version fails over, yet blue's prober kept reaching the dependency:
+    whatever fired the alarm, the cut did not hold, so nothing was tested — failed, not
+    succeeded (and not deviated)."""
+    url, _ = front_door
+    aws_plays["leak"] = True
+    running_in_fis(monkeypatch)
+    code, log, journal = run(url, fis_world["template_id"], tmp_path, dependency=dependency)
+    assert code == 1, log
+    assert "outcome: failed" in log
+    assert "the fault did not take effect, nothing was tested" in log and "the cut leaked" in log
+    check = journal["run"][1]
+    assert check["activity"]["provider"]["func"] == "cut_held"
+    assert check["status"] == "failed"
+    assert "CutLeaked" in check["exception"][-1]
+    assert journal["steadystate"]["fault_not_held"].endswith(
+        "while FIS experiment " + journal["run"][0]["output"]["experimentId"] + " was running"
+    )
+    # the rollback still stopped the experiment
+    assert [e["state"]["status"] for e in experiments(fis_world["fis"])] == ["stopping"]
+
+
+def test_a_prober_that_publishes_nothing_leaves_the_cut_unverified(
+    fis_world, aws_plays, front_door, tmp_path
+):
+    """Missing data fires the alarm (treated as breaching) but proves no cut."""
+    url, _ = front_door
+    aws_plays["prober"] = False
+    code, log, journal = run(url, fis_world["template_id"], tmp_path)
+    assert code == 1 and "outcome: failed" in log, log
+    assert "CutUnverified" in journal["run"][1]["exception"][-1]
+    assert "the cut could not be checked" in log
+
+
+def test_cut_held_checks_whole_periods_from_the_settle_time(fis_world):
+    """The query names the alarm's own metric, from the first whole period ``settle`` seconds
+    after the start, for ``periods`` periods."""
+    seen: dict[str, Any] = {}
+
+    class Recorder:
+        def describe_alarms(self, **kwargs):
+            return fis_world["cloudwatch"].describe_alarms(**kwargs)
+
+        def get_metric_statistics(self, **kwargs):
+            seen.update(kwargs)
+            start = kwargs["StartTime"]
+            return {
+                "Datapoints": [
+                    {"Timestamp": start, "Maximum": 0.0, "SampleCount": 6.0},
+                    {"Timestamp": start, "Maximum": 0.0, "SampleCount": 6.0},
+                ]
+            }
+
+    started = fis_world["fis"].start_experiment(
+        clientToken="c", experimentTemplateId=fis_world["template_id"]
+    )["experiment"]["id"]
+    dependency_blackhole.RUNNING[started] = "dependency-db"
+    dependency_blackhole.STARTED[started] = 1_000_000_010.0  # 10 s past a whole minute
+    try:
+        result = dependency_blackhole.cut_held(
+            ALARM, settle=30, periods=2, period=60, region=REGION, cloudwatch=Recorder(),
+            now=lambda: 0.0, sleep=lambda _s: None,
+        )  # fmt: skip
+    finally:
+        dependency_blackhole.RUNNING.clear()
+        dependency_blackhole.STARTED.clear()
+    assert result == {"held": True, "periods": 2, "samples": 12}
+    assert seen["StartTime"].timestamp() == 1_000_000_080  # first whole minute after +30 s
+    assert seen["EndTime"].timestamp() == 1_000_000_200
+    assert (seen["Namespace"], seen["MetricName"], seen["Period"]) == (
+        "steadystate/connectivity", "db-connectivity", 60,
+    )  # fmt: skip
+    assert seen["Dimensions"] == [{"Name": "Host", "Value": "blue"}]
+    assert "Maximum" in seen["Statistics"]
 
 
 @BOTH

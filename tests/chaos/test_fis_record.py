@@ -258,3 +258,56 @@ def test_the_lambda_entry_point_reads_stack_and_load_balancer_from_its_environme
 def test_a_status_that_is_not_terminal_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match=r"status 'running' is not terminal \(completed, "):
         fis_record.outcome_of({"state": {"status": "running"}}, {})
+
+
+# the cut check of dependency templates ----------------------------------------------------------
+
+PROBE = ("steadystate", "blue")
+
+
+def prober(play: FisPlay, value: float, every: int = 10, metric: str = "cdn-connectivity") -> None:
+    """The primary's prober through the whole fault, a sample every ``every`` seconds."""
+    start = time.time() - 60 - FAULT_SECONDS
+    play.cloudwatch.put_metric_data(
+        Namespace=PROBE[0],
+        MetricData=[{"MetricName": metric, "Value": value, "Unit": "Count",
+                     "Timestamp": datetime.fromtimestamp(start + s, UTC),
+                     "Dimensions": [{"Name": "Host", "Value": PROBE[1]}]}
+                    for s in range(0, FAULT_SECONDS, every)],
+    )  # fmt: skip
+
+
+def cut_run(play: FisPlay) -> dict[str, Any]:
+    template = play.template({"steadystate:experiment": "dependency-cdn"}, play.guard_arns)
+    experiment_id = play.end("completed", template)
+    event = play.event(experiment_id, "completed")
+    return fis_record.record(event, play.fis, play.cloudwatch, STACK, LB, probe=PROBE)
+
+
+def test_a_completed_cut_whose_prober_failed_throughout_succeeds(play) -> None:
+    prober(play, 0.0)
+    result = cut_run(play)
+    assert result["outcome"] == "succeeded" and result["cut_not_held"] is None
+
+
+def test_a_completed_cut_the_prober_got_through_is_recorded_failed(play) -> None:
+    """Never a success: a leaked cut tested nothing (the same check as cut_held)."""
+    prober(play, 1.0, every=60)  # one sample a minute reaches the CDN
+    prober(play, 0.0)
+    result = cut_run(play)
+    assert result["outcome"] == "failed"
+    assert result["cut_not_held"].startswith("the cut leaked: cdn-connectivity of blue")
+    assert outcome_counts(play.published("fis-dependency-cdn"))["failed"] == 1
+
+
+def test_a_completed_cut_without_prober_samples_is_recorded_failed(play) -> None:
+    prober(play, 0.0, metric="db-connectivity")  # another dependency's samples do not count
+    result = cut_run(play)
+    assert result["outcome"] == "failed"
+    assert result["cut_not_held"].startswith("no cdn-connectivity samples of blue")
+
+
+def test_without_the_probe_settings_no_cut_is_checked(play) -> None:
+    template = play.template({"steadystate:experiment": "dependency-cdn"}, play.guard_arns)
+    experiment_id = play.end("completed", template)
+    assert play.record(experiment_id, "completed")["outcome"] == "succeeded"

@@ -25,6 +25,7 @@ from chaos.runner import (
     BuiltinRunner,
     ExperimentError,
     chaoslib_available,
+    fault_not_held,
     resolve_configuration,
     run_experiment,
     substitute,
@@ -261,3 +262,17 @@ def test_both_engines_journal_what_the_time_to_recover_is_read_from(fake, engine
     assert recovery["seconds"] == (steady_again - fault_ended).total_seconds()
     assert time_to_recover(run(fake, engine, [True, False])) is None  # deviated: not recovered
     assert time_to_recover(run(fake, engine, [False])) is None  # aborted: nothing injected
+
+
+def test_a_fault_that_did_not_hold_fails_the_run_even_when_the_hypothesis_deviated() -> None:
+    """A failed fault check (``chaos.dependency_blackhole.cut_held``) means nothing was put to
+    the test: failed, before deviated; any other failed probe keeps the old order."""
+    check = {"activity": {"provider": {"func": "cut_held"}}, "status": "failed",
+             "exception": ["Traceback...", "CutLeaked: the cut leaked: ...\n"]}  # fmt: skip
+    journal = {"status": "completed", "deviated": True, "run": [check],
+               "steady_states": {"before": {"steady_state_met": True}}}  # fmt: skip
+    assert verdict(journal) == FAILED
+    assert fault_not_held(journal) == "CutLeaked: the cut leaked: ..."
+    other = {**check, "activity": {"provider": {"func": "start_dependency_fault"}}}
+    assert verdict({**journal, "run": [other]}) == DEVIATED
+    assert fault_not_held({**journal, "run": [{**check, "status": "succeeded"}]}) is None

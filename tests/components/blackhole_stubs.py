@@ -3,10 +3,14 @@
 Each stub is a small Python program on ``PATH`` that appends its argv to ``calls.jsonl`` and keeps
 state in files of one directory:
 
-* ``iptables`` holds a ``DOCKER-USER`` chain in ``rules`` and answers ``-S`` the way
-  iptables-save prints rules (``/32`` on single addresses; a comment quoted unless it is only
-  letters, digits, ``-`` and ``_``, as ``xtables_save_string`` does), inserts with ``-I`` and
-  deletes an exact rule with ``-D`` (status 1 when there is none, like iptables);
+* ``iptables`` keeps chains in ``chains.json`` (``DOCKER-USER`` from the start) and answers
+  ``-S`` the way iptables-save prints rules (``/32`` on single addresses; a comment or a string
+  match's pattern quoted unless it is only letters, digits, ``-`` and ``_``, as
+  ``xtables_save_string`` does); ``-N`` creates a chain (status 1 if it exists), ``-F`` empties
+  one, ``-X`` deletes an empty chain no rule jumps to, ``-I``/``-A`` insert/append and ``-D``
+  deletes an exact rule (status 1 when there is none, like iptables). With
+  ``BLACKHOLE_STUB_NO_STRING`` set it refuses ``-m string`` as a kernel without ``xt_string``
+  does, with ``BLACKHOLE_STUB_NO_CHAIN`` every call fails as without docker's chain;
 * ``getent ahostsv4 HOST`` answers ``resolutions[min(n, last)]`` on its n-th call (n from 0) and
   counts the calls in ``round`` — the script resolves once per round;
 * ``docker ps`` lists ``containers[min(round - 1, last)][family]`` for the family of its
@@ -36,7 +40,8 @@ sys.exit(main({name!r}, sys.argv[1:]))
 
 
 def install(directory: Path, root: Path, world: dict[str, Any]) -> None:
-    """Write the three stubs and the world (``resolutions``, ``containers``, ``rules``)."""
+    """Write the three stubs and the world (``resolutions``, ``containers``, ``rules`` of
+    DOCKER-USER, optional ``chains`` left over)."""
     bin_dir = directory / "bin"
     bin_dir.mkdir(parents=True)
     for name in ("iptables", "docker", "getent"):
@@ -44,7 +49,8 @@ def install(directory: Path, root: Path, world: dict[str, Any]) -> None:
         path.write_text(STUB.format(python=sys.executable, root=str(root), name=name))
         path.chmod(0o755)
     (directory / "world.json").write_text(json.dumps(world))
-    (directory / "rules").write_text("".join(f"{r}\n" for r in world.get("rules", [])))
+    chains = {CHAIN: list(world.get("rules", [])), **world.get("chains", {})}
+    (directory / "chains.json").write_text(json.dumps(chains))
     (directory / "round").write_text("0")
     (directory / "calls.jsonl").write_text("")
 
@@ -54,8 +60,13 @@ def calls(directory: Path) -> list[list[str]]:
     return [json.loads(line) for line in lines if line]
 
 
-def rules(directory: Path) -> list[str]:
-    return (directory / "rules").read_text().splitlines()
+def chains(directory: Path) -> dict[str, list[str]]:
+    """Every chain and its rules, as ``-S`` prints them."""
+    return json.loads((directory / "chains.json").read_text())
+
+
+def rules(directory: Path, chain: str = CHAIN) -> list[str]:
+    return chains(directory).get(chain, [])
 
 
 def _state() -> Path:
@@ -68,48 +79,72 @@ def _save_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+FLAGS = {"--icase"}
+"""Options that take no value."""
+
+
 def _rule(chain: str, spec: list[str]) -> str:
     """``-s A -d B -m comment --comment C -j DROP`` as iptables -S prints it back."""
     out = ["-A", chain]
-    for flag, value in zip(spec[::2], spec[1::2], strict=True):
+    words = iter(spec)
+    for flag in words:
+        if flag in FLAGS:
+            out.append(flag)
+            continue
+        value = next(words)
         if flag in ("-s", "-d") and "/" not in value:
             value = f"{value}/32"
-        if flag == "--comment":
+        if flag in ("--comment", "--hex-string", "--string"):
             value = _save_string(value)
         out += [flag, value]
     return " ".join(out)
+
+
+def _fail(message: str, status: int = 1) -> int:
+    print(message, file=sys.stderr)
+    return status
 
 
 def iptables(args: list[str]) -> int:
     args = [a for a in args if a != "-w"]
     state = _state()
     if os.environ.get("BLACKHOLE_STUB_NO_CHAIN"):
-        print(f"iptables: No chain/target/match by that name: {args[1:2]}", file=sys.stderr)
-        return 1
-    current = (state / "rules").read_text().splitlines()
+        return _fail(f"iptables: No chain/target/match by that name: {args[1:2]}")
+    if os.environ.get("BLACKHOLE_STUB_NO_STRING") and "string" in args:
+        return _fail("iptables v1.8.9 (nf_tables): Couldn't load match `string'", 2)
+    table = chains(state)
     command, chain, spec = args[0], args[1], args[2:]
-    if chain != CHAIN:
-        print(f"stub iptables knows only {CHAIN}, got {chain}", file=sys.stderr)
-        return 1
-    if command == "-S":
-        print(f"-N {CHAIN}")
-        for line in current:
+    missing = chain not in table
+    if command == "-N":
+        if not missing:
+            return _fail("iptables: Chain already exists.")
+        table[chain] = []
+    elif missing:
+        return _fail("iptables: No chain/target/match by that name.")
+    elif command == "-S":
+        print(f"-N {chain}")
+        for line in table[chain]:
             print(line)
         return 0
-    rule = _rule(chain, spec)
-    if command == "-I":
-        current.insert(0, rule)
+    elif command == "-F":
+        table[chain] = []
+    elif command == "-X":
+        if table[chain] or any(r.endswith(f"-j {chain}") for rs in table.values() for r in rs):
+            return _fail("iptables: Directory not empty / Too many links.")
+        del table[chain]
+    elif command in ("-I", "-A"):
+        rule = _rule(chain, spec)
+        table[chain].insert(0 if command == "-I" else len(table[chain]), rule)
     elif command == "-D":
-        if rule not in current:
-            print(
-                "iptables: Bad rule (does a matching rule exist in that chain?).", file=sys.stderr
-            )
-            return 1
-        current.remove(rule)
+        rule = _rule(chain, spec)
+        if rule not in table[chain]:
+            return _fail("iptables: Bad rule (does a matching rule exist in that chain?).")
+        table[chain].remove(rule)
     else:
-        print(f"stub iptables: unsupported {command}", file=sys.stderr)
-        return 2
-    (state / "rules").write_text("".join(f"{r}\n" for r in current))
+        return _fail(f"stub iptables: unsupported {command}", 2)
+    # replaced whole, so a test reading the chains never sees a half-written file
+    (state / "chains.json.new").write_text(json.dumps(table))
+    os.replace(state / "chains.json.new", state / "chains.json")
     return 0
 
 

@@ -10,6 +10,7 @@ import json
 import pytest
 
 from components.chaos_experiments import (
+    SCHEDULE_MAX_EVENT_AGE_SECONDS,
     START_EXPERIMENT_TARGET,
     ChaosExperiments,
     ChaosExperimentsArgs,
@@ -22,6 +23,7 @@ SCHEDULE = "aws:scheduler/schedule:Schedule"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ROLE = "aws:iam/role:Role"
+QUEUE = "aws:sqs/queue:Queue"
 
 
 def chaos_args(**change) -> ChaosExperimentsArgs:
@@ -44,8 +46,8 @@ def test_templates_stop_on_alarms_and_target_only_the_stack(mocked) -> None:
     rec = mocked(lambda: ChaosExperiments("chaos", chaos_args()))
     templates = by_name(rec.of_type(TEMPLATE))
     assert sorted(templates) == ["chaos-dependency-db", "chaos-stop-task", "chaos-terminate-host"]
-    guards = {a.name for a in rec.of_type(ALARM)}
-    assert guards == {"chaos-guard-elb-5xx", "chaos-guard-target-5xx"}
+    alarms = {a.name for a in rec.of_type(ALARM)}
+    assert alarms == {"chaos-guard-elb-5xx", "chaos-guard-target-5xx", "chaos-schedule-dlq"}
     for template in templates.values():
         conditions = template.inputs["stopConditions"]
         assert len(conditions) == 2
@@ -96,6 +98,16 @@ def test_the_fis_role_is_least_privilege(mocked) -> None:
     assert by_sid["StopTasksOfTheCluster"]["Condition"]["ArnEquals"]["ecs:cluster"].endswith(
         ":cluster/steady-cluster"
     )
+    # listing and describing tasks only in the stack's cluster (Service Authorization
+    # Reference, Amazon ECS: both take ecs:cluster; DescribeTasks is resource-level on tasks)
+    cluster = "arn:aws:ecs:us-east-2:123456789012:cluster/steady-cluster"
+    assert by_sid["DescribeTasksOfTheCluster"]["Action"] == ["ecs:DescribeTasks"]
+    assert by_sid["DescribeTasksOfTheCluster"]["Resource"] == [
+        "arn:aws:ecs:us-east-2:123456789012:task/steady-cluster/*"
+    ]
+    assert by_sid["ListTasksOfTheCluster"]["Action"] == ["ecs:ListTasks"]
+    for sid in ("DescribeTasksOfTheCluster", "ListTasksOfTheCluster", "StopTasksOfTheCluster"):
+        assert by_sid[sid]["Condition"] == {"ArnEquals": {"ecs:cluster": cluster}}, sid
     assert by_sid["TerminateClusterHosts"]["Condition"] == {
         "StringEquals": {"aws:ResourceTag/aws:autoscaling:groupName": "steady-asg"}
     }
@@ -128,6 +140,53 @@ def test_schedules_start_each_template_in_business_hours(mocked) -> None:
     start = next(s for s in policy["Statement"] if s["Sid"] == "StartTheStacksTemplates")
     assert start["Action"] == ["fis:StartExperiment"]
     assert len(start["Resource"]) == 4  # the three templates and the experiments they create
+
+
+def test_a_failed_scheduled_start_is_retried_then_dead_lettered_and_alarmed(mocked) -> None:
+    """EventBridge Scheduler user guide, "Configuring a schedule's dead-letter queue": the
+    schedule's execution role sends the dead-letter event (sqs:SendMessage), the queue needs no
+    policy; FIS creates AWSServiceRoleForFIS on an account's first StartExperiment, a dependent
+    action (iam:CreateServiceLinkedRole) of fis:StartExperiment in the Service Authorization
+    Reference."""
+    rec = mocked(lambda: ChaosExperiments("chaos", chaos_args()))
+    [queue] = rec.of_type(QUEUE)
+    assert queue.inputs["sqsManagedSseEnabled"] is True
+    assert "fifoQueue" not in queue.inputs  # Scheduler refuses a FIFO dead-letter queue
+    assert not rec.of_type("aws:sqs/queuePolicy:QueuePolicy")
+    for schedule in rec.of_type(SCHEDULE):
+        target = schedule.inputs["target"]
+        assert target["deadLetterConfig"] == {"arn": queue.outputs["arn"]}
+        assert target["retryPolicy"] == {
+            "maximumRetryAttempts": 3,
+            "maximumEventAgeInSeconds": SCHEDULE_MAX_EVENT_AGE_SECONDS,
+        }
+    # the last retry of the latest weekly start (16:45) still begins before business hours end
+    assert 16 * 3600 + 45 * 60 + SCHEDULE_MAX_EVENT_AGE_SECONDS < 17 * 3600
+    policy = json.loads(by_name(rec.of_type(ROLE_POLICY))["chaos-scheduler"].inputs["policy"])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["DeadLetterFailedStarts"]["Action"] == ["sqs:SendMessage"]
+    assert by_sid["DeadLetterFailedStarts"]["Resource"] == [queue.outputs["arn"]]
+    slr = by_sid["CreateFisServiceLinkedRoleOnFirstUse"]
+    assert slr["Action"] == ["iam:CreateServiceLinkedRole"]
+    assert slr["Resource"] == [
+        "arn:aws:iam::123456789012:role/aws-service-role/fis.amazonaws.com/AWSServiceRoleForFIS"
+    ]
+    assert slr["Condition"] == {"StringEquals": {"iam:AWSServiceName": "fis.amazonaws.com"}}
+    alarm = by_name(rec.of_type(ALARM))["chaos-schedule-dlq"].inputs
+    assert (alarm["namespace"], alarm["metricName"]) == (
+        "AWS/SQS", "ApproximateNumberOfMessagesVisible",
+    )  # fmt: skip
+    assert alarm["dimensions"] == {"QueueName": queue.outputs["name"]}
+    assert (alarm["comparisonOperator"], alarm["threshold"]) == ("GreaterThanThreshold", 0.0)
+    assert alarm["treatMissingData"] == "ignore"  # see components.dead_letters
+    assert alarm["alarmActions"] == ["arn:aws:sns:us-east-2:123456789012:alerts"]
+
+
+def test_every_child_is_parented_under_the_component(mocked) -> None:
+    rec = mocked(lambda: ChaosExperiments("chaos", with_cdn()))
+    [component] = rec.of_type("steadystate:chaos:ChaosExperiments")
+    children = {r.urn for r in rec.children_of(component)}
+    assert children and children == {r.urn for r in rec.records if r is not component}
 
 
 def test_cadence_keeps_runs_at_most_35_days_apart() -> None:

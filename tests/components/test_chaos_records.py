@@ -23,6 +23,11 @@ PERMISSION = "aws:lambda/permission:Permission"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+QUEUE = "aws:sqs/queue:Queue"
+QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
+INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+TOPIC = "arn:aws:sns:us-east-2:123456789012:alerts"
 GUARDS = [
     "arn:aws:cloudwatch:us-east-2:123456789012:alarm:chaos-guard-elb-5xx",
     "arn:aws:cloudwatch:us-east-2:123456789012:alarm:chaos-guard-target-5xx",
@@ -35,6 +40,7 @@ def recorder_args(**change) -> FisRunRecorderArgs:
         guard_alarm_arns=GUARDS,
         load_balancer_arn_suffix="app/steady/123",
         stack="prod",
+        alarm_topic_arn=TOPIC,
         log_retention_days=30,
     )
     return dataclasses.replace(base, **change)
@@ -101,8 +107,9 @@ def test_the_role_is_least_privilege(mocked) -> None:
     assert actions == [
         "cloudwatch:DescribeAlarms", "cloudwatch:GetMetricStatistics", "cloudwatch:PutMetricData",
         "fis:GetExperiment", "fis:GetExperimentTemplate", "logs:CreateLogStream",
-        "logs:PutLogEvents",
+        "logs:PutLogEvents", "sqs:SendMessage",
     ]  # fmt: skip
+    assert by_sid["OnFailureDestination"]["Resource"] == [only(rec, QUEUE).outputs["arn"]]
     assert by_sid["PublishChaosMetrics"]["Condition"] == {
         "StringEquals": {"cloudwatch:namespace": "steadystate/chaos"}
     }
@@ -156,3 +163,67 @@ def test_the_package_is_the_handler_and_the_schema_as_text(mocked, tmp_path: Pat
 def test_bad_arguments_name_the_argument(change, arg) -> None:
     with pytest.raises(ValueError, match=rf"FisRunRecorderArgs\.{arg} must be"):
         FisRunRecorder("fis-runs", recorder_args(**change))
+
+
+def test_a_run_that_could_not_be_recorded_lands_in_an_alarmed_dead_letter_queue(mocked) -> None:
+    """EventBridge invokes the function asynchronously: Lambda's own failures go to the
+    on-failure destination (sent with the execution role), EventBridge's delivery failures to the
+    target's dead-letter queue (allowed by the queue policy for this rule only) — Lambda
+    developer guide "Capturing records of Lambda asynchronous invocations", EventBridge user
+    guide "Using dead-letter queues to process undelivered events"."""
+    rec = mocked(lambda: FisRunRecorder("fis-runs", recorder_args()))
+    queue = only(rec, QUEUE)
+    queue_arn = queue.outputs["arn"]
+    assert queue.inputs["sqsManagedSseEnabled"] is True
+    assert queue.inputs["messageRetentionSeconds"] == 1209600
+    assert "fifoQueue" not in queue.inputs  # none of the senders accepts a FIFO queue
+    config = only(rec, INVOKE_CONFIG)
+    assert config.inputs["functionName"] == only(rec, FUNCTION).outputs["name"]
+    assert config.inputs["destinationConfig"] == {"onFailure": {"destination": queue_arn}}
+    assert config.inputs["maximumRetryAttempts"] == 2
+    # Lambda checks the role's access to the destination when the config is written
+    assert only(rec, ROLE_POLICY).urn in config.dependencies
+    target = only(rec, TARGET)
+    assert target.inputs["deadLetterConfig"] == {"arn": queue_arn}
+    assert only(rec, QUEUE_POLICY).urn in target.dependencies
+    policy = only(rec, QUEUE_POLICY).inputs
+    assert policy["queueUrl"] == queue.outputs["url"]
+    [grant] = json.loads(policy["policy"])["Statement"]
+    assert grant["Principal"] == {"Service": "events.amazonaws.com"}
+    assert grant["Action"] == ["sqs:SendMessage"]
+    assert grant["Resource"] == [queue_arn]
+    assert grant["Condition"] == {"ArnEquals": {"aws:SourceArn": only(rec, RULE).outputs["arn"]}}
+    alarm = only(rec, ALARM).inputs
+    assert (alarm["namespace"], alarm["metricName"]) == (
+        "AWS/SQS", "ApproximateNumberOfMessagesVisible",
+    )  # fmt: skip
+    assert alarm["dimensions"] == {"QueueName": queue.outputs["name"]}
+    assert (alarm["statistic"], alarm["period"], alarm["evaluationPeriods"]) == ("Maximum", 300, 1)
+    assert (alarm["comparisonOperator"], alarm["threshold"]) == ("GreaterThanThreshold", 0.0)
+    # SQS stops publishing for a queue idle six hours, dead letter or not: keep the last state
+    assert alarm["treatMissingData"] == "ignore"
+    assert alarm["alarmActions"] == [TOPIC] and alarm["okActions"] == [TOPIC]
+
+
+def test_every_child_is_parented_under_the_recorder(mocked) -> None:
+    rec = mocked(lambda: FisRunRecorder("fis-runs", recorder_args()))
+    [component] = rec.of_type("steadystate:chaos:FisRunRecorder")
+    children = {r.urn for r in rec.children_of(component)}
+    others = {r.urn for r in rec.records if r is not component}
+    assert others and others == children
+
+
+def test_with_the_prober_settings_the_function_checks_dependency_cuts(mocked) -> None:
+    rec = mocked(
+        lambda: FisRunRecorder(
+            "fis-runs", recorder_args(probe_namespace="steadystate", primary_environment="blue")
+        )
+    )
+    assert only(rec, FUNCTION).inputs["environment"]["variables"] == {
+        "STACK": "prod",
+        "LOAD_BALANCER": "app/steady/123",
+        "PROBE_NAMESPACE": "steadystate",
+        "PRIMARY": "blue",
+    }
+    with pytest.raises(ValueError, match="probe_namespace and primary_environment"):
+        FisRunRecorder("x", recorder_args(probe_namespace="steadystate"))

@@ -1,18 +1,24 @@
 """``components/host_blackhole.sh`` run for real: rendered as SSM renders it, started with ``sh``
 as aws:runShellScript starts it, with stub ``iptables``/``docker``/``getent`` on PATH
-(``tests/components/blackhole_stubs.py``). Which rules it adds for which containers, that a
-re-resolved address and a new task's container get rules too, that exactly its rules go at the
-end, on TERM and (through the detached reaper) after a SIGKILL, and that bad parameters are
-refused before anything changes. Waits are on conditions (rules present, a process gone), with a
-generous bound only so a broken script cannot hang the suite."""
+(``tests/components/blackhole_stubs.py``). Which rules it adds for which containers — by name
+(the TLS server name and the HTTP Host header, whatever address the container resolved) and by
+the addresses this host resolves —, that a re-resolved address and a new task's container get
+rules too, that exactly its rules go at the end, on TERM and (through the detached reaper) after
+a SIGKILL, that a kernel refusing the string match stops the run before any cut, and that bad
+parameters are refused before anything changes. The name patterns are checked against what
+Python's own TLS client and the prober's HTTP request put on the wire. Waits are on conditions
+(rules present, a process gone), with a generous bound only so a broken script cannot hang the
+suite."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import shutil
 import signal
+import ssl
 import subprocess
 import time
 from collections.abc import Callable
@@ -57,14 +63,23 @@ WORLD: dict[str, Any] = {
 }
 BLUE_SOURCES = ("172.17.0.2", "172.17.0.3", "172.17.0.4", "172.17.0.6")
 ADDRESSES = ("203.0.113.10", "203.0.113.11")
+CUT = "sbh-" + hashlib.sha256(HOST.encode()).hexdigest()[:16]
+JUMP = f"-A DOCKER-USER -m comment --comment {TAG} -j {CUT}"
+SNI = '"|00 00 12|d1.cdn.example.net"'
+HTTP_HOST = '"|0d 0a|host: d1.cdn.example.net"'
+
+
+def name_rules(src: str) -> set[str]:
+    return {
+        f"-A {CUT} -s {src}/32 -p tcp -m string --algo bm --icase --hex-string {pattern} -j DROP"
+        for pattern in (SNI, HTTP_HOST)
+    }
 
 
 def expected_rules() -> set[str]:
-    return {
-        f"-A DOCKER-USER -s {src}/32 -d {dst}/32 -m comment --comment {TAG} -j DROP"
-        for src in BLUE_SOURCES
-        for dst in ADDRESSES
-    }
+    by_address = {f"-A {CUT} -s {src}/32 -d {dst}/32 -j DROP" for src in BLUE_SOURCES
+                  for dst in ADDRESSES}  # fmt: skip
+    return by_address.union(*(name_rules(src) for src in BLUE_SOURCES))
 
 
 def values(**change: str) -> dict[str, str]:
@@ -121,28 +136,49 @@ def reaper_pid(host: Path) -> int:
     return int(match.group(1))
 
 
-def inserted(host: Path) -> list[str]:
-    return [" ".join(c[1:]) for c in stubs.calls(host) if c[0] == "iptables" and "-I" in c]
+def added(host: Path) -> list[str]:
+    return [" ".join(c[1:]) for c in stubs.calls(host) if c[0] == "iptables" and "-A" in c]
 
 
 def ours(host: Path) -> set[str]:
-    return {r for r in stubs.rules(host) if TAG in r}
+    return set(stubs.rules(host, CUT))
 
 
-def test_blue_containers_lose_every_address_the_host_resolves_to_then_a_term_removes_them(
+def untouched(host: Path) -> bool:
+    """DOCKER-USER as it was, and no chain of the run's left."""
+    return stubs.chains(host) == {"DOCKER-USER": FOREIGN}
+
+
+def hex_pattern(pattern: str) -> bytes:
+    """iptables' ``--hex-string`` syntax (``|0d 0a|text``) to the bytes it matches."""
+    parts = pattern.strip('"').split("|")
+    return b"".join(
+        bytes.fromhex(part) if odd else part.encode() for odd, part in
+        ((i % 2 == 1, p) for i, p in enumerate(parts))
+    )  # fmt: skip
+
+
+def client_hello(server_name: str) -> bytes:
+    """The first flight of Python's TLS client (the prober's) for ``server_name``."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ssl.create_default_context().wrap_bio(incoming, outgoing, server_hostname=server_name)
+    with pytest.raises(ssl.SSLWantReadError):
+        tls.do_handshake()
+    return outgoing.read()
+
+
+def test_blue_containers_lose_the_host_by_name_and_by_address_then_a_term_removes_it(
     host: Path,
 ) -> None:
     proc = start(host, values())
     pid = reaper_pid(host)
-    wait_until(lambda: ours(host) == expected_rules(), "a rule per blue container and address")
-    # green's container (172.17.0.5) was never cut; the chain's other rules are untouched
-    assert not any("172.17.0.5" in r for r in stubs.rules(host))
-    assert [r for r in stubs.rules(host) if TAG not in r] == FOREIGN
-    # each (container, address) pair is inserted once, at the top of DOCKER-USER, as a DROP
-    assert len(inserted(host)) == len(expected_rules())
-    assert all(
-        i.startswith("-w -I DOCKER-USER -s ") and i.endswith("-j DROP") for i in inserted(host)
-    )
+    wait_until(lambda: ours(host) == expected_rules(), "name and address rules per blue source")
+    # one jump from DOCKER-USER to the run's chain, above docker's RETURN; the rest untouched
+    assert stubs.rules(host) == [JUMP, *FOREIGN]
+    # green's container (172.17.0.5) was never cut
+    assert not any("172.17.0.5" in r for r in ours(host))
+    # each rule is added once
+    assert len(added(host)) == len(expected_rules())
     # the containers are chosen by their task definition family label, blue's two families only
     filters = {c[-1] for c in stubs.calls(host) if c[:2] == ["docker", "ps"]}
     assert filters == {
@@ -151,20 +187,58 @@ def test_blue_containers_lose_every_address_the_host_resolves_to_then_a_term_rem
     }
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 143
-    assert stubs.rules(host) == FOREIGN
+    assert untouched(host)
     out = (host / "stdout").read_text()
-    assert "blackhole: removed 8 rule(s)" in out and "stopped by signal" in out
+    assert f"removed chain {CUT}" in out and "removed 1 rule(s)" in out
+    assert "stopped by signal" in out
     wait_until(lambda: not alive(pid), "the reaper killed with the run")
+
+
+def test_the_name_rules_hold_whatever_the_host_resolves(tmp_path: Path) -> None:
+    """A container resolves the CDN itself and may get an address this host never saw: the
+    name rules do not depend on any answer, not even on the host resolving the name at all."""
+    stubs.install(tmp_path, ROOT, {**WORLD, "resolutions": [[]]})
+    proc = start(tmp_path, values())
+    wait_until(
+        lambda: ours(tmp_path) == set().union(*(name_rules(s) for s in BLUE_SOURCES)),
+        "the name rules of every blue source",
+    )
+    assert not any(" -d " in r for r in ours(tmp_path))  # no address was resolved here
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 143
+    assert untouched(tmp_path)
+
+
+def test_the_name_patterns_match_what_the_prober_sends_to_the_host_only() -> None:
+    """RFC 6066 section 3: the SNI entry is name type 0, a two-byte length, the name. Checked
+    against the ClientHello of Python's TLS client (the prober's) and the prober's HTTP request
+    (``app.steadystate_app.dependencies.HttpDependency``): the pattern is in what is sent to the
+    host and not in what is sent to a longer name that merely ends with it."""
+    sni, http = hex_pattern(SNI), hex_pattern(HTTP_HOST)
+    assert sni in client_hello(HOST)
+    assert sni not in client_hello(f"static.{HOST}")
+    assert sni not in client_hello("other.example.net")
+    request = f"GET / HTTP/1.1\r\nHost: {HOST}\r\nUser-Agent: steadystate-probe/1\r\n\r\n"
+    assert http in request.lower().encode()  # the rule matches case-insensitively (--icase)
+    assert http not in f"GET / HTTP/1.1\r\nHost: static.{HOST}\r\n\r\n".lower().encode()
+
+
+def test_a_kernel_without_the_string_match_stops_the_run_before_any_cut(host: Path) -> None:
+    proc = start(host, values(), BLACKHOLE_STUB_NO_STRING="1")
+    assert proc.wait(timeout=60) == 3
+    out = (host / "stdout").read_text()
+    assert "refused the string match" in out and "refused: no cut by name" in out
+    assert untouched(host)
+    assert not any(" -d " in " ".join(c) for c in stubs.calls(host))  # no address-only cut
 
 
 def test_the_rules_go_at_the_end_of_the_duration(host: Path) -> None:
     proc = start(host, values(DurationSeconds="1"))
     assert proc.wait(timeout=60) == 0
-    assert stubs.rules(host) == FOREIGN
-    assert inserted(host), "the run added no rule"
-    deleted = [c for c in stubs.calls(host) if c[0] == "iptables" and "-D" in c]
-    assert len(deleted) == len(inserted(host))
-    assert "done after 1s" in (host / "stdout").read_text()
+    assert untouched(host)
+    assert added(host), "the run added no rule"
+    out = (host / "stdout").read_text()
+    assert "done after 1s" in out and f"removed chain {CUT}" in out
 
 
 def test_after_a_sigkill_the_detached_reaper_removes_the_rules_at_the_deadline(
@@ -175,27 +249,34 @@ def test_after_a_sigkill_the_detached_reaper_removes_the_rules_at_the_deadline(
     wait_until(lambda: bool(ours(host)), "the first rule")
     proc.kill()
     proc.wait(timeout=60)
-    assert ours(host)  # nothing of the run's own cleanup ran
+    assert ours(host) and JUMP in stubs.rules(host)  # nothing of the run's own cleanup ran
     wait_until(lambda: not alive(pid), "the reaper's deadline")
-    assert stubs.rules(host) == FOREIGN
+    assert untouched(host)
 
 
 def test_rules_a_killed_earlier_run_left_are_removed_first(tmp_path: Path) -> None:
+    # an older version's rule in DOCKER-USER, and this version's jump and chain
     leftover = (
         f"-A DOCKER-USER -s 172.17.0.7/32 -d 203.0.113.99/32 -m comment --comment {TAG} -j DROP"
     )
-    stubs.install(tmp_path, ROOT, {**WORLD, "rules": [leftover, *FOREIGN]})
+    stubs.install(
+        tmp_path,
+        ROOT,
+        {**WORLD, "rules": [leftover, JUMP, *FOREIGN],
+         "chains": {CUT: [f"-A {CUT} -s 172.17.0.7/32 -d 203.0.113.99/32 -j DROP"]}},
+    )  # fmt: skip
     proc = start(tmp_path, values(DurationSeconds="1"))
     assert proc.wait(timeout=60) == 0
-    assert stubs.rules(tmp_path) == FOREIGN
-    assert "removed 1 rule(s)" in (tmp_path / "stdout").read_text()
+    assert untouched(tmp_path)
+    out = (tmp_path / "stdout").read_text()
+    assert out.index("removed 2 rule(s)") < out.index("dropping")
 
 
 def test_no_docker_chain_changes_nothing(host: Path) -> None:
     proc = start(host, values(), BLACKHOLE_STUB_NO_CHAIN="1")
     assert proc.wait(timeout=60) == 1
     assert "no iptables chain DOCKER-USER" in (host / "stdout").read_text()
-    assert not inserted(host)
+    assert not added(host)
 
 
 BAD = [

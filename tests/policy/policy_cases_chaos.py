@@ -77,8 +77,59 @@ def schedule(expression: str, **changes: object) -> dict:
 
 
 MONTHLY = schedule("cron(0 10 ? * TUE#1 *)")
+DLQ_ARN = "arn:aws:sqs:us-east-2:123456789012:chaos-schedule-dlq"
+RETRIES = {"maximumRetryAttempts": 3, "maximumEventAgeInSeconds": 600}
+
+
+def kept(retry: dict | None = None, dlq: str | None = DLQ_ARN, **target: object) -> dict:
+    """MONTHLY with its target's retry policy and dead-letter queue (None leaves either out)."""
+    body = {**MONTHLY["target"], **target}
+    if retry is not None:
+        body["retryPolicy"] = retry
+    if dlq is not None:
+        body["deadLetterConfig"] = {"arn": dlq}
+    return {**MONTHLY, "target": body}
+
+
+KEPT = kept(RETRIES)
 
 CHAOS_CASES = [
+    Case(
+        "chaos-schedule-failures-kept",
+        t.SCHEDULE,
+        kept(RETRIES, dlq=None),
+        KEPT,
+        "set target.deadLetterConfig.arn",
+    ),
+    Case(
+        "chaos-schedule-failures-kept",
+        t.SCHEDULE,
+        kept(None),
+        KEPT,
+        "set target.retryPolicy {maximumRetryAttempts: 3",
+    ),
+    Case(  # boundary: 0 retries loses a throttled start, 1 keeps it
+        "chaos-schedule-failures-kept",
+        t.SCHEDULE,
+        kept({**RETRIES, "maximumRetryAttempts": 0}),
+        kept({**RETRIES, "maximumRetryAttempts": 1}),
+        "maximumRetryAttempts: 3",
+    ),
+    Case(  # boundary: maxRetryAgeSeconds (900) passes, one second more does not
+        "chaos-schedule-failures-kept",
+        t.SCHEDULE,
+        kept({**RETRIES, "maximumEventAgeInSeconds": 901}),
+        kept({**RETRIES, "maximumEventAgeInSeconds": 900}),
+        "maximumEventAgeInSeconds: 600",
+    ),
+    Case(  # a stricter configured age
+        "chaos-schedule-failures-kept",
+        t.SCHEDULE,
+        KEPT,
+        kept({**RETRIES, "maximumEventAgeInSeconds": 300}),
+        "maximumEventAgeInSeconds: 300",
+        config={"maxRetryAgeSeconds": 300},
+    ),
     Case(
         "fis-template-alarm-stop-condition",
         t.FIS_EXPERIMENT_TEMPLATE,

@@ -8,7 +8,7 @@ import json
 
 import policy_cases  # noqa: F401  # before policy_cases_chaos, which it imports
 import pytest
-from policy_cases_chaos import GOOD_TEMPLATE, MONTHLY, START, schedule
+from policy_cases_chaos import GOOD_TEMPLATE, KEPT, MONTHLY, START, schedule
 from policy_harness import UNKNOWN_STRING, Res, run_resource, run_stack
 from test_policy_stack_rules import assert_clean, assert_reported
 
@@ -258,3 +258,28 @@ def test_the_stack_rule_is_not_applicable_in_dev() -> None:
     outcome = run_stack(SCHEDULED, [TEMPLATE], config={"environment": "dev"})
     assert outcome.violations == []
     assert "prod-only" in (outcome.not_applicable or "")
+
+
+# chaos-schedule-failures-kept ---------------------------------------------------------------------
+
+KEPT_RULE = "chaos-schedule-failures-kept"
+
+
+def test_a_schedule_with_another_target_keeps_its_own_failure_handling() -> None:
+    """The exemption: only schedules that start FIS experiments are judged."""
+    other = {
+        **MONTHLY,
+        "target": {**MONTHLY["target"], "arn": "arn:aws:lambda:us-east-2:1:function:f"},
+    }
+    assert run_resource(KEPT_RULE, t.SCHEDULE, other).messages == []
+
+
+def test_a_dead_letter_queue_computed_during_preview_counts() -> None:
+    preview = {**KEPT, "target": {**KEPT["target"], "deadLetterConfig": {"arn": UNKNOWN_STRING}}}
+    assert run_resource(KEPT_RULE, t.SCHEDULE, preview).messages == []
+
+
+def test_the_components_retry_age_is_inside_the_policys_limit() -> None:
+    """One limit, two uses: the schedules ChaosExperiments writes pass the rule's default."""
+    assert component.SCHEDULE_MAX_EVENT_AGE_SECONDS <= limits.CHAOS_SCHEDULE_MAX_RETRY_AGE_SECONDS
+    assert component.SCHEDULE_RETRY_ATTEMPTS >= 1

@@ -80,6 +80,9 @@ EXPECTED = (
     # a first `pulumi up` that works (issue 19)
     "ecs-service-placement-allows-scale-in",
     "s3-bucket-aborts-incomplete-uploads",
+    # failures kept (issue 19)
+    "chaos-schedule-failures-kept",
+    "lambda-async-failures-kept",
 )
 
 
