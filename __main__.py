@@ -1,10 +1,10 @@
 """steadystate: an auto-scaling, self-healing HTTP service on ECS, composed from its components.
 
 Settings are read and validated before anything is registered. Then: network → cluster → image →
-alert topic → database (its RDS events notify the alert topic) → one environment per name
-(onebox + fleet behind one ALB) → the S3 gateway's policy → connectivity alarms → blue/green DNS
-failover → FIS chaos experiments on a schedule, and the recorder of their runs → dashboard (it
-graphs the FIS templates' runs).
+alert topic → database (its RDS events notify the alert topic) → the WAF web ACL → one environment
+per name (onebox + fleet behind one ALB, each ALB behind the web ACL) → the S3 gateway's policy →
+connectivity alarms → blue/green DNS failover → FIS chaos experiments on a schedule, and the
+recorder of their runs → dashboard (it graphs the FIS templates' runs).
 """
 
 import pulumi
@@ -24,6 +24,7 @@ from components.endpoint_policies import S3GatewayAccess, S3GatewayAccessArgs
 from components.environment import ServiceEnvironment
 from components.network import Network
 from components.release_pins import ReleasePin, pins_output
+from components.web_acl import WebAcl
 from composition import args as build
 from settings import choose_zones, load_settings, raw_config
 
@@ -47,6 +48,9 @@ pins = {
     for key in build.service_keys(settings)
 }
 
+# One AWS WAF web ACL in front of every environment's internet-facing load balancer.
+web_acl = WebAcl("waf", build.web_acl_args(settings)) if settings.load_balancer.waf else None
+
 environments: dict[str, ServiceEnvironment] = {}
 for env_name in settings.environments:
     fleet_pin = pins[f"{env_name}-fleet"]
@@ -69,7 +73,12 @@ for env_name in settings.environments:
     environments[env_name] = ServiceEnvironment(
         env_name,
         build.environment_args(
-            settings, network, cluster.instance_security_group_id, service, onebox_pin
+            settings,
+            network,
+            cluster.instance_security_group_id,
+            service,
+            onebox_pin,
+            web_acl.arn if web_acl else None,
         ),
     )
 

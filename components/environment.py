@@ -60,6 +60,8 @@ class ServiceEnvironmentArgs:
     idle_timeout: int = 60
     force_destroy: bool = False
     """Dev convenience: let `pulumi destroy` remove non-empty log buckets."""
+    web_acl_arn: pulumi.Input[str] | None = None
+    """The stack's AWS WAF web ACL the load balancer is associated with; None: no WAF."""
 
 
 def target_group_args(
@@ -145,6 +147,7 @@ class ServiceEnvironment(pulumi.ComponentResource):
                 access_log_retention_days=args.access_log_retention_days,
                 idle_timeout=args.idle_timeout,
                 force_destroy_logs=args.force_destroy,
+                web_acl_arn=args.web_acl_arn,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

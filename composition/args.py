@@ -37,6 +37,7 @@ from components.environment import (
 from components.network import Network, NetworkArgs
 from components.release_pins import PinnedRelease, ReleasePin, ReleasePinArgs
 from components.service import FastScaleOutSpec, ScalingSpec, ServiceWithAutoscalingArgs
+from components.web_acl import WebAclArgs
 from settings import Settings
 
 #: Where the normalized image build context is staged (git-ignored; see components.build_context).
@@ -391,12 +392,18 @@ def certificate_arn(s: Settings) -> pulumi.Input[str] | None:
     return lb.certificate_arn
 
 
+def web_acl_args(s: Settings) -> WebAclArgs:
+    """The stack's one WAF web ACL (``loadBalancer.waf``), shared by every environment's ALB."""
+    return WebAclArgs(log_retention_days=s.load_balancer.waf_log_retention_days)
+
+
 def environment_args(
     s: Settings,
     network: Network,
     host_security_group_id: pulumi.Input[str],
     service: ServiceWithAutoscalingArgs,
     onebox_pin: ReleasePin | None,
+    web_acl_arn: pulumi.Input[str] | None = None,
 ) -> ServiceEnvironmentArgs:
     hc = s.service.health_check
     lb = s.load_balancer
@@ -433,6 +440,7 @@ def environment_args(
         access_log_retention_days=lb.access_log_retention_days,
         idle_timeout=lb.idle_timeout,
         force_destroy=not s.is_prod,
+        web_acl_arn=web_acl_arn,
     )
 
 

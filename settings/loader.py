@@ -220,6 +220,14 @@ def consistency_problems(s: Settings, project: str = "steadystate") -> list[Prob
             "must list at least one address in prod (or set connectivity.alarmWebhooks): every "
             "prod alarm notifies the alert topic, and a topic without subscribers tells nobody",
         )
+    if s.is_prod and not s.load_balancer.waf:
+        add(
+            "loadBalancer.waf",
+            False,
+            "must be true in prod: the internet-facing load balancers stay behind AWS WAF (the "
+            "gate refuses a prod ALB without a web ACL, lb-internet-facing-waf); set it false in "
+            "dev stacks only",
+        )
     if s.is_prod and s.chaos.enabled and not s.chaos.schedules_enabled:
         add(
             "chaos.schedulesEnabled",

@@ -370,6 +370,14 @@ class LoadBalancerSettings:
         90, "days to keep access logs", minimum=1, maximum=3650
     )
     idle_timeout: int = setting(60, "connection idle timeout in seconds", minimum=1, maximum=4000)
+    waf: bool = setting(
+        True,
+        "AWS WAF web ACL (AWS managed core rule set and known bad inputs) in front of every load "
+        "balancer, its requests logged (prod: must be true)",
+    )
+    waf_log_retention_days: int = setting(
+        90, "days to keep the WAF request logs", check=_retention, allowed=RETENTION
+    )
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The control-by-control coverage table in the README: every AWS Security Hub FSBP control for
 the services this program uses (EC2, Auto Scaling, ECS, ELB, RDS, S3, SNS, KMS, IAM, ECR,
-CloudWatch, Route 53, Lambda, EventBridge), with the policies that enforce it or why none does;
+CloudWatch, Route 53, Lambda, EventBridge, WAF), with the policies that enforce it or why none does;
 and operational rows (SNS delivery, Route 53 failover, FIS, Scheduler) for rules no FSBP control
 asks for.
 
@@ -273,7 +273,9 @@ CONTROLS: tuple[Control, ...] = (
     Control(
         "ELB.16",
         "ALBs are associated with AWS WAF",
-        reason="not adopted yet: the service has no WAF web ACL; adding one is a product decision (rules, cost per request)",
+        ("lb-internet-facing-waf",),
+        reason="prod only: dev may turn the web ACL off (loadBalancer.waf)",
+        checkov="CKV2_AWS_28",
     ),
     Control(
         "ELB.17",
@@ -560,6 +562,21 @@ CONTROLS: tuple[Control, ...] = (
         "EventBridge.4",
         "Global endpoints have event replication",
         reason=NOT_CREATED + " (no global endpoint)",
+    ),
+    # AWS WAF (components/web_acl.py)
+    Control(
+        "WAF.10",
+        "Web ACLs have at least one rule or rule group",
+        ("waf-web-acl-managed-rules",),
+        checkov="CKV_AWS_192",
+    ),
+    Control(
+        "WAF.11", "Web ACL logging is enabled", ("waf-web-acl-logging",), checkov="CKV2_AWS_31"
+    ),
+    Control(
+        "WAF.12",
+        "Web ACL rules publish CloudWatch metrics",
+        ("waf-web-acl-managed-rules",),
     ),
     # FIS and EventBridge Scheduler: FSBP has no control for either; these rows are operational
     Control(

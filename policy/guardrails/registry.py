@@ -38,6 +38,7 @@ from . import (  # second wave (issue 12); chaos as a practice (issue 11)
     rds,
     rds_events,
     rds_hardening,
+    waf,
 )
 from .framework import PACK_ENFORCEMENT_LEVEL
 
@@ -75,6 +76,8 @@ RULE_MODULES = (
     fis_templates,
     chaos_schedules,
     lambda_functions,
+    # issue 19: the edge and the credentials
+    waf,
 )
 """Every module that declares policies, in catalogue order."""
 

@@ -726,3 +726,7 @@ CASES += CHAOS_CASES
 from policy_cases_lambda import LAMBDA_CASES  # noqa: E402
 
 CASES += LAMBDA_CASES
+
+from policy_cases_waf import WAF_CASES  # noqa: E402
+
+CASES += WAF_CASES

@@ -116,6 +116,7 @@ def test_prod_only_policies_read_the_environment_and_default_to_prod() -> None:
         "alarm-topics-have-subscriber",
         "chaos-schedule-enabled-in-prod",
         "fis-templates-scheduled-in-prod",
+        "lb-internet-facing-waf",
     }
     for name in PROD_ONLY:
         assert _default(name, "environment") == "prod"

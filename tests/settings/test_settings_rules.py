@@ -75,6 +75,13 @@ CROSS_KEY_RULES: dict[str, tuple[dict[str, object], str, dict[str, object]]] = {
         "chaos.enabled false to remove the experiments instead",
         {**PROD, "chaos": {"enabled": False, "schedulesEnabled": False}},
     ),
+    "prod load balancers without WAF": (
+        {**PROD, "loadBalancer": {"waf": False}},
+        "steadystate:loadBalancer.waf = false: must be true in prod: the internet-facing load "
+        "balancers stay behind AWS WAF (the gate refuses a prod ALB without a web ACL, "
+        "lb-internet-facing-waf); set it false in dev stacks only",
+        {"loadBalancer": {"waf": False}},
+    ),
 }
 
 

@@ -76,6 +76,9 @@ EXPECTED = (
     "fis-templates-scheduled-in-prod",
     "lambda-permission-not-public",
     "lambda-supported-runtime",
+    "lb-internet-facing-waf",
+    "waf-web-acl-logging",
+    "waf-web-acl-managed-rules",
 )
 
 
