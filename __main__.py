@@ -16,6 +16,7 @@ from components.blue_green_dns import BlueGreenDns
 from components.chaos_experiments import ChaosExperiments
 from components.chaos_records import FisRunRecorder
 from components.connectivity_alarms import ConnectivityAlarms
+from components.credential_rotation import ScheduledRotation
 from components.dashboard import Dashboard
 from components.database import Database
 from components.database_bootstrap import DatabaseBootstrap
@@ -171,3 +172,8 @@ if database:
     )
     pulumi.export("databaseBootstrapCommand", bootstrap.run_command)
     pulumi.export("databaseRotateCommand", bootstrap.rotate_command)
+    rotation = build.credential_rotation_args(settings, bootstrap, cluster, alerts.topic_arn)
+    if rotation is not None:
+        # The app's credentials rotate on a schedule; a failed rotation alarms.
+        scheduled = ScheduledRotation("db-rotation", rotation)
+        pulumi.export("databaseRotationSchedule", scheduled.schedule_name)

@@ -23,9 +23,10 @@ from components.chaos_experiments import ChaosExperiments, ChaosExperimentsArgs
 from components.chaos_records import FisRunRecorderArgs
 from components.connectivity_alarms import ConnectivityAlarmsArgs
 from components.container_definitions import ProberSpec
+from components.credential_rotation import ScheduledRotationArgs
 from components.dashboard import DashboardArgs
 from components.database import Database, DatabaseArgs
-from components.database_bootstrap import DatabaseBootstrapArgs
+from components.database_bootstrap import DatabaseBootstrap, DatabaseBootstrapArgs
 from components.deployment_alarms import DeploymentAlarmSpec
 from components.ecs_cluster import EcsCluster, EcsClusterArgs
 from components.environment import (
@@ -179,6 +180,24 @@ def database_bootstrap_args(
         },
         task_role_statements=database.bootstrap_statements(),
         log_retention_days=s.service.log_retention_days,
+    )
+
+
+def credential_rotation_args(
+    s: Settings, bootstrap: DatabaseBootstrap, cluster: EcsCluster, topic_arn: pulumi.Input[str]
+) -> ScheduledRotationArgs | None:
+    """The schedule that runs the bootstrap's rotate task; None without ``database.rotationDays``."""
+    days = s.database.rotation_days
+    if days is None:
+        return None
+    return ScheduledRotationArgs(
+        cluster_arn=cluster.cluster_arn,
+        capacity_provider_name=cluster.capacity_provider_name,
+        task_definition_arn=bootstrap.rotate_task_definition_arn,
+        task_family=bootstrap.rotate_family,
+        pass_role_arns=bootstrap.role_arns,
+        alarm_topic_arn=topic_arn,
+        rotation_days=days,
     )
 
 

@@ -542,6 +542,15 @@ class DatabaseSettings:
     )
     performance_insights: bool = setting(False, "enable Performance Insights")
     final_snapshot: bool = setting(False, "take a final snapshot on delete")
+    rotation_days: int | None = setting(
+        30,
+        "days between scheduled rotations of the app's database credentials (alternating users: "
+        "no refused login); null = rotate by hand only (prod: 1–30 required)",
+        kind=int,
+        nullable=True,
+        minimum=1,
+        maximum=30,
+    )
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,7 @@ FREE_TYPES = frozenset(
         "aws:sns/topic:Topic",  # pay per notification, first 1,000 e-mails a month free
         "aws:sns/topicPolicy:TopicPolicy",
         "aws:sns/topicSubscription:TopicSubscription",
+        "aws:sqs/queuePolicy:QueuePolicy",
         "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
         # AWS WAF bills the web ACL, its rules and the requests it inspects, not associations

@@ -49,6 +49,7 @@ _AUTONAMED = {
     "aws:cloudwatch/eventRule:EventRule",
     "aws:wafv2/webAcl:WebAcl",
     "aws:sqs/queue:Queue",
+    "aws:scheduler/schedule:Schedule",
 }
 
 _SERVICE_OF = {

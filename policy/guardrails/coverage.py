@@ -1,6 +1,6 @@
 """The control-by-control coverage table in the README: every AWS Security Hub FSBP control for
 the services this program uses (EC2, Auto Scaling, ECS, ELB, RDS, S3, SNS, KMS, IAM, ECR,
-CloudWatch, Route 53, Lambda, EventBridge, WAF), with the policies that enforce it or why none does;
+CloudWatch, Route 53, Lambda, EventBridge, WAF, Secrets Manager), with the policies that enforce it or why none does;
 and operational rows (SNS delivery, Route 53 failover, FIS, Scheduler) for rules no FSBP control
 asks for.
 
@@ -577,6 +577,30 @@ CONTROLS: tuple[Control, ...] = (
         "WAF.12",
         "Web ACL rules publish CloudWatch metrics",
         ("waf-web-acl-managed-rules",),
+    ),
+    # Secrets Manager (the app's database secret: components/database.py)
+    Control(
+        "SecretsManager.1",
+        "Secrets have automatic rotation enabled",
+        ("db-app-secret-rotation",),
+        reason="prod only; the policy also accepts an ENABLED schedule running the bootstrap's --rotate task (alternating users), which Security Hub does not see as rotation",
+        checkov="CKV2_AWS_57",
+    ),
+    Control(
+        "SecretsManager.2",
+        "Secrets configured with automatic rotation rotate successfully",
+        reason="a runtime result, not a property of the program; a failed scheduled rotation lands in the rotation failures queue and its alarm notifies the alert topic (components/credential_rotation.py)",
+    ),
+    Control(
+        "SecretsManager.3",
+        "Unused secrets are removed",
+        reason="a runtime result: the app reads its secret on every new connection",
+    ),
+    Control(
+        "SecretsManager.4",
+        "Secrets are rotated within a specified number of days",
+        ("db-app-secret-rotation",),
+        reason="maximumDays, default 30",
     ),
     # FIS and EventBridge Scheduler: FSBP has no control for either; these rows are operational
     Control(

@@ -38,6 +38,7 @@ from . import (  # second wave (issue 12); chaos as a practice (issue 11)
     rds,
     rds_events,
     rds_hardening,
+    secret_rotation,
     waf,
 )
 from .framework import PACK_ENFORCEMENT_LEVEL
@@ -78,6 +79,7 @@ RULE_MODULES = (
     lambda_functions,
     # issue 19: the edge and the credentials
     waf,
+    secret_rotation,
 )
 """Every module that declares policies, in catalogue order."""
 

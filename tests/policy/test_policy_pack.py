@@ -117,6 +117,7 @@ def test_prod_only_policies_read_the_environment_and_default_to_prod() -> None:
         "chaos-schedule-enabled-in-prod",
         "fis-templates-scheduled-in-prod",
         "lb-internet-facing-waf",
+        "db-app-secret-rotation",
     }
     for name in PROD_ONLY:
         assert _default(name, "environment") == "prod"

@@ -79,6 +79,7 @@ EXPECTED = (
     "lb-internet-facing-waf",
     "waf-web-acl-logging",
     "waf-web-acl-managed-rules",
+    "db-app-secret-rotation",
 )
 
 
