@@ -24,7 +24,10 @@ Sources:
   PutLoggingConfiguration "For an Amazon CloudWatch Logs log group, AWS WAF creates a resource
   policy on the log group" — the program creates no log resource policy for it (the deploying
   identity needs ``logs:CreateLogDelivery``, ``logs:PutResourcePolicy`` and
-  ``logs:DescribeResourcePolicies`` for WAF to write it).
+  ``logs:DescribeResourcePolicies`` for WAF to write it). The destination is the log group's
+  ARN without the ``:*`` suffix, which is what ``LogGroup.arn`` holds (pulumi_aws
+  cloudwatch/log_group.py, ``arn``: "Any ``:*`` suffix added by the API ... is removed for greater
+  compatibility with other AWS services that do not accept the suffix").
 """
 
 from __future__ import annotations
