@@ -319,8 +319,8 @@ def test_ready_stays_up_through_a_bootstrap_rotation(
 ) -> None:
     server = serving(DB_SECRET_REFRESH_SECONDS="3600")
     world.bootstrap("--rotate")
-    # Secret written just before the role's commit: at most one gap of 503s, then 200 for good.
-    wait_for(lambda: ready_status(server) == 200, MIN_FORCED_REFRESH_SECONDS + 3, "/ready")
+    # Alternating users: the role the app's cached secret names keeps its password, so not one
+    # /ready is refused, although the cache outlives the test.
     assert [ready_status(server) for _ in range(3)] == [200, 200, 200]
 
 
