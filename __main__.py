@@ -1,10 +1,10 @@
 """steadystate: an auto-scaling, self-healing HTTP service on ECS, composed from its components.
 
 Settings are read and validated before anything is registered. Then: network → cluster → image →
-alert topic → database (its RDS events notify the alert topic) → one environment per name
-(onebox + fleet behind one ALB) → the S3 gateway's policy → connectivity alarms → blue/green DNS
-failover → FIS chaos experiments on a schedule, and the recorder of their runs → dashboard (it
-graphs the FIS templates' runs).
+alert topic → database (its RDS events notify the alert topic) → the WAF web ACL → one environment
+per name (onebox + fleet behind one ALB, each ALB behind the web ACL) → the S3 gateway's policy →
+connectivity alarms → blue/green DNS failover → FIS chaos experiments on a schedule, and the
+recorder of their runs → dashboard (it graphs the FIS templates' runs).
 """
 
 import pulumi
@@ -16,6 +16,7 @@ from components.blue_green_dns import BlueGreenDns
 from components.chaos_experiments import ChaosExperiments
 from components.chaos_records import FisRunRecorder
 from components.connectivity_alarms import ConnectivityAlarms
+from components.credential_rotation import ScheduledRotation
 from components.dashboard import Dashboard
 from components.database import Database
 from components.database_bootstrap import DatabaseBootstrap
@@ -24,6 +25,7 @@ from components.endpoint_policies import S3GatewayAccess, S3GatewayAccessArgs
 from components.environment import ServiceEnvironment
 from components.network import Network
 from components.release_pins import ReleasePin, pins_output
+from components.web_acl import WebAcl
 from composition import args as build
 from settings import choose_zones, load_settings, pin_zones_advice, raw_config
 from settings.deploy_readiness import call_out
@@ -61,6 +63,9 @@ pins = {
 # ECR keeps every image a pin runs (and the newest image.keepImages): no running digest expires.
 image.retain([pin.version for pin in pins.values()])
 
+# One AWS WAF web ACL in front of every environment's internet-facing load balancer.
+web_acl = WebAcl("waf", build.web_acl_args(settings)) if settings.load_balancer.waf else None
+
 environments: dict[str, ServiceEnvironment] = {}
 for env_name in settings.environments:
     fleet_pin = pins[f"{env_name}-fleet"]
@@ -84,7 +89,12 @@ for env_name in settings.environments:
     environments[env_name] = ServiceEnvironment(
         env_name,
         build.environment_args(
-            settings, network, cluster.instance_security_group_id, service, onebox_pin
+            settings,
+            network,
+            cluster.instance_security_group_id,
+            service,
+            onebox_pin,
+            web_acl.arn if web_acl else None,
         ),
     )
 
@@ -179,3 +189,8 @@ if database:
     )
     pulumi.export("databaseBootstrapCommand", bootstrap.run_command)
     pulumi.export("databaseRotateCommand", bootstrap.rotate_command)
+    rotation = build.credential_rotation_args(settings, bootstrap, cluster, alerts.topic_arn)
+    if rotation is not None:
+        # The app's credentials rotate on a schedule; a failed rotation alarms.
+        scheduled = ScheduledRotation("db-rotation", rotation)
+        pulumi.export("databaseRotationSchedule", scheduled.schedule_name)

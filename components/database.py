@@ -53,7 +53,9 @@ POSTGRES_PORT = 5432
 _MAJOR_RE = re.compile(r"^(\d{2,})(\.\d+)?$")
 _DB_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
 _USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
-_APP_USERNAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# 57 = 63 (Postgres) - len("_clone"): the rotation alternates the role with its twin
+# (app/steadystate_app/bootstrap_db.py, TWIN_SUFFIX).
+_APP_USERNAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,56}$")
 _RESERVED_USERNAMES = frozenset({"rdsadmin", "rdsrepladmin", "rds_superuser", "postgres_admin"})
 BACKUP_RETENTION_RANGE = (7, 35)
 """Automated backup retention accepted (7 is the project's floor, 35 the RDS maximum)."""
@@ -181,7 +183,8 @@ def validate_args(args: DatabaseArgs) -> None:
         raise _problem(
             "app_username",
             args.app_username,
-            "lower-case letters, digits, '_' (max 63), not pg_* or rds*",
+            "lower-case letters, digits, '_' (max 57: rotation alternates it with <name>_clone), "
+            "not pg_* or rds*",
         )
     if args.app_username == args.username.lower():
         raise _problem("app_username", args.app_username, "a role other than the master user")

@@ -1,4 +1,5 @@
-"""The one-off ECS task that creates (and rotates) the app's least-privilege database role.
+"""The one-off ECS task that creates (and rotates) the app's least-privilege database role, and
+its rotation twin that a schedule runs (components.credential_rotation).
 
 Not a service: a task definition run on demand (``aws ecs run-task``, by the operator or the release
 pipeline) with the app's image and ``python -m steadystate_app.bootstrap_db``. Its task role is the
@@ -76,15 +77,22 @@ def run_task_command(
 
 
 def bootstrap_container(
-    image: str, log_group: str, region: str, environment: Mapping[str, str], memory: int
+    image: str,
+    log_group: str,
+    region: str,
+    environment: Mapping[str, str],
+    memory: int,
+    *,
+    rotate: bool = False,
 ) -> list[dict[str, Any]]:
-    """The task's one container: non-root, read-only root, logs to ``log_group``."""
+    """The task's one container: non-root, read-only root, logs to ``log_group``; with
+    ``rotate`` its command is the rotation (``--rotate``)."""
     return [
         {
             "name": BOOTSTRAP_CONTAINER,
             "image": image,
             "essential": True,
-            "command": list(BOOTSTRAP_COMMAND),
+            "command": [*BOOTSTRAP_COMMAND, *(["--rotate"] if rotate else [])],
             "user": APP_USER,
             "readonlyRootFilesystem": True,
             "memory": memory,
@@ -105,10 +113,16 @@ def bootstrap_container(
 
 
 class DatabaseBootstrap(pulumi.ComponentResource):
-    """A task definition for the database bootstrap, its two roles and its log group."""
+    """Two task definitions sharing two roles and a log group: the database bootstrap, and the
+    same container running ``--rotate`` (the one a schedule starts: ScheduledRotation)."""
 
     task_definition_arn: pulumi.Output[str]
     family: str
+    rotate_task_definition_arn: pulumi.Output[str]
+    rotate_family: str
+    """``<family>-rotate``: runs ``python -m steadystate_app.bootstrap_db --rotate``."""
+    role_arns: list[pulumi.Output[str]]
+    """The execution and task roles whoever runs the tasks must be allowed to pass."""
     run_command: pulumi.Output[str]
     """``aws ecs run-task ...`` for the first deploy (creates the role, fills the app secret)."""
     rotate_command: pulumi.Output[str]
@@ -159,38 +173,52 @@ class DatabaseBootstrap(pulumi.ComponentResource):
             tags,
             trust=trust,
         )
-        containers = pulumi.Output.all(
+        values = pulumi.Output.all(
             image=args.image,
             log_group=log_group.name,
             region=region,
             environment=pulumi.Output.all(**dict(args.environment)),
-        ).apply(
-            lambda v: json.dumps(
-                bootstrap_container(
-                    v["image"], v["log_group"], v["region"], v["environment"], args.memory
+        )
+
+        def task_definition(suffix: str, family: str, rotate: bool) -> aws.ecs.TaskDefinition:
+            containers = values.apply(
+                lambda v: json.dumps(
+                    bootstrap_container(
+                        v["image"],
+                        v["log_group"],
+                        v["region"],
+                        v["environment"],
+                        args.memory,
+                        rotate=rotate,
+                    )
                 )
             )
-        )
+            return aws.ecs.TaskDefinition(
+                f"{name}-{suffix}",
+                aws.ecs.TaskDefinitionArgs(
+                    family=family,
+                    network_mode="bridge",
+                    requires_compatibilities=["EC2"],
+                    cpu=str(args.cpu),
+                    memory=str(args.memory),
+                    execution_role_arn=execution_role.arn,
+                    task_role_arn=task_role.arn,
+                    container_definitions=containers,
+                    tags=tags,
+                ),
+                # The run command may start a task at once: its roles' rights must exist first.
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[*execution_role.grants, *task_role.grants]
+                ),
+            )
+
         self.family = f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}"
-        task_definition = aws.ecs.TaskDefinition(
-            f"{name}-taskdef",
-            aws.ecs.TaskDefinitionArgs(
-                family=self.family,
-                network_mode="bridge",
-                requires_compatibilities=["EC2"],
-                cpu=str(args.cpu),
-                memory=str(args.memory),
-                execution_role_arn=execution_role.arn,
-                task_role_arn=task_role.arn,
-                container_definitions=containers,
-                tags=tags,
-            ),
-            # The run command may start a task at once: its roles' rights must exist first.
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[*execution_role.grants, *task_role.grants]
-            ),
-        )
-        self.task_definition_arn = task_definition.arn
+        self.rotate_family = f"{self.family}-rotate"
+        self.task_definition_arn = task_definition("taskdef", self.family, False).arn
+        self.rotate_task_definition_arn = task_definition(
+            "rotate-taskdef", self.rotate_family, True
+        ).arn
+        self.role_arns = [execution_role.arn, task_role.arn]
         commands = pulumi.Output.all(args.cluster_name, args.capacity_provider_name)
         self.run_command = commands.apply(
             lambda v: run_task_command(str(v[0]), self.family, str(v[1]))
@@ -201,6 +229,7 @@ class DatabaseBootstrap(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "task_definition_arn": self.task_definition_arn,
+                "rotate_task_definition_arn": self.rotate_task_definition_arn,
                 "run_command": self.run_command,
                 "rotate_command": self.rotate_command,
             }

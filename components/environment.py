@@ -62,6 +62,8 @@ class ServiceEnvironmentArgs:
     """Let `pulumi destroy` remove non-empty log buckets (dev, or prod armed for teardown)."""
     load_balancer_tags: Mapping[str, str] = field(default_factory=dict)
     """Extra tags of the load balancer (``Teardown=armed`` while armed for teardown)."""
+    web_acl_arn: pulumi.Input[str] | None = None
+    """The stack's AWS WAF web ACL the load balancer is associated with; None: no WAF."""
 
 
 def target_group_args(
@@ -148,6 +150,7 @@ class ServiceEnvironment(pulumi.ComponentResource):
                 idle_timeout=args.idle_timeout,
                 force_destroy_logs=args.force_destroy,
                 tags=dict(args.load_balancer_tags),
+                web_acl_arn=args.web_acl_arn,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -42,6 +42,8 @@ class PublicLoadBalancerArgs:
     force_destroy_logs: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
     """Extra tags of the load balancer (besides ``Name``)."""
+    web_acl_arn: pulumi.Input[str] | None = None
+    """A regional AWS WAF web ACL (components.web_acl) to associate with the ALB; None: none."""
 
 
 def forward_action(targets: Sequence[WeightedTarget]) -> aws.lb.ListenerDefaultActionArgs:
@@ -65,7 +67,8 @@ def forward_action(targets: Sequence[WeightedTarget]) -> aws.lb.ListenerDefaultA
 class PublicLoadBalancer(pulumi.ComponentResource):
     """Internet-facing ALB across the public subnets. Open to the world on 80 (and 443 with a
     certificate) only; reaches the hosts only on the dynamic port range; drops invalid headers;
-    defensive desync mitigation; access logs to a private bucket; TLS 1.2+ policy on HTTPS.
+    defensive desync mitigation; access logs to a private bucket; TLS 1.2+ policy on HTTPS; with
+    ``web_acl_arn``, every request passes the AWS WAF web ACL first.
     """
 
     arn: pulumi.Output[str]
@@ -169,6 +172,13 @@ class PublicLoadBalancer(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
         )
+
+        if args.web_acl_arn is not None:
+            aws.wafv2.WebAclAssociation(
+                f"{name}-waf",
+                aws.wafv2.WebAclAssociationArgs(resource_arn=alb.arn, web_acl_arn=args.web_acl_arn),
+                opts=child,
+            )
 
         forward = forward_action(args.targets)
         if https:

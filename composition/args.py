@@ -23,9 +23,10 @@ from components.chaos_experiments import ChaosExperiments, ChaosExperimentsArgs
 from components.chaos_records import FisRunRecorderArgs
 from components.connectivity_alarms import ConnectivityAlarmsArgs
 from components.container_definitions import ProberSpec
+from components.credential_rotation import ScheduledRotationArgs
 from components.dashboard import DashboardArgs
 from components.database import Database, DatabaseArgs
-from components.database_bootstrap import DatabaseBootstrapArgs
+from components.database_bootstrap import DatabaseBootstrap, DatabaseBootstrapArgs
 from components.deployment_alarms import DeploymentAlarmSpec
 from components.ecs_cluster import EcsCluster, EcsClusterArgs
 from components.environment import (
@@ -37,6 +38,7 @@ from components.environment import (
 from components.network import Network, NetworkArgs
 from components.release_pins import PinnedRelease, ReleasePin, ReleasePinArgs
 from components.service import FastScaleOutSpec, ScalingSpec, ServiceWithAutoscalingArgs
+from components.web_acl import WebAclArgs
 from policy.guardrails import limits
 from settings import Settings
 
@@ -206,6 +208,24 @@ def database_bootstrap_args(
         },
         task_role_statements=database.bootstrap_statements(),
         log_retention_days=s.service.log_retention_days,
+    )
+
+
+def credential_rotation_args(
+    s: Settings, bootstrap: DatabaseBootstrap, cluster: EcsCluster, topic_arn: pulumi.Input[str]
+) -> ScheduledRotationArgs | None:
+    """The schedule that runs the bootstrap's rotate task; None without ``database.rotationDays``."""
+    days = s.database.rotation_days
+    if days is None:
+        return None
+    return ScheduledRotationArgs(
+        cluster_arn=cluster.cluster_arn,
+        capacity_provider_name=cluster.capacity_provider_name,
+        task_definition_arn=bootstrap.rotate_task_definition_arn,
+        task_family=bootstrap.rotate_family,
+        pass_role_arns=bootstrap.role_arns,
+        alarm_topic_arn=topic_arn,
+        rotation_days=days,
     )
 
 
@@ -419,12 +439,18 @@ def certificate_arn(s: Settings) -> pulumi.Input[str] | None:
     return lb.certificate_arn
 
 
+def web_acl_args(s: Settings) -> WebAclArgs:
+    """The stack's one WAF web ACL (``loadBalancer.waf``), shared by every environment's ALB."""
+    return WebAclArgs(log_retention_days=s.load_balancer.waf_log_retention_days)
+
+
 def environment_args(
     s: Settings,
     network: Network,
     host_security_group_id: pulumi.Input[str],
     service: ServiceWithAutoscalingArgs,
     onebox_pin: ReleasePin | None,
+    web_acl_arn: pulumi.Input[str] | None = None,
 ) -> ServiceEnvironmentArgs:
     hc = s.service.health_check
     lb = s.load_balancer
@@ -462,6 +488,7 @@ def environment_args(
         idle_timeout=lb.idle_timeout,
         force_destroy=deletes_data(s),
         load_balancer_tags=limits.teardown_tags(s.teardown.allow_data_loss),
+        web_acl_arn=web_acl_arn,
     )
 
 

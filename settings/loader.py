@@ -261,6 +261,21 @@ def consistency_problems(s: Settings, project: str = "steadystate") -> list[Prob
             "must list at least one address in prod (or set connectivity.alarmWebhooks): every "
             "prod alarm notifies the alert topic, and a topic without subscribers tells nobody",
         )
+    if s.is_prod and s.database.enabled and s.database.rotation_days is None:
+        add(
+            "database.rotationDays",
+            None,
+            "must be set in prod (1–30): the app's database credentials rotate at least every "
+            "30 days (the gate refuses a prod app secret without it, db-app-secret-rotation)",
+        )
+    if s.is_prod and not s.load_balancer.waf:
+        add(
+            "loadBalancer.waf",
+            False,
+            "must be true in prod: the internet-facing load balancers stay behind AWS WAF (the "
+            "gate refuses a prod ALB without a web ACL, lb-internet-facing-waf); set it false in "
+            "dev stacks only",
+        )
     if s.is_prod and s.chaos.enabled and not s.chaos.schedules_enabled:
         add(
             "chaos.schedulesEnabled",

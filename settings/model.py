@@ -413,6 +413,14 @@ class LoadBalancerSettings:
         90, "days to keep access logs", minimum=1, maximum=3650
     )
     idle_timeout: int = setting(60, "connection idle timeout in seconds", minimum=1, maximum=4000)
+    waf: bool = setting(
+        True,
+        "AWS WAF web ACL (AWS managed core rule set and known bad inputs) in front of every load "
+        "balancer, its requests logged (prod: must be true)",
+    )
+    waf_log_retention_days: int = setting(
+        90, "days to keep the WAF request logs", check=_retention, allowed=RETENTION
+    )
 
 
 @dataclass(frozen=True)
@@ -582,6 +590,15 @@ class DatabaseSettings:
     )
     performance_insights: bool = setting(False, "enable Performance Insights")
     final_snapshot: bool = setting(False, "take a final snapshot on delete")
+    rotation_days: int | None = setting(
+        30,
+        "days between scheduled rotations of the app's database credentials (alternating users: "
+        "no refused login); null = rotate by hand only (prod: 1–30 required)",
+        kind=int,
+        nullable=True,
+        minimum=1,
+        maximum=30,
+    )
 
 
 @dataclass(frozen=True)

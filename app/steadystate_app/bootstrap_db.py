@@ -6,13 +6,29 @@ and makes the app's least-privilege role (:mod:`.db_roles`) match the app secret
 
 - first run (the app secret has no value yet): generates a password, creates the role, stores
   ``{"username", "password", "engine", "host", "port", "dbname"}`` in the app secret;
-- later runs: sets the role's password and grants to what the secret holds (repairs drift);
-- ``--rotate``: generates a new password, sets it on the role and stores it as a new AWSCURRENT
-  version of the secret. Running apps pick it up on their next refused login.
+- later runs: sets the password and grants of the role the secret names to what the secret
+  holds (repairs drift);
+- ``--rotate``: alternating users. The app's role has a twin, ``<DB_APP_USERNAME>_clone``, with
+  the same grants. A rotation gives the role the secret does *not* name (creating the twin on the
+  first rotation) a new password, commits, and only then stores that role and password as the
+  secret's new AWSCURRENT version. The role the secret named until then keeps its password, so
+  every task still holding it (a cached secret, an open connection) keeps logging in; tasks move
+  to the new version when their cache expires (``DB_SECRET_REFRESH_SECONDS``). Each password is
+  replaced two rotations after it was made. Nothing a rotation does refuses a login, as long as
+  rotations are further apart than the apps' refresh interval (30 days against 5 minutes).
 
-The role change and the secret write are ordered so they never disagree for long: the new
-password is stored while the ALTER ROLE transaction is still open and committed right after;
-if storing fails, the transaction rolls back and the old password stays valid everywhere.
+  This is Secrets Manager's "alternating users" strategy ("If the application retrieves the
+  secret during rotation, the application still gets a valid set of credentials. After rotation,
+  both user and user_clone credentials are valid."), run by a scheduled task instead of a
+  rotation Lambda; its "single user" strategy has a window in which "the database [may deny]
+  calls that use the rotated credentials"
+  (https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotation-strategy.html).
+
+  If storing the secret fails after the commit, the secret still names the role whose password
+  did not change: nothing breaks, the run exits 1 and the next rotation sets the twin again.
+
+The first run stores the new password while the CREATE ROLE transaction is still open and commits
+right after: if storing fails, the transaction rolls back and the role does not exist.
 
 Environment: DB_MASTER_SECRET_ARN, DB_SECRET_ARN, DB_HOST (required); DB_PORT (5432), DB_NAME
 (postgres), DB_SSLMODE (prefer), DB_APP_USERNAME (steadystate_app), DB_APP_SCHEMA (steadystate),
@@ -37,13 +53,16 @@ import psycopg
 import psycopg.conninfo
 
 from . import logs
-from .db_credentials import CredentialsError, parse_secret, secrets_manager_client
+from .db_credentials import Credentials, CredentialsError, parse_secret, secrets_manager_client
 from .db_roles import RoleError, ensure_app_role
 from .settings import SettingsError
 
 log = logging.getLogger(__name__)
 
 _IDENTIFIER_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+TWIN_SUFFIX = "_clone"
+"""The alternating twin of the app's role is ``<DB_APP_USERNAME>_clone`` (Secrets Manager's
+alternating-users rotation names its second user the same way)."""
 _RESERVED_PREFIXES = ("pg_", "rds")
 PASSWORD_BYTES = 32
 """Random bytes in a generated password (43 URL-safe characters)."""
@@ -84,6 +103,12 @@ def bootstrap_settings(env: Mapping[str, str] = os.environ) -> BootstrapSettings
                 f"{variable}={value!r} must be lower-case letters, digits and '_' (max 63), "
                 "starting with a letter or '_', not pg_* or rds*"
             )
+    if len(names["DB_APP_USERNAME"]) > 63 - len(TWIN_SUFFIX):
+        raise SettingsError(
+            f"DB_APP_USERNAME={names['DB_APP_USERNAME']!r} must be at most "
+            f"{63 - len(TWIN_SUFFIX)} characters: rotation alternates it with "
+            f"<DB_APP_USERNAME>{TWIN_SUFFIX}, and Postgres names are at most 63"
+        )
     app_secret = env["DB_SECRET_ARN"]
     parts = app_secret.split(":")
     region = parts[3] if app_secret.startswith("arn:") and len(parts) > 3 and parts[3] else None
@@ -100,9 +125,14 @@ def bootstrap_settings(env: Mapping[str, str] = os.environ) -> BootstrapSettings
     )
 
 
-def current_app_password(client: Any, settings: BootstrapSettings) -> str | None:
-    """The app secret's password, or None when the secret has no value yet (first run) or names
-    another user (the role is being renamed: a new password for the new role)."""
+def app_roles(settings: BootstrapSettings) -> tuple[str, str]:
+    """The app's role and its alternating twin."""
+    return settings.username, settings.username + TWIN_SUFFIX
+
+
+def current_app_credentials(client: Any, settings: BootstrapSettings) -> Credentials | None:
+    """What the app secret holds, or None when it has no value yet (first run) or names neither
+    of the app's roles (the role is being renamed: a new password for the new role)."""
     try:
         answer = client.get_secret_value(SecretId=settings.app_secret_id)
     except client.exceptions.ResourceNotFoundException:
@@ -110,18 +140,78 @@ def current_app_password(client: Any, settings: BootstrapSettings) -> str | None
         # creates it; a secret that does not exist at all fails later, in PutSecretValue.
         return None
     stored = parse_secret(settings.app_secret_id, answer.get("SecretString"))
-    return stored.password if stored.username == settings.username else None
+    return stored if stored.username in app_roles(settings) else None
+
+
+def _secret_string(settings: BootstrapSettings, username: str, password: str) -> str:
+    return json.dumps(
+        {
+            "username": username,
+            "password": password,
+            "engine": "postgres",
+            "host": settings.host,
+            "port": settings.port,
+            "dbname": settings.dbname,
+        }
+    )
 
 
 def run(settings: BootstrapSettings, rotate: bool, client: Any) -> dict[str, Any]:
     """Do the bootstrap; the summary to log (no secret values)."""
     master_answer = client.get_secret_value(SecretId=settings.master_secret_id)
     master = parse_secret(settings.master_secret_id, master_answer.get("SecretString"))
-    password = None if rotate else current_app_password(client, settings)
-    new_password = password is None
-    if password is None:
-        password = secrets.token_urlsafe(PASSWORD_BYTES)
-    conninfo = psycopg.conninfo.make_conninfo(
+    stored = current_app_credentials(client, settings)
+    if rotate and stored is not None:
+        return _rotate(settings, master, stored, client)
+    role = stored.username if stored else settings.username
+    password = stored.password if stored else secrets.token_urlsafe(PASSWORD_BYTES)
+    new_password = stored is None
+    conninfo = _master_conninfo(settings, master)
+    version_id = None
+    with psycopg.connect(conninfo) as conn:  # commits on a clean exit, rolls back on an error
+        outcome = ensure_app_role(conn, role, settings.schema, password)
+        if new_password:
+            answer = client.put_secret_value(
+                SecretId=settings.app_secret_id,
+                SecretString=_secret_string(settings, role, password),
+            )
+            version_id = answer.get("VersionId")
+    return {
+        "role": role,
+        "schema": settings.schema,
+        "database": settings.dbname,
+        "role_created": outcome.created,
+        "password_changed": new_password,
+        "secret_version": version_id,
+    }
+
+
+def _rotate(
+    settings: BootstrapSettings, master: Credentials, stored: Credentials, client: Any
+) -> dict[str, Any]:
+    """Alternating users: a new password for the role the secret does not name, committed, then
+    stored as the secret's new AWSCURRENT version (the module docstring says why this order)."""
+    base, twin = app_roles(settings)
+    role = twin if stored.username == base else base
+    password = secrets.token_urlsafe(PASSWORD_BYTES)
+    with psycopg.connect(_master_conninfo(settings, master)) as conn:
+        outcome = ensure_app_role(conn, role, settings.schema, password)
+    answer = client.put_secret_value(
+        SecretId=settings.app_secret_id, SecretString=_secret_string(settings, role, password)
+    )
+    return {
+        "role": role,
+        "previous_role": stored.username,
+        "schema": settings.schema,
+        "database": settings.dbname,
+        "role_created": outcome.created,
+        "password_changed": True,
+        "secret_version": answer.get("VersionId"),
+    }
+
+
+def _master_conninfo(settings: BootstrapSettings, master: Credentials) -> str:
+    return psycopg.conninfo.make_conninfo(
         host=settings.host,
         port=settings.port,
         dbname=settings.dbname,
@@ -131,32 +221,6 @@ def run(settings: BootstrapSettings, rotate: bool, client: Any) -> dict[str, Any
         connect_timeout=10,
         application_name="steadystate-bootstrap",
     )
-    version_id = None
-    with psycopg.connect(conninfo) as conn:  # commits on a clean exit, rolls back on an error
-        outcome = ensure_app_role(conn, settings.username, settings.schema, password)
-        if new_password:
-            answer = client.put_secret_value(
-                SecretId=settings.app_secret_id,
-                SecretString=json.dumps(
-                    {
-                        "username": settings.username,
-                        "password": password,
-                        "engine": "postgres",
-                        "host": settings.host,
-                        "port": settings.port,
-                        "dbname": settings.dbname,
-                    }
-                ),
-            )
-            version_id = answer.get("VersionId")
-    return {
-        "role": settings.username,
-        "schema": settings.schema,
-        "database": settings.dbname,
-        "role_created": outcome.created,
-        "password_changed": new_password,
-        "secret_version": version_id,
-    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -165,7 +229,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Create or update the app's least-privilege database role and its secret.",
     )
     parser.add_argument(
-        "--rotate", action="store_true", help="give the role a new password and store it"
+        "--rotate",
+        action="store_true",
+        help="alternating users: a new password for the app role the secret does not name "
+        "(<DB_APP_USERNAME>_clone on the first rotation), then store it",
     )
     options = parser.parse_args(argv)
     logs.configure()

@@ -10,6 +10,7 @@ CATEGORIES = (
     "NAT gateways and public IPv4",
     "VPC interface endpoints",
     "load balancers",
+    "web application firewall",
     "container hosts",
     "database",
     "DNS failover",

@@ -29,6 +29,7 @@ NETWORK, ENDPOINTS, BALANCERS, HOSTS = (
     "container hosts",
 )
 DATABASE, DNS, CLOUDWATCH, KEYS = "database", "DNS failover", "CloudWatch", "keys and secrets"
+WAF = "web application firewall"
 STORAGE = "storage"
 
 # Types with no charge of their own (their cost, if any, is in another resource's line).
@@ -88,6 +89,8 @@ FREE_TYPES = frozenset(
         "aws:sns/topicSubscription:TopicSubscription",
         "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        # AWS WAF bills the web ACL, its rules and the requests it inspects, not associations
+        "aws:wafv2/webAclAssociation:WebAclAssociation",
         "docker:index/image:Image",
     }
 )
@@ -515,6 +518,26 @@ def _lambda_function(record: ResourceRecord, stack: StackView, p: RegionPrices) 
     )
 
 
+def _web_acl(record: ResourceRecord, stack: StackView, p: RegionPrices) -> Priced:
+    """A web ACL a month, plus a rule a month for each rule; a managed rule group is one rule
+    (AWS WAF pricing: "rule groups ... count as a single rule"; AWS's baseline managed groups
+    carry no subscription fee), plus the requests it inspects."""
+    rules = record.inputs.get("rules") or []
+    charges = [Charge(WAF, record.name, "web ACL", p.rate("waf_web_acl_month"))]
+    for rule in rules:
+        group = (rule.get("statement") or {}).get("managedRuleGroupStatement") or {}
+        what = f"rule group {group['name']}" if group.get("name") else f"rule {rule.get('name')}"
+        charges.append(Charge(WAF, record.name, what, p.rate("waf_rule_month")))
+    return Priced(
+        charges,
+        [
+            UsageRate(
+                WAF, "WAF requests inspected", p.rate("waf_requests_million"), "million requests"
+            )
+        ],
+    )
+
+
 PRICERS: dict[str, Pricer] = {
     "aws:ec2/natGateway:NatGateway": _nat_gateway,
     "aws:ec2/eip:Eip": _elastic_ip,
@@ -558,6 +581,17 @@ PRICERS: dict[str, Pricer] = {
     ),
     "aws:s3/bucketV2:BucketV2": _usage_only(
         KEYS, "S3 Standard storage", "s3_standard_gb_month", "GB-month"
+    ),
+    "aws:wafv2/webAcl:WebAcl": _web_acl,
+    # WAF's logs to CloudWatch Logs are vended logs; the log group prices their storage.
+    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": _usage_only(
+        WAF, "WAF log ingestion (vended logs)", "cloudwatch_logs_ingest_gb", "GB"
+    ),
+    "aws:sqs/queue:Queue": _usage_only(
+        CLOUDWATCH,
+        "SQS requests (first million a month free)",
+        "sqs_requests_million",
+        "million requests",
     ),
     "aws:ecr/repository:Repository": _usage_only(
         KEYS, "ECR image storage", "ecr_storage_gb_month", "GB-month"

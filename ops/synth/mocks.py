@@ -47,6 +47,9 @@ _AUTONAMED = {
     "aws:secretsmanager/secret:Secret",
     "aws:lambda/function:Function",
     "aws:cloudwatch/eventRule:EventRule",
+    "aws:wafv2/webAcl:WebAcl",
+    "aws:sqs/queue:Queue",
+    "aws:scheduler/schedule:Schedule",
 }
 
 _SERVICE_OF = {
@@ -262,6 +265,13 @@ class SteadyMocks(pulumi.runtime.Mocks):
         if typ == "aws:lambda/function:Function":
             arn = _arn("lambda", region, f"function:{physical}")
             return physical, {"arn": arn, "qualifiedArn": f"{arn}:$LATEST"}
+        if typ == "aws:wafv2/webAcl:WebAcl":
+            acl_id = f"{h[:8]}-{h[8:12]}-4{h[12:15]}-8{h[1:4]}-{_suffix(name + 'w', 12)}"
+            arn = _arn("wafv2", region, f"regional/webacl/{physical}/{acl_id}")
+            return acl_id, {"arn": arn, "capacity": 0}
+        if typ == "aws:sqs/queue:Queue":
+            url = f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{physical}"
+            return url, {"arn": _arn("sqs", region, physical), "url": url}
         if typ == "aws:cloudwatch/eventRule:EventRule":
             return physical, {"arn": _arn("events", region, f"rule/{physical}")}
         if typ == "aws:cloudwatch/dashboard:Dashboard":

@@ -104,6 +104,14 @@ LAMBDA_EVENT_INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEvent
 EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 
 
+# -- AWS WAF and the scheduled credential rotation (issue 19) ------------------------------------
+WAF_WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+WAF_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
+SECRET = "aws:secretsmanager/secret:Secret"
+SECRET_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
+
+
 def short(token: str) -> str:
     """``aws:rds/instance:Instance`` -> ``aws:rds/instance`` (how messages and docs name types)."""
     return token.rsplit(":", 1)[0] if token.count(":") >= 2 else token

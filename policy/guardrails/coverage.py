@@ -1,6 +1,6 @@
 """The control-by-control coverage table in the README: every AWS Security Hub FSBP control for
 the services this program uses (EC2, Auto Scaling, ECS, ELB, RDS, S3, SNS, KMS, IAM, ECR,
-CloudWatch, Route 53, Lambda, EventBridge), with the policies that enforce it or why none does;
+CloudWatch, Route 53, Lambda, EventBridge, WAF, Secrets Manager), with the policies that enforce it or why none does;
 and operational rows (SNS delivery, Route 53 failover, FIS, Scheduler) for rules no FSBP control
 asks for.
 
@@ -273,7 +273,9 @@ CONTROLS: tuple[Control, ...] = (
     Control(
         "ELB.16",
         "ALBs are associated with AWS WAF",
-        reason="not adopted yet: the service has no WAF web ACL; adding one is a product decision (rules, cost per request)",
+        ("lb-internet-facing-waf",),
+        reason="prod only: dev may turn the web ACL off (loadBalancer.waf)",
+        checkov="CKV2_AWS_28",
     ),
     Control(
         "ELB.17",
@@ -566,6 +568,45 @@ CONTROLS: tuple[Control, ...] = (
         "EventBridge.4",
         "Global endpoints have event replication",
         reason=NOT_CREATED + " (no global endpoint)",
+    ),
+    # AWS WAF (components/web_acl.py)
+    Control(
+        "WAF.10",
+        "Web ACLs have at least one rule or rule group",
+        ("waf-web-acl-managed-rules",),
+        checkov="CKV_AWS_192",
+    ),
+    Control(
+        "WAF.11", "Web ACL logging is enabled", ("waf-web-acl-logging",), checkov="CKV2_AWS_31"
+    ),
+    Control(
+        "WAF.12",
+        "Web ACL rules publish CloudWatch metrics",
+        ("waf-web-acl-managed-rules",),
+    ),
+    # Secrets Manager (the app's database secret: components/database.py)
+    Control(
+        "SecretsManager.1",
+        "Secrets have automatic rotation enabled",
+        ("db-app-secret-rotation",),
+        reason="prod only; the policy also accepts an ENABLED schedule running the bootstrap's --rotate task (alternating users), which Security Hub does not see as rotation",
+        checkov="CKV2_AWS_57",
+    ),
+    Control(
+        "SecretsManager.2",
+        "Secrets configured with automatic rotation rotate successfully",
+        reason="a runtime result, not a property of the program; a failed scheduled rotation lands in the rotation failures queue and its alarm notifies the alert topic (components/credential_rotation.py)",
+    ),
+    Control(
+        "SecretsManager.3",
+        "Unused secrets are removed",
+        reason="a runtime result: the app reads its secret on every new connection",
+    ),
+    Control(
+        "SecretsManager.4",
+        "Secrets are rotated within a specified number of days",
+        ("db-app-secret-rotation",),
+        reason="maximumDays, default 30",
     ),
     # FIS and EventBridge Scheduler: FSBP has no control for either; these rows are operational
     Control(

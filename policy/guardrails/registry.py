@@ -40,7 +40,9 @@ from . import (  # second wave (issue 12); chaos as a practice (issue 11)
     rds,
     rds_events,
     rds_hardening,
+    secret_rotation,
     teardown,
+    waf,
 )
 from .framework import PACK_ENFORCEMENT_LEVEL
 
@@ -83,6 +85,9 @@ RULE_MODULES = (
     create_limits,
     # a first `pulumi up` that works (issue 19)
     teardown,
+    # issue 19: the edge and the credentials
+    waf,
+    secret_rotation,
 )
 """Every module that declares policies, in catalogue order."""
 

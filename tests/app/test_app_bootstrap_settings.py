@@ -27,8 +27,13 @@ def test_defaults() -> None:
         ({"DB_APP_USERNAME": "App"}, "DB_APP_USERNAME='App'"),
         ({"DB_APP_USERNAME": "pg_app"}, "DB_APP_USERNAME"),
         ({"DB_APP_SCHEMA": "rdsadmin"}, "DB_APP_SCHEMA"),
+        ({"DB_APP_USERNAME": "a" * 58}, "at most 57 characters: rotation alternates it with"),
     ],
 )
 def test_refusals_name_the_variable(change: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         bootstrap_settings({**BASE, **change})
+
+
+def test_the_longest_name_leaves_room_for_its_twin() -> None:
+    assert bootstrap_settings({**BASE, "DB_APP_USERNAME": "a" * 57}).username == "a" * 57

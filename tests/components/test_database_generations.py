@@ -129,9 +129,15 @@ def test_identifier_prefix_is_valid_and_leaves_room_for_the_generation() -> None
         ({"app_username": "App"}, "app_username"),
         ({"app_username": "rds_app"}, "app_username"),
         ({"app_username": "app_admin"}, "app_username"),
+        ({"app_username": "a" * 58}, "app_username"),
         ({"log_retention_days": 0}, "log_retention_days"),
     ],
 )
 def test_invalid_args_name_the_argument(change: dict, arg: str) -> None:
     with pytest.raises(ValueError, match=rf"DatabaseArgs\.{arg} must be"):
         Database("db", dataclasses.replace(PROD, **change))
+
+
+def test_the_app_username_leaves_room_for_its_rotation_twin() -> None:
+    with pytest.raises(ValueError, match="max 57: rotation alternates it with <name>_clone"):
+        Database("db", dataclasses.replace(PROD, app_username="a" * 58))

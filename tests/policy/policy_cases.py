@@ -749,3 +749,7 @@ CASES += [
         "steadystate:teardown.allowDataLoss to false",
     ),
 ]
+
+from policy_cases_waf import WAF_CASES  # noqa: E402
+
+CASES += WAF_CASES

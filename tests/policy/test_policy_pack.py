@@ -118,6 +118,8 @@ def test_prod_only_policies_read_the_environment_and_default_to_prod() -> None:
         "fis-templates-scheduled-in-prod",
         "ecs-exec-encrypted",
         "teardown-armed",
+        "lb-internet-facing-waf",
+        "db-app-secret-rotation",
     }
     for name in PROD_ONLY:
         assert _default(name, "environment") == "prod"

@@ -136,6 +136,9 @@ UNDECIDABLE_IN_PREVIEW = {
     "s3-bucket-tls-only",  # the bucket policy JSON embeds the bucket ARN: unknown as a whole
     # the S3 gateway's policy names the stack's bucket ARNs: unknown as a whole until they exist
     "vpc-endpoint-policy-scoped",
+    # which secret the rotation task rotates is in its containerDefinitions, a JSON string that
+    # embeds the image digest and the secret's ARN: unknown as a whole until they exist
+    "db-app-secret-rotation",
 }
 """Stack policies that cannot judge the real prod stack during its first preview, and why; every
 other one must decide from known values and property dependencies."""

@@ -75,6 +75,20 @@ CROSS_KEY_RULES: dict[str, tuple[dict[str, object], str, dict[str, object]]] = {
         "chaos.enabled false to remove the experiments instead",
         {**PROD, "chaos": {"enabled": False, "schedulesEnabled": False}},
     ),
+    "prod database without scheduled rotation": (
+        {**PROD, "database": {"enabled": True, "rotationDays": None}},
+        "steadystate:database.rotationDays = null: must be set in prod (1–30): the app's "
+        "database credentials rotate at least every 30 days (the gate refuses a prod app secret "
+        "without it, db-app-secret-rotation)",
+        {**PROD, "database": {"enabled": True, "rotationDays": 30}},
+    ),
+    "prod load balancers without WAF": (
+        {**PROD, "loadBalancer": {"waf": False}},
+        "steadystate:loadBalancer.waf = false: must be true in prod: the internet-facing load "
+        "balancers stay behind AWS WAF (the gate refuses a prod ALB without a web ACL, "
+        "lb-internet-facing-waf); set it false in dev stacks only",
+        {"loadBalancer": {"waf": False}},
+    ),
 }
 
 

@@ -223,12 +223,21 @@ def test_prod_bootstrap_task_alone_reads_the_master_secret(stacks) -> None:
     master = prod.of_type("aws:rds/instance:Instance")[0].outputs["masterUserSecrets"][0][
         "secretArn"
     ]
-    (bootstrap,) = [
-        t
-        for t in prod.of_type("aws:ecs/taskDefinition:TaskDefinition")
-        if "DatabaseBootstrap" in t.urn
-    ]
+    bootstrap, rotate = sorted(
+        (
+            t
+            for t in prod.of_type("aws:ecs/taskDefinition:TaskDefinition")
+            if "DatabaseBootstrap" in t.urn
+        ),
+        key=lambda t: t.inputs["family"],
+    )
+    assert rotate.inputs["family"] == bootstrap.inputs["family"] + "-rotate"
+    for role in ("taskRoleArn", "executionRoleArn"):
+        assert rotate.inputs[role] == bootstrap.inputs[role]
+    (rotating,) = json.loads(rotate.inputs["containerDefinitions"])
+    assert rotating["command"] == ["python", "-m", "steadystate_app.bootstrap_db", "--rotate"]
     (container,) = json.loads(bootstrap.inputs["containerDefinitions"])
+    assert {**rotating, "command": container["command"]} == container
     assert container["command"] == ["python", "-m", "steadystate_app.bootstrap_db"]
     assert container["image"] == prod.outputs["imageRef"]
     env = {e["name"]: e["value"] for e in container["environment"]}
@@ -240,6 +249,28 @@ def test_prod_bootstrap_task_alone_reads_the_master_secret(stacks) -> None:
     assert command.startswith("aws ecs run-task --cluster ")
     assert bootstrap.inputs["family"] in command
     assert "--rotate" in prod.outputs["databaseRotateCommand"]
+
+
+def test_prod_rotates_the_app_credentials_every_30_days(stacks) -> None:
+    prod = stacks["prod"]
+    (schedule,) = [
+        s for s in prod.of_type("aws:scheduler/schedule:Schedule") if "ScheduledRotation" in s.urn
+    ]
+    (rotate,) = [
+        t
+        for t in prod.of_type("aws:ecs/taskDefinition:TaskDefinition")
+        if t.inputs["family"].endswith("-db-bootstrap-rotate")
+    ]
+    assert schedule.inputs["scheduleExpression"] == "rate(30 days)"
+    assert schedule.inputs["state"] == "ENABLED"
+    assert schedule.inputs["target"]["ecsParameters"]["taskDefinitionArn"] == rotate.outputs["arn"]
+    (cluster,) = prod.of_type("aws:ecs/cluster:Cluster")
+    assert schedule.inputs["target"]["arn"] == cluster.outputs["arn"]
+    assert prod.outputs["databaseRotationSchedule"] == schedule.outputs["name"]
+    assert not stacks["dev"].of_type("aws:scheduler/schedule:Schedule") or all(
+        "ScheduledRotation" not in s.urn
+        for s in stacks["dev"].of_type("aws:scheduler/schedule:Schedule")
+    )
 
 
 def test_prod_prober_watches_the_database(stacks) -> None:
@@ -320,7 +351,11 @@ def test_both_stacks_run_fis_experiments_on_a_schedule_and_dev_more_often(stacks
     ]
     gaps = {}
     for name, synthesis in stacks.items():
-        schedules = synthesis.of_type("aws:scheduler/schedule:Schedule")
+        schedules = [
+            s
+            for s in synthesis.of_type("aws:scheduler/schedule:Schedule")
+            if "ScheduledRotation" not in s.urn  # the database credentials' own schedule
+        ]
         assert len(schedules) == len(synthesis.of_type(template))
         assert all(s.inputs["state"] == "ENABLED" for s in schedules)
         gaps[name] = max(_longest_gap_days(s) or 0 for s in schedules)
@@ -367,7 +402,11 @@ def test_dev_has_no_database_so_its_topic_admits_no_rds_events(stacks) -> None:
 def test_prod_records_every_fis_run_of_its_templates(stacks) -> None:
     prod = stacks["prod"]
     templates = prod.of_type("aws:fis/experimentTemplate:ExperimentTemplate")
-    (rule,) = prod.of_type("aws:cloudwatch/eventRule:EventRule")
+    (rule,) = [
+        r
+        for r in prod.of_type("aws:cloudwatch/eventRule:EventRule")
+        if "ScheduledRotation" not in r.urn
+    ]
     pattern = json.loads(rule.inputs["eventPattern"])
     assert sorted(pattern["detail"]["experiment-template-id"]) == sorted(
         t.outputs["id"] for t in templates
@@ -380,7 +419,11 @@ def test_prod_records_every_fis_run_of_its_templates(stacks) -> None:
         lb for lb in prod.of_type("aws:lb/loadBalancer:LoadBalancer") if lb.name == f"{primary}-alb"
     ]
     assert env["LOAD_BALANCER"] == alb.outputs["arnSuffix"]  # the primary's error rate
-    (target,) = prod.of_type("aws:cloudwatch/eventTarget:EventTarget")
+    (target,) = [
+        t
+        for t in prod.of_type("aws:cloudwatch/eventTarget:EventTarget")
+        if "ScheduledRotation" not in t.urn
+    ]
     assert target.inputs["arn"] == function.outputs["arn"]
 
 

@@ -308,6 +308,26 @@ def test_dns_query_logging_is_per_use_and_its_resource_policy_free() -> None:
     assert rate.price == P.rate("cloudwatch_logs_ingest_gb")
 
 
+def test_a_web_acl_pays_a_month_and_a_rule_a_month_per_managed_group() -> None:
+    """aws.amazon.com/waf/pricing: $5.00 per web ACL a month, $1.00 per rule a month (a managed
+    rule group is one rule), $0.60 per million requests; associations cost nothing."""
+    group = {"managedRuleGroupStatement": {"name": "AWSManagedRulesCommonRuleSet"}}
+    acl = record(
+        "aws:wafv2/webAcl:WebAcl",
+        "waf-acl",
+        {"rules": [{"name": "a", "statement": group}, {"name": "b", "statement": group}]},
+    )
+    e = price(
+        acl,
+        record("aws:wafv2/webAclAssociation:WebAclAssociation", "blue-waf", {}),
+        record("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "log", {}),
+    )
+    assert e.monthly_min == e.monthly_max == pytest.approx(5.0 + 2 * 1.0)
+    assert e.unpriced_types == set()
+    assert e.usage[("web application firewall", "WAF requests inspected")].price == 0.6
+    assert ("web application firewall", "WAF log ingestion (vended logs)") in e.usage
+
+
 def test_a_type_with_no_pricer_and_not_known_free_is_reported() -> None:
     e = price(record("aws:elasticache/cluster:Cluster", "cache", {}))
     assert e.unpriced_types == {"aws:elasticache/cluster:Cluster"}

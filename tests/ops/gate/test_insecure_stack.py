@@ -83,6 +83,10 @@ EXPECTED = (
     # failures kept (issue 19)
     "chaos-schedule-failures-kept",
     "lambda-async-failures-kept",
+    "lb-internet-facing-waf",
+    "waf-web-acl-logging",
+    "waf-web-acl-managed-rules",
+    "db-app-secret-rotation",
 )
 
 
