@@ -32,8 +32,10 @@ test: $(VENV)/.installed  ## run the whole test suite on every core, measuring c
 	@printf 'coverage total (floor: fail_under in pyproject.toml): '
 	@$(PY) -m coverage report --format=total --precision=1
 
-docs: $(VENV)/.installed  ## regenerate the README's settings and policy tables from the code
-	$(PY) -m ops.docs.readme
+# mkdocs without --quiet: --quiet hides the warnings that --strict counts, and the build would pass.
+docs: $(VENV)/.installed  ## regenerate the docs' generated pages from the code, then build the site strictly into build/site
+	$(PY) -m ops.docs.generate
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 # pyright reads pyrightconfig.json; the wheel bundles pyright and runs it on the system node (or
 # installs one through nodeenv). IGNORE_WARNINGS skips its "newer version on PyPI" lookup.

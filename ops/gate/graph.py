@@ -161,7 +161,8 @@ def components_dot(
                 return urn
         return root
 
-    components = [r for r in records if not r.custom]
+    # Sorted, so the source does not depend on the order the engine happened to register them in.
+    components = sorted((r for r in records if not r.custom), key=lambda r: (r.name, r.type, r.urn))
     ids = {root: "root", **{r.urn: f"c{i}" for i, r in enumerate(components)}}
     # Resources held and the worst violation level per component, over its whole subtree.
     held = dict.fromkeys(ids, 0)
@@ -197,7 +198,7 @@ def components_dot(
         f"  root [label={label(f'{project}-{stack}', STACK_TYPE, root)}, "
         f'fillcolor="{_FILL.get(worst.get(root, ""), "#dde3ee")}"];',
     ]
-    for record in sorted(components, key=lambda r: (r.name, r.type)):
+    for record in components:
         fill = _FILL.get(worst.get(record.urn, ""), "#eef3fb")
         lines.append(
             f"  {ids[record.urn]} [label={label(record.name, record.type, record.urn)}, "
