@@ -10,14 +10,19 @@ STACK ?= dev
 help:  ## list the targets
 	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
 
-# The virtualenv is rebuilt whenever a requirements file changes. mk/python-check.sh refuses a
+# The virtualenv is rebuilt whenever a requirements file changes; each step prints a line and pip
+# lists what it installs (no --quiet), so a first run that takes minutes shows where it is. mk/python-check.sh refuses a
 # Python older than 3.11 and removes a $(VENV) that another Python version made.
 $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt app/requirements.txt
 	@sh mk/python-check.sh "$(PYTHON)" "$(VENV)"
+	@echo "venv 1/3: creating $(VENV) with $(PYTHON)"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "venv 2/3: upgrading pip"
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@echo "venv 3/3: installing requirements-dev.txt (program, policy pack, app, tools); pip names each package, a few minutes the first time"
+	$(PY) -m pip install -r requirements-dev.txt
 	touch $@
+	@echo "venv: $(VENV) is ready"
 
 venv: $(VENV)/.installed  ## create .venv with the pinned requirements
 

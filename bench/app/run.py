@@ -1,9 +1,11 @@
-"""``make bench``: the app against a replica of seed 001's serving stack, on this machine, under the
-same wrk load, with two workers each; plus the servers considered for the app and nginx serving a
-fixed body as the machine's ceiling.
+"""``make bench``: the app against a replica of the autoscaling tutorial's serving stack (nginx ->
+uwsgi -> Flask), on this machine, under the same wrk load, with two workers each; plus the servers
+considered for the app and nginx serving a fixed body as the machine's ceiling.
 
 Every target is started here on 127.0.0.1, checked to answer the expected JSON, warmed up, measured
-for a bounded time, and stopped. Figures go to bench/results/app.json and bench/results/app.md.
+for a bounded time, and stopped. Figures go to build/bench/app.json and build/bench/app.md, never a
+tracked file; bench/results/ keeps a reference run, replaced by hand when a change is meant to move
+it.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 APP_DIR = ROOT / "app"
-RESULTS = ROOT / "bench" / "results"
+RESULTS = ROOT / "build" / "bench"
 BIN = Path(sys.executable).parent
 WORKERS = 2
 TARGET_RATIO = 3.0
