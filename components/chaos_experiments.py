@@ -48,7 +48,7 @@ BUSINESS_HOURS = range(limits.BUSINESS_HOURS_START, limits.BUSINESS_HOURS_END)
 MAX_DAYS_BETWEEN_RUNS = limits.CHAOS_MAX_DAYS_BETWEEN_RUNS
 MAX_MONTHLY_TEMPLATES = 4
 """Monthly runs use the 1st-4th ``weekday`` of the month; a 5th does not exist every month."""
-"""Seed 002: at least once every 4-5 weeks."""
+"""The resiliency-testing article: at least once every 4-5 weeks."""
 _ISO_DURATION = re.compile(r"^PT([1-9][0-9]?M|[1-9][0-9]*S)$")
 _DEPENDENCY_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 

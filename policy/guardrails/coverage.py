@@ -588,7 +588,7 @@ CONTROLS: tuple[Control, ...] = (
             "chaos-schedule-enabled-in-prod",
             "fis-templates-scheduled-in-prod",
         ),
-        reason="no FSBP control; seed 002 asks for a run at least every 35 days",
+        reason="no FSBP control; the resiliency-testing article asks for a run at least every 35 days",
     ),
 )
 
