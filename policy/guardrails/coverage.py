@@ -1,5 +1,5 @@
-"""The control-by-control coverage table in the README: every AWS Security Hub FSBP control for
-the services this program uses (EC2, Auto Scaling, ECS, ELB, RDS, S3, SNS, KMS, IAM, ECR,
+"""The control-by-control coverage table of docs/reference/controls.md: every AWS Security Hub
+FSBP control for the services this program uses (EC2, Auto Scaling, ECS, ELB, RDS, S3, SNS, KMS, IAM, ECR,
 CloudWatch, Route 53, Lambda, EventBridge), with the policies that enforce it or why none does;
 and operational rows (SNS delivery, Route 53 failover, FIS, Scheduler) for rules no FSBP control
 asks for.
