@@ -29,9 +29,9 @@ venv: $(VENV)/.installed  ## create .venv with the pinned requirements
 check: $(VENV)/.installed  ## synthesize STACK (dev|prod) offline under mocks and judge it with the policy pack
 	$(PY) -m ops.gate.check --stack $(STACK)
 
-test: $(VENV)/.installed  ## run the whole test suite on every core, measuring coverage (per-package table, fails under the floor)
+test: $(VENV)/.installed  ## run the whole test suite on every core, measuring coverage (per-package table, fails under the floor); lists why tests were skipped
 	@$(PY) -m coverage erase
-	$(PY) -m coverage run -m pytest -q -n auto
+	$(PY) -m coverage run -m pytest -q -rs -n auto
 	@$(PY) -m coverage combine -q
 	@$(PY) mk/coverage_packages.py
 	@printf 'coverage total (floor: fail_under in pyproject.toml): '
