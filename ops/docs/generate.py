@@ -118,6 +118,39 @@ def _chaos_diagram() -> str:
     return chaos_sequence(CHAOS_EXPERIMENT)
 
 
+def _gate(*args: str, allowed: tuple[int, ...] = (0,)) -> list[str]:
+    """The lines `python -m ops.gate.check ARGS` prints, from a real run of the gate."""
+    import subprocess
+
+    run = subprocess.run(
+        [sys.executable, "-m", "ops.gate.check", *args],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if run.returncode not in allowed:
+        raise RuntimeError(f"ops.gate.check {' '.join(args)}: exit {run.returncode}: {run.stderr}")
+    return run.stdout.splitlines()
+
+
+def _check_output() -> str:
+    """What `make check` prints for dev: the head of the resource tree, then everything from the
+    resource count on (the cost line, the policy report)."""
+    lines = _gate("--stack", "dev")
+    total = next(i for i, line in enumerate(lines) if line.strip().endswith(" stack"))
+    shown = [*lines[:9], "│  ...", "Resources by type:", "  ...", *lines[total:]]
+    return "```\n$ make check\n" + "\n".join(shown) + "\n```\n"
+
+
+def _insecure_output() -> str:
+    """The gate's verdict on the deliberately insecure program: its last line."""
+    command = ("--stack", "dev", "--project-dir", "tests/fixtures/insecure")
+    last = _gate(*command, allowed=(1,))[-1]
+    return f"```\n$ .venv/bin/python -m ops.gate.check {' '.join(command)}\n...\n{last}\n```\n"
+
+
 def _components_dot() -> str:
     from ops.gate.graph import components_dot
 
@@ -135,7 +168,9 @@ class Section:
 
 
 SECTIONS: dict[str, Section] = {
+    "check-output": Section("tutorial/first-hour.md", _check_output),
     "settings": Section("reference/settings.md", _settings),
+    "insecure-output": Section("reference/policies.md", _insecure_output),
     "policies": Section("reference/policies.md", _policies),
     "coverage": Section("reference/controls.md", _coverage),
     "cost": Section("reference/cost.md", _cost),
