@@ -14,6 +14,7 @@ the site with `mkdocs build --strict`.
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import sys
 from collections.abc import Callable
@@ -193,6 +194,12 @@ def render_section(name: str, text: str, body: str) -> str:
     return pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
 
 
+@functools.cache
+def produced(name: str) -> str:
+    """The content of section or file `name` (a key of SECTIONS or FILES), made once a process."""
+    return SECTIONS[name].produce() if name in SECTIONS else FILES[name]()
+
+
 def wanted(docs_dir: Path = DOCS_DIR) -> dict[Path, str]:
     """Every page and file that holds generated content, as it should read now."""
     pages: dict[Path, str] = {}
@@ -200,11 +207,11 @@ def wanted(docs_dir: Path = DOCS_DIR) -> dict[Path, str]:
         path = docs_dir / section.page
         current = pages.get(path) or path.read_text()
         try:
-            pages[path] = render_section(name, current, section.produce())
+            pages[path] = render_section(name, current, produced(name))
         except ValueError as err:
             raise ValueError(f"{path}: {err}") from None
-    for relative, produce in FILES.items():
-        pages[docs_dir / relative] = produce()
+    for relative in FILES:
+        pages[docs_dir / relative] = produced(relative)
     return pages
 
 
