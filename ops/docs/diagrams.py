@@ -106,7 +106,22 @@ def failover_sequence(record: FailoverRecord, primary: str, secondary: str) -> s
     return _fence(lines)
 
 
-def _activity(activity: Mapping[str, Any], runner: str, participants: dict[str, str]) -> list[str]:
+def _resolve(value: object, configuration: Mapping[str, Any]) -> str:
+    """`value` with chaostoolkit's `${key}` replaced by the experiment's plain configuration value."""
+
+    def lookup(match: re.Match[str]) -> str:
+        found = configuration.get(match.group(1))
+        return str(found) if isinstance(found, (int, float, str)) else match.group(0)
+
+    return re.sub(r"\$\{(\w+)\}", lookup, str(value))
+
+
+def _activity(
+    activity: Mapping[str, Any],
+    runner: str,
+    participants: dict[str, str],
+    configuration: Mapping[str, Any],
+) -> list[str]:
     provider = activity.get("provider", {})
     module = str(provider.get("module") or provider.get("type") or "?")
     alias = participants.setdefault(module, f"M{len(participants)}")
@@ -114,7 +129,7 @@ def _activity(activity: Mapping[str, Any], runner: str, participants: dict[str, 
     lines = [f"    {runner}->>{alias}: {kind} {activity.get('name')} ({provider.get('func', '')})"]
     pause = (activity.get("pauses") or {}).get("after")
     if pause is not None:
-        lines.append(f"    Note over {runner}: pause {_text(str(pause))}")
+        lines.append(f"    Note over {runner}: pause {_text(_resolve(pause, configuration))} s")
     return lines
 
 
@@ -133,7 +148,7 @@ def chaos_sequence(experiment: str, experiments_dir: Path = EXPERIMENTS_DIR) -> 
     for title, activities in sections:
         body.append(f"    Note over R: {title}")
         for activity in activities:
-            body += _activity(activity, "R", participants)
+            body += _activity(activity, "R", participants, data.get("configuration", {}))
     head = ["sequenceDiagram", f"    participant R as chaos.run {experiment}"]
     head += [f"    participant {alias} as {module}" for module, alias in participants.items()]
     return _fence(head + body)

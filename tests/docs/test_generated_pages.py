@@ -98,7 +98,8 @@ def test_the_chaos_diagram_draws_every_activity_in_chaostoolkit_order(tmp_path: 
 
     experiment = {
         "steady-state-hypothesis": {"probes": [activity("steady", "m.probes", "probe")]},
-        "method": [activity("fault", "m.actions") | {"pauses": {"after": 10}}],
+        "configuration": {"settle": 10},
+        "method": [activity("fault", "m.actions") | {"pauses": {"after": "${settle}"}}],
         "rollbacks": [activity("undo", "m.actions")],
     }
     (tmp_path / "e.json").write_text(json.dumps(experiment))
@@ -106,4 +107,4 @@ def test_the_chaos_diagram_draws_every_activity_in_chaostoolkit_order(tmp_path: 
     names = re.findall(r"(?:probe|action) (\w+) \(f\)", text)
     assert names == ["steady", "fault", "steady", "undo"]
     assert "participant M0 as m.probes" in text and "participant M1 as m.actions" in text
-    assert "Note over R: pause 10" in text
+    assert "Note over R: pause 10 s" in text  # ${settle} read from the configuration
