@@ -55,7 +55,7 @@ database = (
 )
 
 # Each service runs what its release pin holds: a plain `pulumi up` moves only the oneboxes (the
-# fleets without onebox); the pipeline says which pins move per `up` (README: Day two, Releases).
+# fleets without onebox); the pipeline says which pins move per `up` (docs/how-to/release.md).
 pins = {
     key: ReleasePin(key, build.release_pin_args(settings, key, image.image_ref, image.tag))
     for key in build.service_keys(settings)

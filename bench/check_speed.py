@@ -15,7 +15,9 @@ Measured in one run, alternating the two commands so machine load hits both alik
 
 Each is a subprocess; wall time is taken around it and CPU time (user+sys, the pack subprocess
 included) from ``getrusage(RUSAGE_CHILDREN)``. Medians over ``--reps`` after one warm-up run each.
-Writes ``bench/results/check_speed.json`` and ``.md``. The target is check <= 2.5 x baseline.
+Writes ``build/bench/check_speed.json`` and ``.md`` (``--out DIR`` elsewhere), never a tracked file;
+``bench/results/`` keeps a reference run, replaced by hand when a change is meant to move it. The
+target is check <= 2.5 x baseline.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-RESULTS = REPO / "bench" / "results"
+RESULTS = REPO / "build" / "bench"
 TARGET_RATIO = 2.5
 
 _PROBE = r"""
@@ -110,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--project-dir", type=Path, default=None)
     parser.add_argument("--python", default=str(REPO / ".venv" / "bin" / "python"))
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS, help="folder for the results (default: build/bench)"
+    )
     args = parser.parse_args(argv)
 
     python = args.python if Path(args.python).exists() else sys.executable

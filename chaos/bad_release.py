@@ -1,4 +1,4 @@
-"""Bad release (seed 003): the onebox gets a release with the app's latency fault switch on; its
+"""Bad release (the onebox/fleet article's drill): the onebox gets a release with the app's latency fault switch on; its
 deployment alarm fires, ECS rolls the onebox back, and the fleet never moves.
 
 The release goes through the real release path: :func:`release_onebox_with_fault` calls

@@ -1,4 +1,4 @@
-"""Dependency blackhole (seed 002): start the stack's FIS ``dependency-<dep>`` experiment template
+"""Dependency blackhole (the resiliency-testing article's): start the stack's FIS ``dependency-<dep>`` experiment template
 (it cuts the tasks' network path to the dependency), check the ``<dep>-connectivity`` alarm of the
 primary environment reaches ALARM within its window and, in prod, ``/version`` answers from
 the secondary environment; the rollback stops the FIS experiment, waits for the alarm's OK and

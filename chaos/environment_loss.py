@@ -1,4 +1,4 @@
-"""Environment loss (seed 002's shutdown): take one environment's services to zero tasks, check
+"""Environment loss (the resiliency-testing article's shutdown): take one environment's services to zero tasks, check
 ``/version`` answers from the other environment within the failover time, and bring it back.
 
 :func:`take_environment_down` records each service's desiredCount before setting it to 0 (ECS

@@ -67,7 +67,7 @@ BUSINESS_HOURS = range(limits.BUSINESS_HOURS_START, limits.BUSINESS_HOURS_END)
 MAX_DAYS_BETWEEN_RUNS = limits.CHAOS_MAX_DAYS_BETWEEN_RUNS
 MAX_MONTHLY_TEMPLATES = 4
 """Monthly runs use the 1st-4th ``weekday`` of the month; a 5th does not exist every month."""
-"""Seed 002: at least once every 4-5 weeks."""
+"""The resiliency-testing article: at least once every 4-5 weeks."""
 SCHEDULE_RETRY_ATTEMPTS = 3
 """Retries of a failed StartExperiment (Scheduler allows 0-185) before the dead letter."""
 SCHEDULE_MAX_EVENT_AGE_SECONDS = 600

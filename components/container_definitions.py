@@ -137,7 +137,7 @@ def container_definitions(spec: ContainerSpec) -> list[dict[str, Any]]:
         # The task's memory is the hard cap; reservations of all containers must fit inside it.
         "memoryReservation": spec.memory - (spec.prober.memory_reservation if spec.prober else 0),
         # Bridge mode: hostPort 0 asks ECS for a dynamic host port, so any number of tasks fit on
-        # one instance without consuming ENIs (the awsvpc limit seed 004 ran into).
+        # one instance without consuming ENIs (the awsvpc limit the RDS-on-ECS guide ran into).
         "portMappings": [{"containerPort": spec.container_port, "hostPort": 0, "protocol": "tcp"}],
         "environment": _pairs({**spec.environment, "PORT": str(spec.container_port)}),
         "secrets": [dict(s) for s in spec.secrets],

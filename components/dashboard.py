@@ -389,7 +389,7 @@ def build_dashboard_body(
 
     experiments = [*chaos_experiments, *(f"{FIS_PREFIX}{key}" for key in fis_experiments)]
     if chaos_namespace and experiments:
-        # Seed 002: publish the results of regular resilience tests to dashboards, over time.
+        # The resiliency-testing article: publish the results of regular resilience tests to dashboards, over time.
         def per_experiment(metric: str) -> list[list[Any]]:
             return [
                 [chaos_namespace, metric, "Experiment", name, "Stack", stack, {"label": name}]

@@ -1,4 +1,4 @@
-"""CloudWatch alarms that tell ECS a deployment is bad, so it rolls back on its own (seed 003).
+"""CloudWatch alarms that tell ECS a deployment is bad, so it rolls back on its own (the onebox/fleet article).
 
 Both alarms watch one target group: a slow release (target response time above a threshold in M of
 N one-minute datapoints) and an erroring release (share of target 5xx responses).

@@ -14,7 +14,7 @@ The log group and the policy are put in us-east-1 with pulumi-aws 7's per-resour
 argument, so they go through the stack's own provider: its credentials, profile and
 ``aws:defaultTags`` apply unchanged (an explicit provider would need each of those copied).
 The log group is encrypted at rest with CloudWatch Logs' service key, as every log group of the
-stack is (README, FSBP coverage: "CloudWatch (KMS)"), and keeps its logs for a set retention.
+stack is (docs/reference/controls.md: "CloudWatch (KMS)"), and keeps its logs for a set retention.
 
 An account holds at most 10 CloudWatch Logs resource policies per region; each zone created with
 this component uses one, named after the zone.

@@ -27,7 +27,7 @@ class HealthCheckSpec:
 
 @dataclass(frozen=True)
 class OneboxSpec:
-    """A small fixed-size service that meets a new image before the fleet does (seed 003)."""
+    """A small fixed-size service that meets a new image before the fleet does (the onebox/fleet article)."""
 
     image: pulumi.Input[str]
     """The onebox's release (normally this run's image); the fleet keeps running its own."""

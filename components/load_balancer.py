@@ -84,6 +84,8 @@ class PublicLoadBalancer(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: PublicLoadBalancerArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        # Validate before anything registers: a refused argument leaves no half-built component.
+        forward = forward_action(args.targets)
         super().__init__("steadystate:load_balancer:PublicLoadBalancer", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         https = args.certificate_arn is not None
@@ -180,7 +182,6 @@ class PublicLoadBalancer(pulumi.ComponentResource):
                 opts=child,
             )
 
-        forward = forward_action(args.targets)
         if https:
             http_action = aws.lb.ListenerDefaultActionArgs(
                 type="redirect",

@@ -9,7 +9,7 @@ serve: $(VENV)/.installed  ## run the app as the image does: python -m steadysta
 app-test: $(VENV)/.installed  ## the app's tests only (real server, Postgres, moto_server)
 	$(PY) -m pytest tests/app $(ARGS)
 
-bench: $(VENV)/.installed  ## app vs seed 001's nginx+uwsgi+Flask under wrk -> bench/results/app.{json,md} (~4 min)
+bench: $(VENV)/.installed  ## app vs the autoscaling tutorial's nginx+uwsgi+Flask under wrk -> build/bench/app.{json,md} (~4 min)
 	@command -v wrk >/dev/null && { command -v nginx || test -x /usr/sbin/nginx; } >/dev/null \
 		|| { echo "bench needs wrk and nginx: apt-get install wrk nginx-light"; exit 1; }
 	$(PY) -m pip install --quiet -r bench/app/requirements.txt

@@ -37,7 +37,8 @@ def _hints(cls: type) -> dict[str, Any]:
 REMOVED = {
     "fleetImage": (
         "removed: the fleet's image lives with the stack now (its release pin), not in "
-        "Pulumi.<stack>.yaml; delete this key (README: Day two, Releases)"
+        "Pulumi.<stack>.yaml; delete this key (docs/how-to/release.md: Release state lives with "
+        "the stack)"
     ),
 }
 

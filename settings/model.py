@@ -611,8 +611,8 @@ class OperationsSettings:
 
 @dataclass(frozen=True)
 class ChaosSettings:
-    """`steadystate:chaos` — AWS FIS experiment templates, run on a schedule (seed 002: at least
-    every 4-5 weeks, in business hours)."""
+    """`steadystate:chaos` — AWS FIS experiment templates, run on a schedule (the resiliency-testing
+    article: at least every 4-5 weeks, in business hours)."""
 
     enabled: bool = setting(False, "create the FIS experiment templates and their schedules")
     schedules_enabled: bool = setting(

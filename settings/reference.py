@@ -1,6 +1,6 @@
 """Print the settings reference (markdown) from the model: `python -m settings.reference`.
 
-The README embeds this output between `<!-- settings:begin -->` and `<!-- settings:end -->`; a test
+docs/reference/settings.md embeds this output between `<!-- settings:begin -->` and `<!-- settings:end -->`; a test
 fails when they drift apart.
 """
 

@@ -12,7 +12,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("module", ["chaos.run", "chaos.report", "ops.docs.readme"])
+@pytest.mark.parametrize("module", ["chaos.run", "chaos.report", "ops.docs.generate"])
 def test_help_without_docstrings(module: str) -> None:
     result = subprocess.run(
         [sys.executable, "-OO", "-m", module, "--help"],

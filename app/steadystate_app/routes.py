@@ -23,7 +23,7 @@ _API_TEMPLATE = "{" + ",".join(f'"{index}":"%s"' for index in range(_COUNT)) + "
 
 
 async def api(settings: AppSettings) -> Response:
-    """Keys "0".."51", each a random ASCII letter, fresh per request (the seed app's payload)."""
+    """Keys "0".."51", each a random ASCII letter, fresh per request (the autoscaling tutorial's payload)."""
     letters = tuple(random.choices(_LETTERS, k=_COUNT))
     return Response(200, (_API_TEMPLATE % letters).encode(), JSON_HEADERS)
 

@@ -1,9 +1,11 @@
-"""``make bench``: the app against a replica of seed 001's serving stack, on this machine, under the
-same wrk load, with two workers each; plus the servers considered for the app and nginx serving a
-fixed body as the machine's ceiling.
+"""``make bench``: the app against a replica of the autoscaling tutorial's serving stack (nginx ->
+uwsgi -> Flask), on this machine, under the same wrk load, with two workers each; plus the servers
+considered for the app and nginx serving a fixed body as the machine's ceiling.
 
 Every target is started here on 127.0.0.1, checked to answer the expected JSON, warmed up, measured
-for a bounded time, and stopped. Figures go to bench/results/app.json and bench/results/app.md.
+for a bounded time, and stopped. Figures go to build/bench/app.json and build/bench/app.md, never a
+tracked file; bench/results/ keeps a reference run, replaced by hand when a change is meant to move
+it.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 APP_DIR = ROOT / "app"
-RESULTS = ROOT / "bench" / "results"
+RESULTS = ROOT / "build" / "bench"
 BIN = Path(sys.executable).parent
 WORKERS = 2
 TARGET_RATIO = 3.0
@@ -106,7 +108,7 @@ def get(port: int, path: str) -> tuple[int, bytes]:
 
 
 def is_api_payload(body: bytes) -> bool:
-    """Seed 001's /api contract: keys "0".."51", each a single ASCII letter."""
+    """The autoscaling tutorial's /api contract: keys "0".."51", each a single ASCII letter."""
     payload = json.loads(body)
     return sorted(payload, key=int) == [str(i) for i in range(52)] and all(
         len(v) == 1 and v in string.ascii_letters for v in payload.values()
@@ -180,7 +182,7 @@ http {{
 
 
 def start_seed(procs: Processes, tmp: Path, port: int) -> None:
-    """Seed 001's stack: nginx → uwsgi (unix socket, 2 processes) → Flask, as in its image."""
+    """The autoscaling tutorial's stack: nginx → uwsgi (unix socket, 2 processes) → Flask, as in its image."""
     sock = tmp / "uwsgi.sock"
     procs.start(
         "seed-uwsgi",
@@ -221,7 +223,11 @@ APP_TARGET = "steadystate_app.asgi:create_app"
 # name -> (what it is, how to start it on a port, packages whose versions to record)
 TARGETS: dict[str, tuple[str, Callable[..., None], tuple[str, ...]]] = {
     "nginx-ceiling": ("nginx returning a fixed JSON body", start_ceiling, ()),
-    "seed-001": ("nginx → uwsgi → Flask (seed 001's stack)", start_seed, ("flask", "uwsgi")),
+    "seed-001": (
+        "nginx → uwsgi → Flask (the autoscaling tutorial's stack)",
+        start_seed,
+        ("flask", "uwsgi"),
+    ),
     "app": (
         "python -m steadystate_app.server: Granian, asyncio loop (the image's command)",
         start_command("app", lambda port: [PY, "-m", "steadystate_app.server"]),
@@ -372,7 +378,7 @@ def report(results: dict[str, Result], args: argparse.Namespace) -> dict[str, An
             "app_vs_seed_requests_per_s": ratio,
             "app_p99_ms": app.p99_ms,
             "seed_p99_ms": seed.p99_ms,
-            "target": f">= {TARGET_RATIO}x seed requests/s with p99 no worse",
+            "target": f">= {TARGET_RATIO}x the tutorial stack's requests/s with p99 no worse",
             "target_met": ratio >= TARGET_RATIO and app.p99_ms <= seed.p99_ms,
             "app_share_of_ceiling": round(
                 app.requests_per_s / results["nginx-ceiling"].median.requests_per_s, 2
@@ -410,7 +416,7 @@ def markdown(data: dict[str, Any]) -> str:
     verdict = "met" if summary["target_met"] else "NOT met"
     lines += [
         "",
-        f"**app / seed 001: {summary['app_vs_seed_requests_per_s']}x requests/s; p99 "
+        f"**app / the autoscaling tutorial's stack: {summary['app_vs_seed_requests_per_s']}x requests/s; p99 "
         f"{summary['app_p99_ms']:.2f} ms vs {summary['seed_p99_ms']:.2f} ms** "
         f"(target {summary['target']}: {verdict}). The app reaches "
         f"{summary['app_share_of_ceiling']:.0%} of nginx's fixed-body ceiling.",

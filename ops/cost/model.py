@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# README rows, in the order the report shows them.
+# Cost table rows (docs/reference/cost.md), in the order the report shows them.
 CATEGORIES = (
     "NAT gateways and public IPv4",
     "VPC interface endpoints",
@@ -79,7 +79,7 @@ class Estimate:
         return sum(charge.monthly_max for charge in self.charges)
 
     def by_category(self) -> dict[str, tuple[float, float, list[Charge]]]:
-        """Category -> (monthly at minimum, monthly at maximum, its charges), README order."""
+        """Category -> (monthly at minimum, monthly at maximum, its charges), in the docs' order."""
         out: dict[str, tuple[float, float, list[Charge]]] = {}
         for category in CATEGORIES:
             charges = [c for c in self.charges if c.category == category]

@@ -1,6 +1,6 @@
 """The dated price table (`prices.json` beside this module) and look-ups that fail clearly.
 
-The table holds AWS list prices for the regions the README names, each figure as published on the
+The table holds AWS list prices for the regions docs/reference/cost.md names, each figure as published on the
 page its `sources` entry points to on the `compiled` date. A region may say `same_as` another when
 every figure the estimate uses is the same there.
 """

@@ -1,5 +1,5 @@
 """An estimate as text (`make cost`), JSON (`--json`), a one-line summary (`make check`) and the
-README's table (`make docs`)."""
+cost table in docs/reference/cost.md (`make docs`)."""
 
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ def to_json(estimate: Estimate) -> dict[str, Any]:
 
 
 def readme_table(estimates: Mapping[str, Estimate]) -> str:
-    """The README's cost table: one column a stack, each cell minimum – maximum capacity."""
+    """The docs' cost table (docs/reference/cost.md): one column a stack, each cell minimum – maximum capacity."""
     stacks = list(estimates)
     first = next(iter(estimates.values()))
     lines = [

@@ -23,8 +23,8 @@ What it does, in the engine's order (see ``ops.gate.analyzer_client`` for how th
 
 Exit codes: 0 no mandatory violation; 1 mandatory violation(s); 2 the program (or its stack
 config) failed; 3 the policy pack failed (did not start, invalid policy config, a policy raised);
-4 usage or environment error (bad arguments, graphviz missing for ``--graph`` or a ``--graph``
-file that is neither .svg nor .png).
+4 usage or environment error (bad arguments, ``--graph-level`` without ``--graph``, graphviz missing
+for ``--graph``, a ``--graph`` file that is neither .svg nor .png or whose folder does not exist).
 """
 
 from __future__ import annotations
@@ -485,9 +485,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--graph-level",
         choices=("resources", "components"),
-        default="resources",
-        help="resources: every resource, components as clusters (default); components: an "
-        "overview of the components only, parent to child, with their resource counts",
+        help="with --graph: resources draws every resource, components as clusters (default); "
+        "components an overview of the components only, parent to child, with their resource "
+        "counts",
     )
     parser.add_argument(
         "--policy-pack",
@@ -529,7 +529,10 @@ def _emit_json(document: dict[str, Any]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.graph_level is not None and args.graph is None:
+        parser.error("--graph-level only applies to a graph: add --graph FILE.svg or FILE.png")
     project_dir = args.project_dir.resolve()
     program = args.program.resolve() if args.program else None
     pack_dir = args.policy_pack.resolve()
@@ -552,10 +555,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     dot = None
     if args.graph is not None:
-        from ops.gate.graph import GraphError, graph_format, require_dot
+        from ops.gate.graph import GraphError, check_target, require_dot
 
         try:
-            graph_format(args.graph)
+            check_target(args.graph)
             dot = require_dot()
         except GraphError as err:
             return fail(EXIT_USAGE, "usage-error", f"--graph: {err}")

@@ -9,7 +9,8 @@ A dependency on a component is drawn to the component's cluster (via an invisibl
 parent to a child, each component labelled with how many resources it holds (its whole subtree)
 and coloured by the worst violation inside it.
 
-The file's suffix picks the format (``.svg`` or ``.png``; :func:`graph_format` refuses others).
+The file's suffix picks the format (``.svg`` or ``.png``; :func:`graph_format` refuses others), and
+its folder must exist (:func:`check_target`).
 ``dot`` must be installed (``apt-get install graphviz``); :func:`require_dot` checks that first so
 the gate fails fast, before doing any work.
 """
@@ -53,6 +54,17 @@ def graph_format(path: Path) -> str:
             f"{path}: unsupported file type {suffix or '(no suffix)'!r}; use {allowed}"
         )
     return FORMATS[suffix]
+
+
+def check_target(path: Path) -> str:
+    """The graphviz format for `path`, after checking it can be written: GraphError naming the
+    problem when the suffix is not .svg or .png, or the folder does not exist (it is never made)."""
+    fmt = graph_format(path)
+    folder = Path(path).parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise GraphError(f"{path}: the folder {folder} {what}; create it or choose another path")
+    return fmt
 
 
 def _quote(text: str) -> str:
@@ -161,7 +173,8 @@ def components_dot(
                 return urn
         return root
 
-    components = [r for r in records if not r.custom]
+    # Sorted, so the source does not depend on the order the engine happened to register them in.
+    components = sorted((r for r in records if not r.custom), key=lambda r: (r.name, r.type, r.urn))
     ids = {root: "root", **{r.urn: f"c{i}" for i, r in enumerate(components)}}
     # Resources held and the worst violation level per component, over its whole subtree.
     held = dict.fromkeys(ids, 0)
@@ -197,7 +210,7 @@ def components_dot(
         f"  root [label={label(f'{project}-{stack}', STACK_TYPE, root)}, "
         f'fillcolor="{_FILL.get(worst.get(root, ""), "#dde3ee")}"];',
     ]
-    for record in sorted(components, key=lambda r: (r.name, r.type)):
+    for record in components:
         fill = _FILL.get(worst.get(record.urn, ""), "#eef3fb")
         lines.append(
             f"  {ids[record.urn]} [label={label(record.name, record.type, record.urn)}, "
@@ -211,10 +224,8 @@ def components_dot(
 
 def write_graph(dot_source: str, path: Path, *, dot: str | None = None) -> Path:
     """Render `dot_source` at `path` with graphviz, as SVG or PNG by the file's suffix."""
-    fmt = graph_format(path)
+    fmt = check_target(path)
     dot = dot or require_dot()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
         [dot, f"-T{fmt}", "-o", str(path)],
         input=dot_source.encode(),

@@ -1,5 +1,5 @@
 """Bounded traffic for the bake: a steady request rate for a fixed time, so deployment alarms see
-requests even on a quiet stack (seed 003 ran siege during the onebox stage).
+requests even on a quiet stack (the onebox/fleet article ran siege during the onebox stage).
 
 At most ``rate × seconds`` requests, paced one after another (a slow service gets fewer, never a
 burst); ``stop`` ends it early. Answers are counted by status; no answer counts as an error by kind.

@@ -29,7 +29,7 @@ written. For each environment, active (``dns.primary``) first:
 Without onebox (dev) each environment is one ``up``, watch and smoke test. The first release of an
 empty stack is one ``up`` for everything (every pin is created with the new image).
 
-``--fault latency=MS`` makes a **fault release** (the bad-release drill, seed 003): one ``up``
+``--fault latency=MS`` makes a **fault release** (the bad-release drill of the onebox/fleet article): one ``up``
 re-releasing the active environment's onebox on the release it runs (its pin) with the app's latency
 fault switch on (``release.faults``; ``components/fault_switch.py``), then watch, smoke and bake as
 above. Nothing else moves; a fleet never gets a fault (refused, exit 2). The onebox is put back on

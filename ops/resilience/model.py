@@ -1,8 +1,8 @@
 """Worst-case recovery times as pure arithmetic over a stack's settings (no Pulumi, no AWS).
 
 Each public function takes plain dataclasses and returns an :class:`Estimate`: the seconds, the
-formula with the numbers substituted, and the terms it adds up. The seeds' configurations are data
-in this module (``SEED_*``) and go through the same functions, so "this stack" and "the seed" are
+formula with the numbers substituted, and the terms it adds up. The source documents' configurations
+are data in this module and go through the same functions, so "this stack" and "the source" are
 always computed alike.
 
 AWS behaviour the formulas rest on (sources in brackets):
@@ -701,14 +701,14 @@ def scale_out_for_service(
     return min(candidates, key=lambda e: e.seconds)
 
 
-# --- seeds as data ----------------------------------------------------------------------------------
+# --- the source documents' setups as data ----------------------------------------------------------------------------------
 
-SEED_002_FAILOVER = FailoverRecord(
-    name="seed 002 primary (blue)",
+RESILIENCY_ARTICLE_FAILOVER = FailoverRecord(
+    name="resiliency-testing article primary (blue)",
     ttl_s=60,
     ttl_source="record TTL 60",
     health_check=Route53Check(
-        name="seed 002 blue",
+        name="resiliency-testing article blue",
         type="CLOUDWATCH_METRIC",
         alarm=AlarmSpec(
             name="blue-StatusCheckFailed",
@@ -723,9 +723,9 @@ SEED_002_FAILOVER = FailoverRecord(
         insufficient_data_health_status="Unhealthy",
     ),
 )
-"""Seed 002: Route 53 check following a 60 s, 1-datapoint alarm (missing = breaching), TTL 60."""
+"""The resiliency-testing article: Route 53 check following a 60 s, 1-datapoint alarm (missing = breaching), TTL 60."""
 
-SEED_002_DEPENDENCY_ALARM = AlarmSpec(
+RESILIENCY_ARTICLE_DEPENDENCY_ALARM = AlarmSpec(
     name="blue-db-connectivity-failed",
     period_s=60,
     evaluation_periods=2,
@@ -733,11 +733,12 @@ SEED_002_DEPENDENCY_ALARM = AlarmSpec(
     metrics=("db-connectivity",),
     namespace="Bookstore",
 )
-"""Seed 002's dependency alarms (2 of 2 one-minute datapoints); not wired to DNS in the seed."""
+"""The resiliency-testing article's dependency alarms (2 of 2 one-minute datapoints); not wired to
+DNS there."""
 
 
-def _seed_003_alarm(name: str, metric: str) -> AlarmSpec:
-    """Seed 003's alarm shape (3 of 4 one-minute datapoints) on an ALB metric."""
+def _onebox_article_alarm(name: str, metric: str) -> AlarmSpec:
+    """The onebox/fleet article's alarm shape (3 of 4 one-minute datapoints) on an ALB metric."""
     return AlarmSpec(
         name=name,
         period_s=60,
@@ -748,28 +749,28 @@ def _seed_003_alarm(name: str, metric: str) -> AlarmSpec:
     )
 
 
-SEED_003_RELEASE = ReleaseGuard(
-    service="seed 003 onebox",
+ONEBOX_ARTICLE_RELEASE = ReleaseGuard(
+    service="onebox/fleet article onebox",
     role="onebox",
     alarms_enabled=True,
     alarms_rollback=True,
     alarms=(
-        _seed_003_alarm("TargetResponseTime>3s", "TargetResponseTime"),
-        _seed_003_alarm("5xx, seed 003 alarm shape", "HTTPCode_Target_5XX_Count"),
+        _onebox_article_alarm("TargetResponseTime>3s", "TargetResponseTime"),
+        _onebox_article_alarm("5xx, the article's alarm shape", "HTTPCode_Target_5XX_Count"),
     ),
 )
-"""Seed 003: deployment alarm 3 of 4 one-minute datapoints with rollback. The seed alarms only on
+"""The onebox/fleet article: deployment alarm 3 of 4 one-minute datapoints with rollback. It alarms only on
 latency; its alarm shape is applied to a 5xx alarm for the erroring-release comparison."""
 
-SEED_001_TARGET_GROUP = TargetGroupHealth(name="seed 001 (ALB defaults)")
-"""Seed 001 set no health-check values: the ALB target-group defaults."""
+AUTOSCALING_TUTORIAL_TARGET_GROUP = TargetGroupHealth(name="autoscaling tutorial (ALB defaults)")
+"""The autoscaling tutorial set no health-check values: the ALB target-group defaults."""
 
-SEED_001_SCALING = ScalingPolicy(
-    name="seed 001 service CPU",
+AUTOSCALING_TUTORIAL_SCALING = ScalingPolicy(
+    name="autoscaling tutorial service CPU",
     metric="ECSServiceAverageCPUUtilization",
     target_value=80,
 )
-"""Seed 001: target tracking on service CPU 80 % with default cooldowns (cluster nodes: 30 %)."""
+"""The autoscaling tutorial: target tracking on service CPU 80 % with default cooldowns (cluster nodes: 30 %)."""
 
 
 # --- targets and the settings that meet them ----------------------------------------------------------

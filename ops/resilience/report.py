@@ -1,10 +1,10 @@
-"""Resilience report: worst-case recovery times of a stack next to the seeds' configurations.
+"""Resilience report: worst-case recovery times of a stack next to the source documents' configurations.
 
     python -m ops.resilience.report --stack prod [--json]
 
 Synthesizes the stack offline (``ops.synth.runner.synthesize``), reads the settings that decide recovery
 times (``ops.resilience.inputs``), and computes with ``ops.resilience.model``, for this stack and for
-the seeds' setups, how long in the worst case it takes until:
+the source documents' setups, how long in the worst case it takes until:
 
 * an environment dies → DNS answers with the other one;
 * an erroring release / a slow release → its rollback starts;
@@ -39,11 +39,11 @@ from ops.cli.options import REPO_DIR, add_json_option, add_stack_option, refuse_
 from ops.resilience.inputs import extract_inputs
 from ops.resilience.model import (
     ASSUMPTIONS,
+    AUTOSCALING_TUTORIAL_SCALING,
+    AUTOSCALING_TUTORIAL_TARGET_GROUP,
+    ONEBOX_ARTICLE_RELEASE,
     PROD_TARGETS_S,
-    SEED_001_SCALING,
-    SEED_001_TARGET_GROUP,
-    SEED_002_FAILOVER,
-    SEED_003_RELEASE,
+    RESILIENCY_ARTICLE_FAILOVER,
     Estimate,
     StackInputs,
     alarm_detection,
@@ -65,14 +65,14 @@ EXIT_OK, EXIT_TARGET_MISSED, EXIT_SYNTH_FAILED = 0, 1, 2
 
 @dataclass
 class Row:
-    """One scenario: this stack's worst case, the seed's, and the prod target."""
+    """One scenario: this stack's worst case, the source document's, and the prod target."""
 
     key: str
     title: str
     stack: Estimate | None
     """None when the stack has no resources for this scenario."""
-    seed_name: str
-    seed: Estimate
+    source_name: str
+    source: Estimate
     target_s: float | None = None
     details: list[tuple[str, Estimate]] = field(default_factory=list)
     missing_reason: str = ""
@@ -84,13 +84,13 @@ class Row:
             return None
         return self.stack is not None and self.stack.seconds <= self.target_s
 
-    def versus_seed(self) -> str:
+    def versus_source(self) -> str:
         if self.stack is None:
             return ""
-        a, b = self.stack.seconds, self.seed.seconds
+        a, b = self.stack.seconds, self.source.seconds
         if a == b:
-            return "same as seed"
-        return "faster than seed" if a < b else "slower than seed"
+            return "same as the source"
+        return "faster than the source" if a < b else "slower than the source"
 
 
 @dataclass
@@ -132,8 +132,8 @@ def build_report(stack: str, inputs: StackInputs, *, enforced: bool | None = Non
             key="env_failover",
             title="Environment dies → DNS answers with the other",
             stack=worst_of(failover) if failover else None,
-            seed_name="seed 002",
-            seed=env_failover(SEED_002_FAILOVER),
+            source_name="resiliency-testing article",
+            source=env_failover(RESILIENCY_ARTICLE_FAILOVER),
             target_s=PROD_TARGETS_S["env_failover"],
             details=dependency,
             missing_reason="no Route 53 PRIMARY failover record",
@@ -153,8 +153,8 @@ def build_report(stack: str, inputs: StackInputs, *, enforced: bool | None = Non
                 key=key,
                 title=title,
                 stack=worst_of(per_service) if per_service else None,
-                seed_name="seed 003",
-                seed=release_rollback(SEED_003_RELEASE, kind),
+                source_name="onebox/fleet article",
+                source=release_rollback(ONEBOX_ARTICLE_RELEASE, kind),
                 target_s=PROD_TARGETS_S[key],
                 missing_reason="no ECS service",
             )
@@ -169,8 +169,8 @@ def build_report(stack: str, inputs: StackInputs, *, enforced: bool | None = Non
             key="task_dies",
             title="Task dies → ALB stops sending it traffic",
             stack=worst_of(per_tg) if per_tg else None,
-            seed_name="seed 001",
-            seed=target_stops_traffic(SEED_001_TARGET_GROUP),
+            source_name="autoscaling tutorial",
+            source=target_stops_traffic(AUTOSCALING_TUTORIAL_TARGET_GROUP),
             missing_reason="no ALB target group",
         )
     )
@@ -189,8 +189,8 @@ def build_report(stack: str, inputs: StackInputs, *, enforced: bool | None = Non
         for name in services
         if name not in inputs.fixed_size
     ]
-    scale_seed = scale_out_start(SEED_001_SCALING).with_notes(
-        "seed 001 also scaled cluster nodes on 30 % cluster CPU; a capacity provider with managed "
+    scale_source = scale_out_start(AUTOSCALING_TUTORIAL_SCALING).with_notes(
+        "the autoscaling tutorial also scaled cluster nodes on 30 % cluster CPU; a capacity provider with managed "
         "scaling now adds EC2 capacity when tasks cannot be placed"
     )
     rows.append(
@@ -198,8 +198,8 @@ def build_report(stack: str, inputs: StackInputs, *, enforced: bool | None = Non
             key="scale_out",
             title="Load step → scale-out starts",
             stack=worst_of(per_policy) if per_policy else None,
-            seed_name="seed 001",
-            seed=scale_seed,
+            source_name="autoscaling tutorial",
+            source=scale_source,
             target_s=PROD_TARGETS_S["scale_out"],
             missing_reason="no scaling policy on a service that can grow",
         )
@@ -235,12 +235,12 @@ def render_text(report: Report, out: TextIO) -> None:
     w = out.write
     enforced = "enforced" if report.enforced else "shown, not enforced for this stack"
     w(f"Resilience report — stack '{report.stack}' (worst case; prod targets {enforced})\n\n")
-    header = ("Scenario", "This stack", "Seed", "Target (prod)", "Result")
+    header = ("Scenario", "This stack", "Source setup", "Target (prod)", "Result")
     table = [
         (
             row.title,
             _cell_seconds(row.stack),
-            f"{_cell_seconds(row.seed)} {row.seed_name}",
+            f"{_cell_seconds(row.source)} {row.source_name}",
             f"≤ {fmt_s(row.target_s)}" if row.target_s is not None else "—",
             _status(row, report.enforced),
         )
@@ -255,7 +255,7 @@ def render_text(report: Report, out: TextIO) -> None:
         if row.stack is None:
             w(f"   this stack: {NOT_DEPLOYED} ({row.missing_reason})\n")
         else:
-            comparison = row.versus_seed()
+            comparison = row.versus_source()
             w(
                 f"   this stack: {row.stack.formula}"
                 + (f"  — {comparison}" if comparison else "")
@@ -267,8 +267,8 @@ def render_text(report: Report, out: TextIO) -> None:
             w(f"   {name}: {estimate.formula}\n")
             for note in estimate.notes:
                 w(f"     · {note}\n")
-        w(f"   {row.seed_name}: {row.seed.formula}\n")
-        for note in row.seed.notes:
+        w(f"   {row.source_name}: {row.source.formula}\n")
+        for note in row.source.notes:
             w(f"     · {note}\n")
 
     w("\nSettings that meet every prod target (same model):\n")
@@ -320,7 +320,7 @@ def report_json(report: Report) -> dict[str, Any]:
                 "deployed": row.stack is not None,
                 "stack": estimate_json(row.stack),
                 "not_deployed_reason": row.missing_reason if row.stack is None else None,
-                "seed": {"name": row.seed_name, **(estimate_json(row.seed) or {})},
+                "source": {"name": row.source_name, **(estimate_json(row.source) or {})},
                 "target_seconds": row.target_s,
                 "target_met": row.met,
                 "details": [{"name": n, **(estimate_json(e) or {})} for n, e in row.details],
@@ -357,7 +357,7 @@ def _default_synth(stack: str, project_dir: Path | None, program: Path | None) -
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m ops.resilience.report",
-        description="Worst-case recovery times of a stack next to the seeds' configurations.",
+        description="Worst-case recovery times of a stack next to the source documents' configurations.",
     )
     add_stack_option(parser)
     add_json_option(parser)

@@ -1,4 +1,4 @@
-"""Print the policy catalogue as a markdown table (embedded in the README).
+"""Print the policy catalogue as a markdown table (embedded in docs/reference/policies.md).
 
 Run from the project root: ``python -m policy.guardrails.catalogue``. One row per policy: name,
 what it applies to (resource types, or "stack"), its default enforcement level in code, its

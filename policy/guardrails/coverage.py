@@ -1,5 +1,5 @@
-"""The control-by-control coverage table in the README: every AWS Security Hub FSBP control for
-the services this program uses (EC2, Auto Scaling, ECS, ELB, RDS, S3, SNS, KMS, IAM, ECR,
+"""The control-by-control coverage table of docs/reference/controls.md: every AWS Security Hub
+FSBP control for the services this program uses (EC2, Auto Scaling, ECS, ELB, RDS, S3, SNS, KMS, IAM, ECR,
 CloudWatch, Route 53, Lambda, EventBridge, WAF, Secrets Manager), with the policies that enforce it or why none does;
 and operational rows (SNS delivery, Route 53 failover, FIS, Scheduler) for rules no FSBP control
 asks for.
@@ -635,7 +635,7 @@ CONTROLS: tuple[Control, ...] = (
             "chaos-schedule-enabled-in-prod",
             "fis-templates-scheduled-in-prod",
         ),
-        reason="no FSBP control; seed 002 asks for a run at least every 35 days",
+        reason="no FSBP control; the resiliency-testing article asks for a run at least every 35 days",
     ),
     Control(
         "Scheduler (failures)",

@@ -370,7 +370,7 @@ RDS_SECURITY_GROUP_EVENT_CATEGORIES = ("configuration change", "failure")
 # -- chaos as a practice (issue 11): FIS templates and their schedules -------------------------
 
 CHAOS_MAX_DAYS_BETWEEN_RUNS = 35
-"""Longest gap between two scheduled runs of one FIS template (seed 002: every 4-5 weeks)."""
+"""Longest gap between two scheduled runs of one FIS template (the resiliency-testing article: every 4-5 weeks)."""
 
 BUSINESS_HOURS_START = 9
 """First hour (in the schedule's time zone) a chaos schedule may start an experiment."""

@@ -123,5 +123,11 @@ def test_release_is_dev_then_prod_behind_an_environment_with_oidc_and_artifacts(
 def test_pull_requests_run_the_readme_commands():
     steps = _load(REPO / ".github/workflows/pull-request.yml")["jobs"]["checks"]["steps"]
     runs = [s["run"] for s in steps if "run" in s]
-    for command in ("make lint", "make test", "make check STACK=dev", "make check STACK=prod"):
+    for command in (
+        "make lint",
+        "make docs",
+        "make test",
+        "make check STACK=dev",
+        "make check STACK=prod",
+    ):
         assert command in runs

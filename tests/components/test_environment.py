@@ -121,13 +121,21 @@ def test_with_certificate_http_redirects_and_https_uses_tls12_policy(mocked) -> 
 
 
 def test_load_balancer_needs_a_target(mocked) -> None:
-    with pytest.raises(ValueError, match="targets"):
-        PublicLoadBalancer(
-            "lb",
-            PublicLoadBalancerArgs(
-                vpc_id="v", public_subnet_ids=["a", "b"], targets=[], host_security_group_id="sg"
-            ),
+    """Refused before anything registers: a half-built component would leave registrations and
+    outputs pending on the event loop, never awaited."""
+    with pytest.raises(ValueError, match="targets") as refused:
+        mocked(
+            lambda: PublicLoadBalancer(
+                "lb",
+                PublicLoadBalancerArgs(
+                    vpc_id="v",
+                    public_subnet_ids=["a", "b"],
+                    targets=[],
+                    host_security_group_id="sg",
+                ),
+            )
         )
+    assert refused.value.partial_recording.records == []  # type: ignore[attr-defined]
 
 
 def test_load_balancer_alone_without_access_logs(mocked) -> None:

@@ -147,7 +147,7 @@ def test_task_role_publishes_only_to_its_namespace(rec) -> None:
     assert "EcsExecChannels" in statements
 
 
-def test_deployment_alarms_follow_seed_003(rec) -> None:
+def test_deployment_alarms_follow_the_onebox_fleet_article(rec) -> None:
     latency = rec.named("web-latency").inputs
     assert latency["metricName"] == "TargetResponseTime" and latency["threshold"] == 3.0
     assert (latency["datapointsToAlarm"], latency["evaluationPeriods"], latency["period"]) == (

@@ -44,3 +44,33 @@ def test_the_totals_line_is_printed(tmp_path: Path, args: list[str] | str) -> No
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"^=*\s*1 passed in ", result.stdout, re.M), result.stdout
+
+
+def test_make_test_says_why_a_test_was_skipped(tmp_path: Path) -> None:
+    """`make test` lists each skipped test with its reason (`-rs`), so a skip that hides a missing
+    tool (the pulumi CLI, graphviz, Postgres) is visible in the run's output."""
+    (tmp_path / "test_skip.py").write_text(
+        "import pytest\n\n\ndef test_needs_a_tool():\n    pytest.skip('the tool is not installed')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COVERAGE_"))}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-c",
+            str(ROOT / "pyproject.toml"),
+            *_make_test_pytest_args(),
+            "test_skip.py",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(
+        r"^SKIPPED \[1\] test_skip\.py:\d+: the tool is not installed$", result.stdout, re.M
+    ), result.stdout

@@ -185,7 +185,7 @@ def test_each_bound_names_its_own_key_when_both_are_wrong() -> None:
 def test_defaults_are_valid_and_complete() -> None:
     settings = load_settings({})
     assert settings == Settings()
-    assert settings.service.cpu_target == 80  # seed 001's service target
+    assert settings.service.cpu_target == 80  # the autoscaling tutorial's service target
 
 
 def test_unrelated_namespaces_are_ignored() -> None:

@@ -231,6 +231,32 @@ def test_graph_refuses_other_file_types_before_any_work(capsys, tmp_path) -> Non
     assert not (tmp_path / "stack.jpg").exists()
 
 
+@pytest.mark.parametrize("kind", ["missing", "a file"])
+def test_graph_into_a_folder_that_is_not_there_fails_before_any_work(
+    capsys, tmp_path, kind
+) -> None:
+    folder = tmp_path / "out"
+    if kind == "a file":
+        folder.write_text("")
+    target = folder / "stack.svg"
+    code, out, err = run_check(capsys, "--graph", str(target))
+    assert code == 4
+    assert out == ""
+    what = "does not exist" if kind == "missing" else "is not a folder"
+    assert err.strip() == (
+        f"--graph: {target}: the folder {folder} {what}; create it or choose another path"
+    )
+    assert folder.exists() == (kind == "a file")  # never made
+
+
+def test_graph_level_without_graph_is_refused(capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        check.main(["--stack", "dev", "--graph-level", "components"])
+    assert exc.value.code == 4
+    _, err = capsys.readouterr()
+    assert "--graph-level only applies to a graph: add --graph FILE.svg or FILE.png" in err
+
+
 @pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz `dot` is not installed")
 @pytest.mark.usefixtures("fresh_loop")
 def test_graph_component_overview(capsys, tmp_path) -> None:
@@ -290,8 +316,8 @@ def test_cli_subprocess_exit_code_and_pack_cleanup() -> None:
     assert _processes_with(marker) == []
 
 
-def test_readme_documents_every_gate_exit_code_with_make_s() -> None:
-    text = (REPO / "README.md").read_text()
+def test_the_docs_document_every_gate_exit_code_with_make_s() -> None:
+    text = (REPO / "docs/reference/commands.md").read_text()
     table = text.split("| gate exit | meaning | `make check` exit |", 1)[1].split("\n\n", 1)[0]
     rows = [line.split("|")[1:-1] for line in table.splitlines()[2:]]
     codes = {int(cells[0]) for cells in rows if cells[0].strip().isdigit()}

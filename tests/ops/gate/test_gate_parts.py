@@ -237,16 +237,31 @@ def test_component_overview_draws_components_parent_to_child() -> None:
     dot = components_dot(records, project="shop", stack="prod", levels={node.urn: "advisory"})
     # Only the stack and the two components are nodes; the four resources are only counted.
     assert 'root [label="shop-prod\\npulumi:pulumi:Stack\\n4 resources"' in dot
-    assert 'c0 [label="web\\nshop:index:Web\\n2 resources", fillcolor="#fbe3a6"' in dot
-    assert 'c1 [label="cache\\nshop:index:Cache\\n1 resource", fillcolor="#fbe3a6"' in dot
-    assert "root -> c0;" in dot and "c0 -> c1;" in dot
+    # Components are numbered by name, whatever order they registered in.
+    assert 'c1 [label="web\\nshop:index:Web\\n2 resources", fillcolor="#fbe3a6"' in dot
+    assert 'c0 [label="cache\\nshop:index:Cache\\n1 resource", fillcolor="#fbe3a6"' in dot
+    assert "root -> c1;" in dot and "c1 -> c0;" in dot
     assert dot.count(" -> ") == 2
     for resource in ("web-sg", "alerts", "west", "cache-b"):
         assert resource not in dot.replace(f'tooltip="{node.urn}"', "")
     # A mandatory violation anywhere below colours every component above it.
     dot = components_dot(records, project="shop", stack="prod", levels={SG.urn: "mandatory"})
-    assert 'c0 [label="web\\nshop:index:Web\\n2 resources", fillcolor="#f4b6b6"' in dot
+    assert 'c1 [label="web\\nshop:index:Web\\n2 resources", fillcolor="#f4b6b6"' in dot
     assert 'fillcolor="#f4b6b6"];' in dot.split("\n", 7)[6]  # the root line
+
+
+def test_component_overview_does_not_depend_on_registration_order() -> None:
+    """The engine registers children concurrently, so the order of records varies between runs;
+    the overview (committed in docs/assets) must not."""
+    inner = record(
+        "urn:pulumi:prod::shop::shop:index:Web$shop:index:Cache::cache",
+        "shop:index:Cache",
+        custom=False,
+        parent=WEB.urn,
+    )
+    records = [WEB, SG, WEST, TOPIC, inner]
+    forward = components_dot(records, project="shop", stack="prod")
+    assert components_dot(records[::-1], project="shop", stack="prod") == forward
 
 
 @pytest.mark.parametrize(("name", "fmt"), [("g.svg", "svg"), ("g.PNG", "png")])

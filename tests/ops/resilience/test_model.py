@@ -1,4 +1,4 @@
-"""The resilience time model: hand-computed cases, the seeds, the targets, monotonicity."""
+"""The resilience time model: hand-computed cases, the source documents' setups, the targets, monotonicity."""
 
 from __future__ import annotations
 
@@ -237,8 +237,8 @@ def test_env_failover_without_health_check_never_happens():
     assert m.env_failover(record(None)).never
 
 
-def test_seed_002_takes_minutes():
-    estimate = m.env_failover(m.SEED_002_FAILOVER)
+def test_the_resiliency_article_failover_takes_minutes():
+    estimate = m.env_failover(m.RESILIENCY_ARTICLE_FAILOVER)
     assert estimate.seconds == 60 * 1 + 60 + m.ROUTE53_ALARM_READ_S + 60 == 210
     assert "60 s TTL" in estimate.formula
 
@@ -341,16 +341,18 @@ def test_release_rollback_reports_the_breaker_only_as_a_note():
     assert any(note.startswith("circuit breaker, only if") for note in estimate.notes)
 
 
-def test_seed_003_release_is_3_minutes_plus_lag():
-    assert m.release_rollback(m.SEED_003_RELEASE, "latency").seconds == 3 * 60 + 60 + 30 == 270
-    assert m.release_rollback(m.SEED_003_RELEASE, "errors").seconds == 270
+def test_the_onebox_article_release_is_3_minutes_plus_lag():
+    assert (
+        m.release_rollback(m.ONEBOX_ARTICLE_RELEASE, "latency").seconds == 3 * 60 + 60 + 30 == 270
+    )
+    assert m.release_rollback(m.ONEBOX_ARTICLE_RELEASE, "errors").seconds == 270
 
 
 # --- scenarios 3 and 4 --------------------------------------------------------------------------------
 
 
-def test_task_dies_with_alb_defaults_like_seed_001():
-    estimate = m.target_stops_traffic(m.SEED_001_TARGET_GROUP)
+def test_task_dies_with_alb_defaults_like_the_autoscaling_tutorial():
+    estimate = m.target_stops_traffic(m.AUTOSCALING_TUTORIAL_TARGET_GROUP)
     assert estimate.seconds == 30 * 2 + 5 == 65
     assert any("in-flight" in note for note in estimate.notes)
 
@@ -366,20 +368,25 @@ def test_scale_out_is_three_minutes_plus_lag_whatever_the_target_and_cooldown():
     fast = ScalingPolicy(
         name="p", metric="ECSServiceAverageCPUUtilization", target_value=50, scale_out_cooldown_s=0
     )
-    assert m.scale_out_start(fast).seconds == m.scale_out_start(m.SEED_001_SCALING).seconds == 240
+    assert (
+        m.scale_out_start(fast).seconds
+        == m.scale_out_start(m.AUTOSCALING_TUTORIAL_SCALING).seconds
+        == 240
+    )
 
 
 # --- targets -------------------------------------------------------------------------------------------
 
 
 def test_every_prod_target_beats_its_seed():
-    assert m.PROD_TARGETS_S["env_failover"] < m.env_failover(m.SEED_002_FAILOVER).seconds
+    assert m.PROD_TARGETS_S["env_failover"] < m.env_failover(m.RESILIENCY_ARTICLE_FAILOVER).seconds
     assert (
         m.PROD_TARGETS_S["release_errors"]
-        < m.release_rollback(m.SEED_003_RELEASE, "errors").seconds
+        < m.release_rollback(m.ONEBOX_ARTICLE_RELEASE, "errors").seconds
     )
     assert (
-        m.PROD_TARGETS_S["release_slow"] < m.release_rollback(m.SEED_003_RELEASE, "latency").seconds
+        m.PROD_TARGETS_S["release_slow"]
+        < m.release_rollback(m.ONEBOX_ARTICLE_RELEASE, "latency").seconds
     )
 
 

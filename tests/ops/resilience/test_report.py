@@ -99,15 +99,15 @@ def test_the_fastest_policy_of_a_service_wins_and_fixed_size_services_are_left_o
     assert "onebox" not in row.stack.formula + " ".join(row.stack.notes)
 
 
-def test_seed_figures_come_from_the_model():
+def test_source_figures_come_from_the_model():
     by_key = rows(rr.build_report("prod", stack_inputs()))
-    assert (by_key["env_failover"].seed_name, by_key["env_failover"].seed.seconds) == (
-        "seed 002",
+    assert (by_key["env_failover"].source_name, by_key["env_failover"].source.seconds) == (
+        "resiliency-testing article",
         210,
     )
-    assert by_key["release_errors"].seed.seconds == by_key["release_slow"].seed.seconds == 270
-    assert by_key["task_dies"].seed.seconds == 65
-    assert by_key["scale_out"].seed.seconds == 240
+    assert by_key["release_errors"].source.seconds == by_key["release_slow"].source.seconds == 270
+    assert by_key["task_dies"].source.seconds == 65
+    assert by_key["scale_out"].source.seconds == 240
 
 
 def test_missing_a_target_on_prod_exits_1_and_names_it():
@@ -143,11 +143,11 @@ def test_text_has_the_table_formulas_seeds_and_recommendations():
     rr.render_text(rr.build_report("prod", stack_inputs()), out)
     text = out.getvalue()
     header = next(line for line in text.splitlines() if line.startswith("Scenario"))
-    for column in ("This stack", "Seed", "Target (prod)", "Result"):
+    for column in ("This stack", "Source setup", "Target (prod)", "Result"):
         assert column in header
     assert "10 s × 3 (HTTPS check 'blue') + 60 s TTL (alias to ALB, fixed by AWS) = 90 s" in text
-    assert "seed 002: 60 s × 1 datapoint ('blue-StatusCheckFailed')" in text
-    assert "seed 001: 30 s × 2 failed ALB checks" in text
+    assert "resiliency-testing article: 60 s × 1 datapoint ('blue-StatusCheckFailed')" in text
+    assert "autoscaling tutorial: 30 s × 2 failed ALB checks" in text
     assert "Settings that meet every prod target" in text
     assert "Assumptions:" in text
 
@@ -167,7 +167,7 @@ def test_json_is_complete_and_never_is_null():
     env = by_key["env_failover"]
     assert env["stack"]["seconds"] == 90 and env["target_met"] is True
     assert env["stack"]["terms"][0] == {"term": "10 s × 3 (HTTPS check 'blue')", "seconds": 30}
-    assert env["seed"]["name"] == "seed 002" and env["seed"]["seconds"] == 210
+    assert env["source"]["name"] == "resiliency-testing article" and env["source"]["seconds"] == 210
     errors = by_key["release_errors"]
     assert errors["stack"]["never"] and errors["stack"]["seconds"] is None
     assert errors["target_met"] is False
