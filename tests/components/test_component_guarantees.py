@@ -5,11 +5,17 @@ true (its missing-data treatment, period, threshold) changes. Here every compone
 prod stacks is held to its docstring's guarantee, input by input, against the settings the stack
 was built from (``load_settings`` of the stack's own config): a component that drops or
 hard-codes a setting, or a child whose guarding input drifts, fails naming the resource.
+
+A third stack, ``distinct``, is prod with every setting these tests read moved off both its
+default and the values dev and prod use: a setting that no longer reaches its resource (the
+component's own default wins, or a sibling setting is passed instead) is invisible in dev and prod
+when the values coincide, and fails here.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 from collections.abc import Iterator
@@ -18,11 +24,12 @@ from typing import Any
 import pytest
 
 from ops.synth.mocks import ResourceRecord
-from ops.synth.runner import Synthesis, synthesize
+from ops.synth.runner import PROJECT_DIR, Synthesis, run_under_mocks, synthesize
+from ops.synth.stack_config import load_stack_config
 from policy.guardrails import limits
 from settings import Settings, load_settings
 
-STACKS = ("dev", "prod")
+STACKS = ("dev", "prod", "distinct")
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
 
@@ -61,16 +68,125 @@ class Stack:
         return [f"{env}-{role}" for env in self.s.environments for role in roles]
 
 
+# Off every default and off dev's and prod's values, inside every limit and cross-key rule.
+DISTINCT: dict[str, dict[str, Any]] = {
+    "network": {"flowLogRetentionDays": 60},
+    "cluster": {"targetCapacityPercent": 80, "rootVolumeGib": 40, "minInstances": 4},
+    "service": {
+        "minTasks": 4,
+        "maxTasks": 17,
+        "cpuTarget": 65,
+        "memoryTarget": 75,
+        "requestsPerTarget": 2500,
+        "scaleOutCooldown": 45,
+        "scaleInCooldown": 240,
+        "healthCheckGracePeriod": 45,
+        "deregistrationDelay": 20,
+        "stopTimeout": 25,
+        "logRetentionDays": 60,
+        "maximumPercent": 150,
+        "healthCheck": {
+            "path": "/healthz",
+            "interval": 15,
+            "timeout": 4,
+            "healthyThreshold": 3,
+            "unhealthyThreshold": 4,
+        },
+        "fastScaleOut": {"cpuThreshold": 88, "datapoints": 4, "stepTasks": 3, "cooldown": 45},
+    },
+    "loadBalancer": {"idleTimeout": 75, "accessLogRetentionDays": 45},
+    "release": {
+        "oneboxTasks": 3,
+        "latencyThresholdSeconds": 2.5,
+        "latencyDatapoints": 4,
+        "latencyEvaluationPeriods": 5,
+        "errorRatePercent": 7.5,
+        "errorDatapoints": 3,
+        "errorEvaluationPeriods": 4,
+    },
+    "dns": {"failureThreshold": 2},
+    "database": {"allocatedStorage": 30, "maxAllocatedStorage": 120, "backupRetentionDays": 10},
+    "chaos": {
+        "hour": 11,
+        "weekday": "WED",
+        "timezone": "Europe/Berlin",
+        "faultDurationMinutes": 7,
+        "guard5xxPerMinute": 40,
+    },
+}
+
+
+def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in changes.items():
+        merged[key] = _merge(base.get(key) or {}, value) if isinstance(value, dict) else value
+    return merged
+
+
+def distinct_synthesis() -> Synthesis:
+    """The real program with prod's config moved to DISTINCT (as ``synthesize`` runs it)."""
+    import os
+    import runpy
+    import sys
+
+    config = load_stack_config(PROJECT_DIR, "prod")
+    values = dict(config.values)
+    for group, changes in DISTINCT.items():
+        key = f"steadystate:{group}"
+        values[key] = json.dumps(_merge(json.loads(values.get(key, "{}")), changes))
+    old_cwd, old_path = os.getcwd(), list(sys.path)
+    os.chdir(PROJECT_DIR)
+    sys.path.insert(0, str(PROJECT_DIR))
+    try:
+        recording = run_under_mocks(
+            lambda: runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__"),
+            project=config.project,
+            stack="distinct",
+            config=values,
+            secret_keys=config.secret_keys,
+            region=values.get("aws:region", "us-east-2"),
+        )
+    finally:
+        os.chdir(old_cwd)
+        sys.path[:] = old_path
+    moved = dataclasses.replace(config, stack="distinct", values=values)
+    return Synthesis(recording.records, recording.outputs, recording.invokes, moved)
+
+
 @pytest.fixture(scope="module")
 def stacks() -> dict[str, Stack]:
     out = {}
     for name in STACKS:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        out[name] = Stack(synthesize(name))
+        out[name] = Stack(distinct_synthesis() if name == "distinct" else synthesize(name))
         loop.close()
     asyncio.set_event_loop(None)
     return out
+
+
+def test_the_distinct_stack_differs_from_dev_and_prod_in_every_setting_it_moves(stacks) -> None:
+    """Otherwise a dropped setting could coincide with a default there too."""
+    from settings.fields import camel
+
+    def leaves(tree: dict[str, Any], path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+        out: list[tuple[str, ...]] = []
+        for key, value in tree.items():
+            out += leaves(value, (*path, key)) if isinstance(value, dict) else [(*path, key)]
+        return out
+
+    def value(settings: Settings, path: tuple[str, ...]) -> Any:
+        found: Any = settings
+        for part in path:
+            (name,) = [f.name for f in dataclasses.fields(found) if camel(f.name) == part]
+            found = getattr(found, name)
+        return found
+
+    default = Settings()
+    for path in leaves(DISTINCT):
+        moved = value(stacks["distinct"].s, path)
+        others = [value(stacks[n].s, path) for n in ("dev", "prod")] + [value(default, path)]
+        assert moved not in others, (".".join(path), moved, others)
 
 
 @pytest.fixture(params=STACKS)
