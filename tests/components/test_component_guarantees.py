@@ -636,3 +636,80 @@ def test_dashboard_exists_as_configured(stack) -> None:
     for dashboard in dashboards:
         body: dict[str, Any] = json.loads(dashboard.inputs["dashboardBody"])
         assert body["widgets"], dashboard.name
+
+
+# -- ReleasePin, S3GatewayAccess, FisRunRecorder, DatabaseBootstrap ------------------------------
+
+
+def test_release_pins_hold_what_a_plain_up_must_not_move(stack) -> None:
+    """One pin per service; a plain ``up`` moves the oneboxes (the fleets without onebox) and
+    every other pin keeps its recorded release (``ignore_changes`` on its value)."""
+    pins = {
+        r.name.removesuffix("-pin"): r
+        for r in stack.of("aws:ssm/parameter:Parameter")
+        if r.name.endswith("-pin")
+    }
+    assert sorted(pins) == sorted(stack.service_keys())
+    for key, pin in pins.items():
+        assert pin.inputs["name"].endswith(f"/release/{key}"), key
+        assert json.loads(pin.inputs["insecureValue"]).keys() >= {"image", "version"}, key
+        held = "insecureValue" in pin.options["ignoreChanges"]
+        assert held is (not stack.s.release.follows(key)), key
+
+
+def test_s3_gateway_admits_only_ecr_layers_os_repositories_and_the_stack_buckets(stack) -> None:
+    (endpoint_policy,) = stack.of("aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy")
+    statements = json.loads(endpoint_policy.inputs["policy"])["Statement"]
+    buckets = {
+        f"arn:aws:s3:::{r.outputs['bucket']}"
+        for r in stack.of("aws:s3/bucket:Bucket") + stack.of("aws:s3/bucketV2:BucketV2")
+    }
+    allowed = {a for b in buckets for a in (b, f"{b}/*")}
+    for statement in statements:
+        assert statement["Effect"] == "Allow", statement
+        for resource in statement["Resource"]:
+            if statement["Action"] == ["s3:GetObject"]:
+                assert re.fullmatch(
+                    r"arn:aws:s3:::(prod-[a-z0-9-]+-starport-layer-bucket|al2023-repos-[a-z0-9-]+-\*)/\*",
+                    resource,
+                ), resource
+            else:
+                assert resource in allowed, resource
+    named = {r for s in statements for r in s["Resource"]}
+    assert allowed <= named, sorted(allowed - named)
+
+
+def test_fis_run_recorder_hears_every_template_and_only_events_may_invoke_it(stack) -> None:
+    rules = stack.of("aws:cloudwatch/eventRule:EventRule")
+    templates = stack.of("aws:fis/experimentTemplate:ExperimentTemplate")
+    if not stack.s.chaos.enabled:
+        assert rules == []
+        return
+    (rule,) = rules
+    pattern = json.loads(rule.inputs["eventPattern"])
+    assert pattern["source"] == ["aws.fis"]
+    assert sorted(pattern["detail"]["experiment-template-id"]) == sorted(t.id for t in templates)
+    terminal = set(pattern["detail"]["new-state"]["status"])
+    assert terminal == {"completed", "stopped", "failed", "cancelled"}
+    (function,) = stack.of("aws:lambda/function:Function")
+    assert function.inputs["runtime"] in limits.LAMBDA_SUPPORTED_RUNTIMES
+    (permission,) = stack.of("aws:lambda/permission:Permission")
+    assert permission.inputs["principal"] == "events.amazonaws.com"
+    assert permission.inputs["sourceArn"] == rule.outputs["arn"]
+    (target,) = stack.of("aws:cloudwatch/eventTarget:EventTarget")
+    assert target.inputs["arn"] == function.outputs["arn"]
+
+
+def test_database_bootstrap_task_is_hardened_and_logged_as_configured(stack) -> None:
+    children = [c for _, c in stack.under("steadystate:database:DatabaseBootstrap")]
+    if not stack.s.database.enabled:
+        assert children == []
+        return
+    (task,) = [c for c in children if c.type == "aws:ecs/taskDefinition:TaskDefinition"]
+    (logs,) = [c for c in children if c.type == "aws:cloudwatch/logGroup:LogGroup"]
+    assert logs.inputs["retentionInDays"] == stack.s.service.log_retention_days
+    assert task.inputs["executionRoleArn"] != task.inputs["taskRoleArn"]
+    for container in json.loads(task.inputs["containerDefinitions"]):
+        assert container["readonlyRootFilesystem"] is True, container["name"]
+        assert str(container["user"]).split(":")[0] not in ("", "0", "root"), container["name"]
+        assert container["logConfiguration"]["options"]["awslogs-group"] == logs.outputs["name"]
