@@ -324,8 +324,9 @@ def apply(plant: Plant, text: str) -> str:
 _FAILED = re.compile(r"^(FAILED|ERROR) (\S+)", re.MULTILINE)
 
 
-def run_tests(plant: Plant, timeout: float) -> tuple[int, str]:
-    command = [str(PYTHON), "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *plant.tests]
+def run_tests(plant: Plant, timeout: float, without: frozenset[str]) -> tuple[int, str]:
+    tests = [t for t in plant.tests if t not in without]
+    command = [str(PYTHON), "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     try:
         done = subprocess.run(
@@ -336,7 +337,7 @@ def run_tests(plant: Plant, timeout: float) -> tuple[int, str]:
     return done.returncode, done.stdout + done.stderr
 
 
-def audit(plant: Plant, timeout: float) -> Result:
+def audit(plant: Plant, timeout: float, without: frozenset[str] = frozenset()) -> Result:
     target = ROOT / plant.path
     original = target.read_bytes()
     result = Result(plant.id, plant.area, plant.path, plant.mistake, "error")
@@ -348,7 +349,7 @@ def audit(plant: Plant, timeout: float) -> Result:
     started = time.monotonic()
     try:
         target.write_text(planted)
-        code, output = run_tests(plant, timeout)
+        code, output = run_tests(plant, timeout, without)
     finally:
         target.write_bytes(original)
     if target.read_bytes() != original:
@@ -395,6 +396,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the plants and exit")
     parser.add_argument("--check", action="store_true", help="check every plant applies; no tests")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per plant's tests")
+    parser.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        metavar="TEST_FILE",
+        help="leave this test file out of every plant's run (repeatable): what it alone catches",
+    )
     args = parser.parse_args(argv)
     known = {p.id: p for p in PLANTS}
     unknown = [i for i in args.ids if i not in known]
@@ -425,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     try:
         for plant in chosen:
-            result = audit(plant, args.timeout)
+            result = audit(plant, args.timeout, frozenset(args.without))
             results.append(result)
             by = result.caught_by or result.detail
             print(f"{result.id:3} {result.outcome:7} {result.seconds:6.1f}s  {by}", flush=True)
