@@ -60,8 +60,16 @@ class Stack:
                 parent = self.by_urn.get(parent.parent)
 
     def topic_arn(self) -> str:
-        (topic,) = self.of("aws:sns/topic:Topic")
-        return topic.outputs["arn"]
+        """The alert topic (AlertTopic's), which every alarm of the stack notifies."""
+        return self.alert_topic().outputs["arn"]
+
+    def alert_topic(self) -> ResourceRecord:
+        (topic,) = [
+            child
+            for _, child in self.under("steadystate:alert_topic:AlertTopic")
+            if child.type == "aws:sns/topic:Topic"
+        ]
+        return topic
 
     def service_keys(self) -> list[str]:
         roles = ("fleet", "onebox") if self.s.release.onebox else ("fleet",)
@@ -389,28 +397,32 @@ def test_tasks_are_sized_hardened_and_logged_as_configured(stack) -> None:
 
 def test_cluster_hosts_and_capacity_follow_the_cluster_settings(stack) -> None:
     c = stack.s.cluster
-    (template,) = stack.of("aws:ec2/launchTemplate:LaunchTemplate")
-    t = template.inputs
-    assert t["instanceType"] == c.instance_type
-    assert t["metadataOptions"]["httpTokens"] == "required"
-    assert t["metadataOptions"]["httpPutResponseHopLimit"] == 1
-    assert "keyName" not in t
-    (root,) = t["blockDeviceMappings"]
-    assert str(root["ebs"]["encrypted"]).lower() == "true"
-    assert root["ebs"]["volumeSize"] == c.root_volume_gib
-    (group,) = stack.of("aws:autoscaling/group:Group")
-    g = group.inputs
-    assert (g["minSize"], g["maxSize"]) == (c.min_instances, c.max_instances)
-    assert g["protectFromScaleIn"] is c.managed_termination_protection
-    assert "desiredCapacity" in group.options["ignoreChanges"]
-    assert {tag["key"] for tag in g["tags"]} >= {"AmazonECSManaged"}
-    (provider,) = stack.of("aws:ecs/capacityProvider:CapacityProvider")
-    p = provider.inputs["autoScalingGroupProvider"]
-    assert p["managedScaling"]["status"] == "ENABLED"
-    assert p["managedScaling"]["targetCapacity"] == c.target_capacity_percent
-    expected = "ENABLED" if c.managed_termination_protection else "DISABLED"
-    assert p["managedTerminationProtection"] == expected
-    assert p["managedDraining"] == "ENABLED"
+    templates = stack.of("aws:ec2/launchTemplate:LaunchTemplate")
+    groups = stack.of("aws:autoscaling/group:Group")
+    providers = stack.of("aws:ecs/capacityProvider:CapacityProvider")
+    assert templates and len(groups) == len(providers) == len(templates)
+    for template in templates:
+        t = template.inputs
+        assert t["instanceType"] == c.instance_type, template.name
+        assert t["metadataOptions"]["httpTokens"] == "required", template.name
+        assert t["metadataOptions"]["httpPutResponseHopLimit"] == 1, template.name
+        assert "keyName" not in t, template.name
+        (root,) = t["blockDeviceMappings"]
+        assert str(root["ebs"]["encrypted"]).lower() == "true", template.name
+        assert root["ebs"]["volumeSize"] == c.root_volume_gib, template.name
+    for group in groups:
+        g = group.inputs
+        assert (g["minSize"], g["maxSize"]) == (c.min_instances, c.max_instances), group.name
+        assert g["protectFromScaleIn"] is c.managed_termination_protection, group.name
+        assert "desiredCapacity" in group.options["ignoreChanges"], group.name
+        assert {tag["key"] for tag in g["tags"]} >= {"AmazonECSManaged"}, group.name
+    for provider in providers:
+        p = provider.inputs["autoScalingGroupProvider"]
+        assert p["managedScaling"]["status"] == "ENABLED", provider.name
+        assert p["managedScaling"]["targetCapacity"] == c.target_capacity_percent, provider.name
+        expected = "ENABLED" if c.managed_termination_protection else "DISABLED"
+        assert p["managedTerminationProtection"] == expected, provider.name
+        assert p["managedDraining"] == "ENABLED", provider.name
     (cluster,) = stack.of("aws:ecs/cluster:Cluster")
     assert {"name": "containerInsights", "value": c.container_insights} in cluster.inputs[
         "settings"
@@ -607,9 +619,13 @@ def test_chaos_templates_stop_on_alarms_and_run_on_the_configured_schedule(stack
 
 
 def test_alert_topic_is_encrypted_and_reaches_every_configured_address(stack) -> None:
-    (topic,) = stack.of("aws:sns/topic:Topic")
+    topic = stack.alert_topic()
     assert topic.inputs["kmsMasterKeyId"]
-    subscriptions = stack.of("aws:sns/topicSubscription:TopicSubscription")
+    subscriptions = [
+        r
+        for r in stack.of("aws:sns/topicSubscription:TopicSubscription")
+        if r.inputs["topic"] == topic.outputs["arn"]
+    ]
     emails = sorted(r.inputs["endpoint"] for r in subscriptions if r.inputs["protocol"] == "email")
     hooks = [r for r in subscriptions if r.inputs["protocol"] == "https"]
     assert emails == sorted(stack.s.connectivity.alarm_emails)
@@ -680,23 +696,28 @@ def test_s3_gateway_admits_only_ecr_layers_os_repositories_and_the_stack_buckets
 
 
 def test_fis_run_recorder_hears_every_template_and_only_events_may_invoke_it(stack) -> None:
-    rules = stack.of("aws:cloudwatch/eventRule:EventRule")
+    recorder = [c for _, c in stack.under("steadystate:chaos:FisRunRecorder")]
     templates = stack.of("aws:fis/experimentTemplate:ExperimentTemplate")
     if not stack.s.chaos.enabled:
-        assert rules == []
+        assert recorder == []
         return
-    (rule,) = rules
+
+    def only(type_: str) -> ResourceRecord:
+        (record,) = [c for c in recorder if c.type == type_]
+        return record
+
+    rule = only("aws:cloudwatch/eventRule:EventRule")
     pattern = json.loads(rule.inputs["eventPattern"])
     assert pattern["source"] == ["aws.fis"]
     assert sorted(pattern["detail"]["experiment-template-id"]) == sorted(t.id for t in templates)
     terminal = set(pattern["detail"]["new-state"]["status"])
     assert terminal == {"completed", "stopped", "failed", "cancelled"}
-    (function,) = stack.of("aws:lambda/function:Function")
+    function = only("aws:lambda/function:Function")
     assert function.inputs["runtime"] in limits.LAMBDA_SUPPORTED_RUNTIMES
-    (permission,) = stack.of("aws:lambda/permission:Permission")
+    permission = only("aws:lambda/permission:Permission")
     assert permission.inputs["principal"] == "events.amazonaws.com"
     assert permission.inputs["sourceArn"] == rule.outputs["arn"]
-    (target,) = stack.of("aws:cloudwatch/eventTarget:EventTarget")
+    target = only("aws:cloudwatch/eventTarget:EventTarget")
     assert target.inputs["arn"] == function.outputs["arn"]
 
 
