@@ -27,7 +27,7 @@ LIMITS: dict[str, tuple[float, float, float, str]] = {
     "network.flowLogRetentionDays": (30, 3653, 1, "guardrail minimum; CloudWatch's longest value"),
     "cluster.minInstances": (0, 100, 1, "ASG sizes this project supports"),
     "cluster.maxInstances": (1, 100, 1, "at least one host"),
-    "cluster.targetCapacityPercent": (1, 100, 1, "ECS managed scaling targetCapacity 1..100"),
+    "cluster.targetCapacityPercent": (1, 100, 1, "ECS ManagedScaling.targetCapacity 1..100"),
     "cluster.rootVolumeGib": (30, 1000, 1, "the ECS-optimized AMI's snapshot is 30 GiB"),
     "image.keepImages": (2, 1000, 1, "the newest and one to roll back to"),
     "service.cpu": (128, 10240, 1, "ECS task CPU units on EC2: 128..10240"),
@@ -40,9 +40,9 @@ LIMITS: dict[str, tuple[float, float, float, str]] = {
     "service.requestsPerTarget": (1, 100000, 1, "a positive request rate"),
     "service.scaleOutCooldown": (0, 3600, 1, "an hour at most"),
     "service.scaleInCooldown": (0, 3600, 1, "an hour at most"),
-    "service.healthCheckGracePeriod": (30, 7200, 1, "guardrail minimum; ECS allows up to 7200"),
+    "service.healthCheckGracePeriod": (30, 7200, 1, "guardrail minimum; two hours at most"),
     "service.deregistrationDelay": (0, 3600, 1, "ELB deregistration_delay 0..3600"),
-    "service.stopTimeout": (2, 120, 1, "ECS stopTimeout on EC2 is at most 120 s"),
+    "service.stopTimeout": (2, 120, 1, "Fargate's documented maximum; EC2 documents none"),
     "service.logRetentionDays": (30, 3653, 1, "guardrail minimum; CloudWatch's longest value"),
     "service.minimumHealthyPercent": (0, 100, 1, "a percentage of desired"),
     "service.maximumPercent": (100, 200, 1, "ECS deployment maximumPercent"),
@@ -207,3 +207,50 @@ def test_empty_alarm_subscribers_in_prod_are_refused_as_no_subscriber() -> None:
     with pytest.raises(SettingsError) as caught:
         load_settings(raw)
     assert "steadystate:connectivity.alarmEmails" in {p.key for p in caught.value.problems}
+
+
+# Settings whose limits are AWS's, and where botocore's model of the API states them (the shape's
+# min/max, or the range in the documentation of the attribute key the program sets).
+AWS_SHAPE_LIMITS = {
+    "service.healthCheck.interval": ("elbv2", "HealthCheckIntervalSeconds", None),
+    "service.healthCheck.timeout": ("elbv2", "HealthCheckTimeoutSeconds", None),
+    "service.healthCheck.healthyThreshold": ("elbv2", "HealthCheckThresholdCount", None),
+    "service.healthCheck.unhealthyThreshold": ("elbv2", "HealthCheckThresholdCount", None),
+    "dns.failureThreshold": ("route53", "FailureThreshold", None),
+    "cluster.targetCapacityPercent": ("ecs", "ManagedScaling", "targetCapacity"),
+}
+AWS_DOCUMENTED_RANGES = {
+    "service.deregistrationDelay": ("TargetGroupAttribute", "deregistration_delay.timeout_seconds"),
+    "loadBalancer.idleTimeout": ("LoadBalancerAttribute", "idle_timeout.timeout_seconds"),
+}
+
+
+@pytest.mark.parametrize("key", sorted(AWS_SHAPE_LIMITS))
+def test_limits_taken_from_an_aws_api_are_the_api_s_own(key: str) -> None:
+    """botocore/data/<service>/<version>/service-2.json: the shape's min and max."""
+    import botocore.session
+
+    service, shape_name, member = AWS_SHAPE_LIMITS[key]
+    shape = botocore.session.get_session().get_service_model(service).shape_for(shape_name)
+    if member is not None:
+        shape = shape.members[member]  # type: ignore[attr-defined]
+    low, high, _, _ = LIMITS[key]
+    assert (low, high) == (shape.metadata["min"], shape.metadata["max"]), key
+
+
+@pytest.mark.parametrize("key", sorted(AWS_DOCUMENTED_RANGES))
+def test_limits_of_elb_attributes_are_the_documented_ranges(key: str) -> None:
+    """botocore's elbv2 model documents each attribute key's range (``The range is 0-3600``)."""
+    import re
+
+    import botocore.session
+
+    shape_name, attribute = AWS_DOCUMENTED_RANGES[key]
+    model = botocore.session.get_session().get_service_model("elbv2")
+    text = re.sub(r"<[^>]+>", "", model.shape_for(shape_name).members["Key"].documentation)  # type: ignore[attr-defined]
+    found = re.search(
+        re.escape(attribute) + r" - [^.]*\. The (?:valid )?range is (\d+)-(\d+)", text
+    )
+    assert found, f"{attribute}: no documented range"
+    low, high, _, _ = LIMITS[key]
+    assert (low, high) == (int(found[1]), int(found[2])), key
