@@ -3,3 +3,8 @@
 
 bench-check: $(VENV)/.installed  ## time `make check STACK=prod` vs loading its pulumi-aws modules (target <= 2.5x) -> build/bench/check_speed.{json,md}
 	$(PY) bench/check_speed.py --stack prod $(ARGS)
+
+# Would the tests catch a realistic mistake? 24 plants, one at a time, each file restored (~10 min).
+.PHONY: mutation-audit
+mutation-audit: $(VENV)/.installed  ## plant bench/mutation_audit.py's mistakes one by one -> build/mutation_audit.{json,md}
+	$(PY) bench/mutation_audit.py $(ARGS)

@@ -238,13 +238,3 @@ def test_without_the_pulumi_cli_the_release_says_what_it_needs(monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda _name: None)
     with pytest.raises(RuntimeError, match="needs the pulumi CLI on PATH"):
         bad_release.automation_pipeline("prod")
-
-
-@pytest.mark.skipif(
-    shutil.which("pulumi") is None,
-    reason="the real fault-release `pulumi up` needs the pulumi CLI, a backend and a deployed "
-    "stack with AWS credentials; offline it is played by tests/chaos/pulumi_on_moto.py",
-)
-def test_the_real_stack_is_selected_through_the_automation_api():
-    pipeline = bad_release.automation_pipeline("prod")
-    assert pipeline.stack.name == "prod"
