@@ -38,10 +38,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from .dead_letters import dead_letter_alarm, dead_letter_queue
 from .iam_documents import assume_role_policy, document, statement
 
-#: SQS keeps a message at most 14 days (SetQueueAttributes, MessageRetentionPeriod 1,209,600 s).
-FAILURE_RETENTION_SECONDS = 1_209_600
 #: Scheduler retries a failed RunTask call this many times, for at most this long, then
 #: dead-letters it (RetryPolicy: 0..185 attempts, 60..86,400 s).
 RETRY_ATTEMPTS = 5
@@ -114,13 +113,7 @@ class ScheduledRotation(pulumi.ComponentResource):
         account = aws.get_caller_identity_output(opts=invoke).account_id
         expression = schedule_expression(args.rotation_days)
 
-        queue = aws.sqs.Queue(
-            f"{name}-failures",
-            aws.sqs.QueueArgs(
-                sqs_managed_sse_enabled=True, message_retention_seconds=FAILURE_RETENTION_SECONDS
-            ),
-            opts=child,
-        )
+        queue = dead_letter_queue(f"{name}-failures", child)
         rule = aws.cloudwatch.EventRule(
             f"{name}-failed-run",
             aws.cloudwatch.EventRuleArgs(
@@ -221,31 +214,14 @@ class ScheduledRotation(pulumi.ComponentResource):
             # The first invocation must find the role able to act.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
-        # SQS publishes its metrics only while a queue is active (it holds messages or is
-        # called): an idle queue has no datapoint, which here means "no failure" — notBreaching.
-        # A waiting message keeps the queue active, so the alarm stays in ALARM until someone
-        # reads and deletes it (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html).
-        alarm = aws.cloudwatch.MetricAlarm(
+        # An unread failure must keep paging after SQS stops publishing for an idle queue:
+        # dead_letters says why the alarm ignores missing data.
+        alarm = dead_letter_alarm(
             f"{name}-failed",
-            aws.cloudwatch.MetricAlarmArgs(
-                alarm_description=(
-                    f"A database credential rotation failed ({args.task_family}): read the "
-                    "message in the failures queue, fix, run the rotate command, delete it"
-                ),
-                namespace="AWS/SQS",
-                metric_name="ApproximateNumberOfMessagesVisible",
-                dimensions={"QueueName": queue.name},
-                statistic="Maximum",
-                period=300,
-                evaluation_periods=1,
-                datapoints_to_alarm=1,
-                threshold=1,
-                comparison_operator="GreaterThanOrEqualToThreshold",
-                treat_missing_data="notBreaching",
-                alarm_actions=[args.alarm_topic_arn],
-                ok_actions=[args.alarm_topic_arn],
-            ),
-            opts=child,
+            queue,
+            f"A database credential rotation ({args.task_family})",
+            args.alarm_topic_arn,
+            child,
         )
         self.schedule_name = schedule.name
         self.queue_arn = queue.arn

@@ -78,6 +78,24 @@ SCENARIOS: Mapping[str, Scenario] = {
                 task_cpu_percent=95.0,
             ),
         ),
+        Scenario(
+            "a failure dead-lettered",
+            "the bake's load; from the onset a failed delivery waits in a dead-letter queue",
+            HEALTHY_BUSY,
+            replace(HEALTHY_BUSY, dead_letters=1),
+        ),
+        Scenario(
+            "an unread failure gone quiet",
+            "a failed delivery waits; from the onset, six hours on, SQS stops reporting the queue",
+            replace(HEALTHY_BUSY, dead_letters=1),
+            replace(HEALTHY_BUSY, dead_letters=1, queue_active=False),
+        ),
+        Scenario(
+            "an empty queue gone quiet",
+            "no failure; from the onset, six hours after its last API call, SQS stops reporting it",
+            HEALTHY_BUSY,
+            replace(HEALTHY_BUSY, queue_active=False),
+        ),
     )
 }
 
@@ -123,6 +141,15 @@ CONNECTIVITY = Purpose(
     "connectivity (pages; Route 53 fails the environment over); missing data is a failure",
     _quiet_except(a_dependency_lost=180, an_environment_lost=420),
 )
+DEAD_LETTERS = Purpose(
+    "dead-letter queue (pages until someone reads and deletes the failure)",
+    {
+        **_quiet_except(),
+        "a failure dead-lettered": Need(ALARM, 600),
+        # already paging before the onset, and still paging after SQS stops reporting
+        "an unread failure gone quiet": Need(ALARM, 0),
+    },
+)
 FAST_SCALE_OUT = Purpose(
     "fast scale-out (a step policy adds tasks)",
     _quiet_except(a_load_step=90),
@@ -135,5 +162,6 @@ PURPOSES: Mapping[frozenset[str], Purpose] = {
     frozenset({"HTTPCode_ELB_5XX_Count"}): STOP_ON_ELB_5XX,
     frozenset({"*-connectivity"}): CONNECTIVITY,
     frozenset({"task-cpu-utilization"}): FAST_SCALE_OUT,
+    frozenset({"ApproximateNumberOfMessagesVisible"}): DEAD_LETTERS,
 }
 """The ``METRIC_SHAPES`` keys an alarm reads -> what the alarm is for."""

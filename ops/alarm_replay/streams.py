@@ -12,6 +12,11 @@
   standard resolution (``cloudwatch.py``: ``StorageResolution`` 60) so Route 53 can follow it, and
   the task's CPU (``task-cpu-utilization``) at high resolution (``task_cpu.py``). A dead task
   publishes nothing.
+* **SQS** (``AWS/SQS``): one datapoint a minute, and only while the queue is *active* — "A queue is
+  considered active by CloudWatch for up to six hours from the last activity (i.e., any API call)
+  on the queue" (Amazon SQS developer guide, "Available CloudWatch metrics for Amazon SQS",
+  https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html).
+  A dead letter nobody reads stops being reported six hours after it arrived.
 
 Assumed lags (AWS documents none): an ALB minute is readable one minute after it closes
 (``ALB_PUBLISH_LAG_S``, the same one-period lag ``ops.resilience`` has always assumed, and the
@@ -53,6 +58,10 @@ class World:
     tasks_publishing: bool = True
     """False: a dead task (or environment) publishes no prober or CPU sample."""
     task_cpu_percent: float = 5.0
+    dead_letters: int = 0
+    """Failed deliveries waiting in a dead-letter queue (a chaos start, a run record, a rotation)."""
+    queue_active: bool = True
+    """SQS still reports the queue: an API call on it within the last six hours."""
 
     def requests_per_s(self, target_group: bool) -> float:
         return self.target_group_rps if target_group else self.load_balancer_rps
@@ -136,6 +145,17 @@ def prober_sample(value: Callable[[World], float], *, high_resolution: bool = Fa
     )
 
 
+def _sqs_minutes(
+    _metric: MetricStat, world: Timeline, start: int, end: int
+) -> list[tuple[int, float]]:
+    """A queue gauge (the messages waiting), once a minute while the queue is active."""
+    minutes = range(start - start % ALB_MINUTE_S, end, ALB_MINUTE_S)
+    return [(m, float(world(m).dead_letters)) for m in minutes if world(m).queue_active]
+
+
+SQS_PUBLISH_LAG_S = 60
+"""SQS pushes its metrics "at one-minute intervals"; like the ALB's, assumed readable a minute later."""
+
 METRIC_SHAPES: Mapping[str, Shape] = {
     "RequestCount": alb_count(lambda w, tg: w.requests_per_s(tg)),
     "HTTPCode_Target_5XX_Count": alb_count(
@@ -149,6 +169,11 @@ METRIC_SHAPES: Mapping[str, Shape] = {
     ),
     "*-connectivity": prober_sample(lambda w: 1.0 if w.dependencies_up else 0.0),
     "task-cpu-utilization": prober_sample(lambda w: w.task_cpu_percent, high_resolution=True),
+    "ApproximateNumberOfMessagesVisible": Shape(
+        _sqs_minutes,
+        SQS_PUBLISH_LAG_S,
+        "SQS gauge, one datapoint a minute, only while the queue is active (six hours after an API call)",
+    ),
 }
 """Metric name (``*`` = any prefix) -> how AWS publishes it. A new metric is one line here."""
 

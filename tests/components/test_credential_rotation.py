@@ -143,9 +143,11 @@ def test_failed_runs_reach_the_queue_from_the_rule_only(rec) -> None:
     assert grant["Condition"] == {"ArnEquals": {"aws:SourceArn": rule.outputs["arn"]}}
 
 
-def test_the_alarm_fires_while_a_failure_waits_and_is_quiet_on_an_idle_queue(rec) -> None:
-    """SQS publishes metrics only for active queues (SQS developer guide, "Available CloudWatch
-    metrics for Amazon SQS"): an idle queue has no datapoint, which means no failure."""
+def test_the_alarm_fires_while_a_failure_waits_and_keeps_paging_when_sqs_goes_quiet(rec) -> None:
+    """SQS publishes metrics only while a queue is active, up to six hours after its last API call
+    (SQS developer guide, "Available CloudWatch metrics for Amazon SQS"): an unread failure stops
+    being reported while it still waits, so missing data keeps the last state (ignore), never
+    notBreaching, which would clear the page six hours later."""
     alarm = only(rec, ALARM).inputs
     assert (alarm["namespace"], alarm["metricName"]) == (
         "AWS/SQS",
@@ -154,11 +156,8 @@ def test_the_alarm_fires_while_a_failure_waits_and_is_quiet_on_an_idle_queue(rec
     assert alarm["dimensions"] == {"QueueName": only(rec, QUEUE).outputs["name"]}
     assert (alarm["statistic"], alarm["period"], alarm["evaluationPeriods"]) == ("Maximum", 300, 1)
     assert alarm["datapointsToAlarm"] == 1
-    assert (alarm["threshold"], alarm["comparisonOperator"]) == (
-        1,
-        "GreaterThanOrEqualToThreshold",
-    )
-    assert alarm["treatMissingData"] == "notBreaching"
+    assert (alarm["threshold"], alarm["comparisonOperator"]) == (0, "GreaterThanThreshold")
+    assert alarm["treatMissingData"] == "ignore"
     assert alarm["alarmActions"] == [TOPIC] and alarm["okActions"] == [TOPIC]
 
 

@@ -19,17 +19,6 @@ import pytest
 from ops.iam_reference.documents import check_recording, inventory
 from ops.synth.runner import Synthesis, synthesize
 
-KNOWN_DEFECTS: dict[tuple[str, str, str, str], str] = {
-    # (resource, statement, rule, action) -> the issue item another helper is fixing. Delete an
-    # entry once its fix is merged: an entry no stack produces any more fails the test below.
-    (
-        "iam/rolePolicy chaos-scheduler",
-        "Statement[0] (StartTheStacksTemplates)",
-        "dependent-actions",
-        "fis:StartExperiment",
-    ): "issue 19 item 3: Scheduler role lacks iam:CreateServiceLinkedRole (components/chaos_experiments.py)",
-}
-
 
 @pytest.fixture(scope="module")
 def stacks() -> dict[str, Synthesis]:
@@ -43,24 +32,12 @@ def stacks() -> dict[str, Synthesis]:
     return out
 
 
-def _key(finding) -> tuple[str, str, str, str]:
-    return (finding.resource, finding.statement, finding.rule, finding.action)
-
-
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_policy_document_follows_the_service_authorization_reference(
     stacks: dict[str, Synthesis], stack: str
 ) -> None:
-    findings = check_recording(stacks[stack], stack)
-    unexpected = [str(f) for f in findings if _key(f) not in KNOWN_DEFECTS]
-    assert unexpected == [], "\n".join(unexpected)
-
-
-def test_every_known_defect_still_occurs(stacks: dict[str, Synthesis]) -> None:
-    """A KNOWN_DEFECTS entry no stack produces is stale: its fix is in, delete the entry."""
-    seen = {_key(f) for name, s in stacks.items() for f in check_recording(s, name)}
-    stale = [f"{key}: {why}" for key, why in KNOWN_DEFECTS.items() if key not in seen]
-    assert stale == [], "fixed, delete from KNOWN_DEFECTS:\n" + "\n".join(stale)
+    findings = [str(f) for f in check_recording(stacks[stack], stack)]
+    assert findings == [], "\n".join(findings)
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -95,7 +72,7 @@ def test_a_planted_arn_scoped_describe_log_groups_fails_on_the_real_stack(
     logs = next(s for s in document["Statement"] if s.get("Sid") == "WriteContainerLogs")
     logs["Action"].append("logs:DescribeLogGroups")
     record.inputs["policy"] = json.dumps(document)
-    findings = [str(f) for f in check_recording(planted, "prod") if _key(f) not in KNOWN_DEFECTS]
+    findings = [str(f) for f in check_recording(planted, "prod")]
     assert len(findings) == 1
     assert findings[0].startswith(
         "prod iam/rolePolicy blue-fleet-execution-policy policy Statement[2] (WriteContainerLogs): "

@@ -93,9 +93,9 @@ def test_filling_the_request_count_would_keep_prods_1_of_1_alarm_from_ever_firin
 
 
 def test_an_alarm_on_a_metric_the_replay_does_not_know_fails_naming_it() -> None:
-    metric = MetricStat("AWS/SQS", "ApproximateNumberOfMessagesVisible", {}, "Maximum", 60)
-    dlq = AlarmDefinition(
-        "runs-dlq",
+    metric = MetricStat("AWS/SQS", "NumberOfMessagesSent", {}, "Sum", 60)
+    sent = AlarmDefinition(
+        "runs-sent",
         60,
         1,
         1,
@@ -105,9 +105,27 @@ def test_an_alarm_on_a_metric_the_replay_does_not_know_fails_naming_it() -> None
         (Query("m1", metric, "", True),),
     )
     with pytest.raises(
-        UnclassifiedAlarm, match=r"alarm 'runs-dlq' watches AWS/SQS/Approximate.*classify it"
+        UnclassifiedAlarm,
+        match=r"alarm 'runs-sent' watches AWS/SQS/NumberOfMessagesSent.*classify it",
     ):
-        replay_all([dlq])
+        replay_all([sent])
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_a_dead_letter_alarm_reading_quiet_as_ok_would_clear_an_unread_failure(
+    alarms, stack
+) -> None:
+    """Planted: ``notBreaching`` on a dead-letter alarm. SQS stops reporting a queue six hours
+    after its last API call, so the page would clear while the failure still waits."""
+    dlq = next(
+        a
+        for a in alarms[stack]
+        if a.queries[0].metric and a.queries[0].metric.metric_name.endswith("MessagesVisible")
+    )
+    gone_quiet = SCENARIOS["an unread failure gone quiet"]
+    assert outcome(dlq, gone_quiet).ok
+    result = outcome(replace(dlq, treat_missing_data="notBreaching"), gone_quiet)
+    assert not result.ok and result.final == "OK"
 
 
 def test_describe_alarms_gives_the_same_definition_as_the_synthesized_inputs(alarms) -> None:

@@ -54,4 +54,4 @@ def test_the_prober_samples_every_10_s_and_a_dead_task_is_silent() -> None:
 
 def test_unknown_metrics_have_no_shape() -> None:
     assert shape_key("all-connectivity") == "*-connectivity"
-    assert shape_key("ApproximateNumberOfMessagesVisible") is None
+    assert shape_key("NumberOfMessagesSent") is None
