@@ -17,7 +17,11 @@ Sources:
   block nothing it would answer with anything but 405/404. ``NoUserAgent_HEADER`` blocks requests
   without a User-Agent: a load test through the ALB must send one (``wrk`` sends none by default;
   ``hey`` and Python's urllib do). Target-group health checks go from the ALB to the targets and
-  are not inspected by WAF.
+  are not inspected by WAF. Route 53's HTTPS health checks of the environments do pass through it:
+  its checkers send ``User-Agent: Amazon-Route53-Health-Check-Service (ref ...)``. The Route 53
+  guide does not document that header; access logs and third-party docs (Istio's access-log
+  filters, Adobe's traffic classes) show it, so the first real deploy should confirm the checks
+  stay healthy behind the web ACL.
 - Logging: the WAFV2 API reference, ``LoggingConfiguration``
   (https://docs.aws.amazon.com/waf/latest/APIReference/API_LoggingConfiguration.html): "The name
   that you give the destination must start with ``aws-waf-logs-``", and on a successful
