@@ -587,7 +587,12 @@ _CRON = re.compile(r"cron\((\d+) (\d+) \? \* ([A-Z]{3})(#\d)? \*\)")
 def test_chaos_templates_stop_on_alarms_and_run_on_the_configured_schedule(stack) -> None:
     c = stack.s.chaos
     templates = stack.of("aws:fis/experimentTemplate:ExperimentTemplate")
-    schedules = stack.of("aws:scheduler/schedule:Schedule")
+    # the chaos component's schedules (a rotation schedule of the database is not chaos)
+    schedules = [
+        child
+        for _, child in stack.under("steadystate:chaos:ChaosExperiments")
+        if child.type == "aws:scheduler/schedule:Schedule"
+    ]
     if not c.enabled:
         assert templates == [] and schedules == []
         return
@@ -726,11 +731,15 @@ def test_database_bootstrap_task_is_hardened_and_logged_as_configured(stack) -> 
     if not stack.s.database.enabled:
         assert children == []
         return
-    (task,) = [c for c in children if c.type == "aws:ecs/taskDefinition:TaskDefinition"]
+    # the bootstrap and the scheduled rotation (`--rotate`) task definitions
+    tasks = [c for c in children if c.type == "aws:ecs/taskDefinition:TaskDefinition"]
+    assert len(tasks) == 2
     (logs,) = [c for c in children if c.type == "aws:cloudwatch/logGroup:LogGroup"]
     assert logs.inputs["retentionInDays"] == stack.s.service.log_retention_days
-    assert task.inputs["executionRoleArn"] != task.inputs["taskRoleArn"]
-    for container in json.loads(task.inputs["containerDefinitions"]):
-        assert container["readonlyRootFilesystem"] is True, container["name"]
-        assert str(container["user"]).split(":")[0] not in ("", "0", "root"), container["name"]
-        assert container["logConfiguration"]["options"]["awslogs-group"] == logs.outputs["name"]
+    for task in tasks:
+        assert task.inputs["executionRoleArn"] != task.inputs["taskRoleArn"]
+        for container in json.loads(task.inputs["containerDefinitions"]):
+            name = container["name"]
+            assert container["readonlyRootFilesystem"] is True, name
+            assert str(container["user"]).split(":")[0] not in ("", "0", "root"), name
+            assert container["logConfiguration"]["options"]["awslogs-group"] == logs.outputs["name"]

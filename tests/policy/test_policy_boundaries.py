@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from policy_cases import CASES, GOOD_RDS, GOOD_SERVICE, scaling_policy, with_
-from policy_cases_chaos import FLEET_TASK, GOOD_TEMPLATE, schedule
+from policy_cases_chaos import FLEET_TASK, GOOD_TEMPLATE, RETRIES, kept, schedule
 from policy_cases_lambda import FUNCTION
 from policy_harness import POLICIES, Res, run_resource, run_stack
 
@@ -108,6 +108,7 @@ HEALTHY = limits.PROD_MINIMUM_HEALTHY_PERCENT
 COUNT, PERCENT = limits.FIS_TARGET_COUNT_CEILING, limits.FIS_TARGET_PERCENT_CEILING
 RETENTION = limits.LOG_RETENTION_MINIMUM_DAYS
 RETENTION_BELOW = max(d for d in limits.CLOUDWATCH_RETENTION_DAYS if d < RETENTION)
+RETRY_AGE = limits.CHAOS_SCHEDULE_MAX_RETRY_AGE_SECONDS
 RDS_MAX_BACKUP = 35  # RDS BackupRetentionPeriod 0..35 (CreateDBInstance API reference)
 
 EDGES = [
@@ -451,6 +452,35 @@ EDGES = [
         fis(f"PERCENT({PERCENT + 1})"),
         True,
     ),
+    # chaos-schedule-failures-kept: at least one retry, retrying no longer than the ceiling
+    Edge(
+        "one retry",
+        "chaos-schedule-failures-kept",
+        t.SCHEDULE,
+        kept({**RETRIES, "maximumRetryAttempts": 1}),
+        False,
+    ),
+    Edge(
+        "no retry",
+        "chaos-schedule-failures-kept",
+        t.SCHEDULE,
+        kept({**RETRIES, "maximumRetryAttempts": 0}),
+        True,
+    ),
+    Edge(
+        "retry age at the ceiling",
+        "chaos-schedule-failures-kept",
+        t.SCHEDULE,
+        kept({**RETRIES, "maximumEventAgeInSeconds": RETRY_AGE}),
+        False,
+    ),
+    Edge(
+        "retry age past the ceiling",
+        "chaos-schedule-failures-kept",
+        t.SCHEDULE,
+        kept({**RETRIES, "maximumEventAgeInSeconds": RETRY_AGE + 1}),
+        True,
+    ),
 ]
 
 IMAGE_FUNCTION = {
@@ -599,6 +629,7 @@ NUMERIC_RULES = {
     "ecs-service-deployment-headroom",
     "fis-template-bounded-targets",
     "rds-enhanced-monitoring",
+    "chaos-schedule-failures-kept",
 }
 """Resource rules whose verdict turns on a number (a limit, a time, a count)."""
 

@@ -143,6 +143,33 @@ BREAKS: dict[str, Break] = {
     "alarm-topics-have-subscriber": drop("aws:sns/topicSubscription:TopicSubscription"),
     "dns-public-zone-query-logging": _add_public_zone,
     "fis-templates-scheduled-in-prod": drop("aws:scheduler/schedule:Schedule"),
+    # issue 19: a first `pulumi up` that works
+    "db-app-secret-rotation": drop("aws:scheduler/schedule:Schedule"),
+    "ecs-exec-encrypted": change(
+        "aws:ecs/cluster:Cluster",
+        every,
+        lambda p: p["configuration"]["executeCommandConfiguration"].pop("kmsKeyId"),
+    ),
+    "ecs-service-placement-allows-scale-in": change(
+        "aws:ecs/service:Service",
+        every,
+        lambda p: p.update(
+            orderedPlacementStrategies=[
+                {"type": "spread", "field": "attribute:ecs.availability-zone"},
+                {"type": "spread", "field": "instanceId"},
+            ]
+        ),
+    ),
+    "lambda-async-failures-kept": drop(
+        "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+    ),
+    "lb-internet-facing-waf": drop("aws:wafv2/webAclAssociation:WebAclAssociation"),
+    "s3-bucket-aborts-incomplete-uploads": change(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        every,
+        lambda p: [rule.pop("abortIncompleteMultipartUpload", None) for rule in p["rules"]],
+    ),
+    "waf-web-acl-logging": drop("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"),
 }
 
 STACK_POLICIES = sorted(n for n, p in POLICIES.items() if isinstance(p, StackGuardrail))
