@@ -126,9 +126,8 @@ def _resilience_output() -> str:
     printed = io.StringIO()
     render_text(build_report("prod", extract_inputs(synthesis("prod"))), printed)
     lines = printed.getvalue().splitlines()
-    table = next(i for i, line in enumerate(lines) if line.startswith("1. "))
-    release = next(i for i, line in enumerate(lines) if line.startswith("2. "))
-    shown = [*lines[:release], "..."]
+    second = next(i for i, line in enumerate(lines) if line.startswith("2. "))
+    shown = [*lines[:second], "..."]
     return "```\n$ make resilience STACK=prod\n" + "\n".join(shown) + "\n```\n"
 
 
