@@ -3,8 +3,8 @@
 Generated sections sit in the pages of `docs/` between `<!-- NAME:begin -->` and
 `<!-- NAME:end -->`; each is produced by the code that owns the facts (the settings model, the
 policy pack's catalogue, the control coverage, the cost estimate and the outputs of both stacks,
-the make targets, and the diagrams of a release, a failover and a chaos run). The component
-overview is a generated file: its DOT source `docs/assets/prod-components.dot` (checked like the
+the make targets, the resilience report, and the diagrams of a release, a failover and a chaos
+run). The component overview is a generated file: its DOT source `docs/assets/prod-components.dot` (checked like the
 sections) and the picture `docs/assets/prod-components.svg` rendered from it with graphviz.
 
 `--check` changes nothing and exits 1 when anything is stale. `make docs` runs this, then builds
@@ -113,6 +113,24 @@ def _failover_diagram() -> str:
     return failover_sequence(records[0], primary, secondary)
 
 
+def _resilience_output() -> str:
+    """What `make resilience STACK=prod` prints: the table, then how a failover adds up (with the
+    alarm path's times from the alarm replay), from the report over the synthesized stack. The
+    failover block names prod's one primary record; the other blocks name whichever of several
+    tied services comes first, which varies between runs."""
+    import io
+
+    from ops.resilience.inputs import extract_inputs
+    from ops.resilience.report import build_report, render_text
+
+    printed = io.StringIO()
+    render_text(build_report("prod", extract_inputs(synthesis("prod"))), printed)
+    lines = printed.getvalue().splitlines()
+    second = next(i for i, line in enumerate(lines) if line.startswith("2. "))
+    shown = [*lines[:second], "..."]
+    return "```\n$ make resilience STACK=prod\n" + "\n".join(shown) + "\n```\n"
+
+
 def _chaos_diagram() -> str:
     from ops.docs.diagrams import chaos_sequence
 
@@ -181,6 +199,7 @@ SECTIONS: dict[str, Section] = {
     "release-diagram": Section("how-to/release.md", _release_diagram),
     "failover-diagram": Section("explanation/failover.md", _failover_diagram),
     "chaos-diagram": Section("how-to/chaos.md", _chaos_diagram),
+    "resilience-output": Section("explanation/resilience.md", _resilience_output),
 }
 FILES: dict[str, Callable[[], str]] = {COMPONENTS_DOT: _components_dot}
 """Generated files (relative to docs/), whole."""

@@ -108,3 +108,12 @@ def test_the_chaos_diagram_draws_every_activity_in_chaostoolkit_order(tmp_path: 
     assert names == ["steady", "fault", "steady", "undo"]
     assert "participant M0 as m.probes" in text and "participant M1 as m.actions" in text
     assert "Note over R: pause 10 s" in text  # ${settle} read from the configuration
+
+
+def test_the_resilience_example_is_the_report_and_names_its_alarm_replay() -> None:
+    """The explanation page shows the real report of prod, not a copy that goes stale (it once
+    said 70 s for a scale-out the replay puts at 50 s), including where an alarm time comes from."""
+    text = generate.produced("resilience-output")
+    assert text.startswith("```\n$ make resilience STACK=prod\nResilience report — stack 'prod'")
+    assert re.search(r"^Load step → scale-out starts\s+\d+ s", text, re.M)
+    assert "replay 'an environment lost' of alarm" in text
