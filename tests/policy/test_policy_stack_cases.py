@@ -143,6 +143,9 @@ BREAKS: dict[str, Break] = {
     "alarm-topics-have-subscriber": drop("aws:sns/topicSubscription:TopicSubscription"),
     "dns-public-zone-query-logging": _add_public_zone,
     "fis-templates-scheduled-in-prod": drop("aws:scheduler/schedule:Schedule"),
+    "lb-zonal-autoshift-practised": drop(
+        "aws:arczonalshift/zonalAutoshiftConfiguration:ZonalAutoshiftConfiguration"
+    ),
 }
 
 STACK_POLICIES = sorted(n for n, p in POLICIES.items() if isinstance(p, StackGuardrail))
