@@ -527,7 +527,7 @@ def zonal_autoshift_args(
         fleet_target_group_arn_suffix=(
             environment.target_group_arn_suffixes["fleet"] if covers_zones else None
         ),
-        autoshift=z.enabled and z.autoshift,
+        autoshift=z.enabled and s.autoshift,
         error_rate_percent=s.release.error_rate_percent,
         min_requests=s.release.error_min_requests,
     )

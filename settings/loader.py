@@ -292,21 +292,26 @@ def consistency_problems(s: Settings, project: str = "steadystate") -> list[Prob
             zonal.practice_start_hour,
             f"must be before zonalShift.practiceEndHour ({zonal.practice_end_hour})",
         )
-    if zonal.autoshift and not zonal.enabled:
+    if s.is_prod and not zonal.enabled:
+        add(
+            "zonalShift.enabled",
+            False,
+            "must be true in prod: every prod load balancer can be shifted out of an impaired "
+            "zone (the gate refuses it otherwise, lb-zonal-shift-enabled)",
+        )
+    elif s.is_prod and zonal.autoshift is False:
+        add(
+            "zonalShift.autoshift",
+            False,
+            "must not be false in prod: AWS shifts prod's load balancers out of an impaired zone "
+            "and practises it weekly (the gate refuses it otherwise, lb-zonal-autoshift-practised)",
+        )
+    elif zonal.autoshift and not zonal.enabled:
         add(
             "zonalShift.enabled",
             False,
             "must be true when zonalShift.autoshift is: ARC shifts only load balancers with "
             "zonal shift enabled",
-        )
-    if s.is_prod and not (zonal.enabled and zonal.autoshift):
-        key = "zonalShift.enabled" if not zonal.enabled else "zonalShift.autoshift"
-        add(
-            key,
-            False,
-            "must be true in prod: every prod load balancer can be shifted out of an impaired "
-            "zone, by AWS, and practises it weekly (the gate refuses it otherwise, "
-            "lb-zonal-shift-enabled and lb-zonal-autoshift-practised)",
         )
     if s.dns.enabled and len(s.environments) != 2:
         add("dns.enabled", True, f"needs exactly two environments, got {s.environments}")

@@ -669,10 +669,13 @@ class ZonalShiftSettings:
         "ARC zonal shift integration on every load balancer (zonal_shift.config.enabled; free; "
         "prod: must be true)",
     )
-    autoshift: bool = setting(
-        False,
+    autoshift: bool | None = setting(
+        None,
         "zonal autoshift: AWS shifts traffic out of an impaired zone, and practises it weekly for "
-        "30 minutes, guarded by the environment's alarms (prod: must be true)",
+        "30 minutes, guarded by the environment's alarms; null = on in prod, off in dev (prod: "
+        "must not be false)",
+        kind=bool,
+        nullable=True,
     )
     practice_days: list[str] | None = setting(
         None,
@@ -741,6 +744,12 @@ class Settings:
     @property
     def is_prod(self) -> bool:
         return self.stage == "prod"
+
+    @property
+    def autoshift(self) -> bool:
+        """Is zonal autoshift on? ``zonalShift.autoshift``, or unset: in prod."""
+        chosen = self.zonal_shift.autoshift
+        return self.is_prod if chosen is None else chosen
 
     def probed_dependencies(self) -> list[dict]:
         """Dependencies the prober can reach: those with a target, and `db` with the database."""
