@@ -71,9 +71,13 @@ def window_problem(window: Any) -> str | None:
     return None
 
 
-def _configuration_problems(config: StackResource) -> list[tuple[str, str]]:
+def _configuration_problems(check: StackCheck, config: StackResource) -> list[tuple[str, str]]:
+    """What the configuration lacks; a part unknown during preview is noted, not judged."""
     problems = []
-    if config.get("zonalAutoshiftStatus") != "ENABLED":
+    status = config.get("zonalAutoshiftStatus")
+    if is_unknown(status):
+        check.note(f"the status of {config.label()} is unknown during preview")
+    elif status != "ENABLED":
         problems.append(("zonal autoshift is not ENABLED", "set zonalAutoshiftStatus=ENABLED"))
     for key, what in (
         ("outcomeAlarms", "an outcome alarm on the service's health (ends a harmful practice run)"),
@@ -83,10 +87,14 @@ def _configuration_problems(config: StackResource) -> list[tuple[str, str]]:
         ),
     ):
         alarms = config.get(key)
-        if not isinstance(alarms, list) or not alarms:
+        if is_unknown(alarms):
+            check.note(f"the {key} of {config.label()} are unknown during preview")
+        elif not isinstance(alarms, list) or not alarms:
             problems.append((f"the practice runs have no {key}", f"add {what} to {key}"))
     windows = config.get("allowedWindows")
-    if not isinstance(windows, list) or not windows:
+    if find_unknown(windows) is not None:
+        check.note(f"the allowedWindows of {config.label()} are unknown during preview")
+    elif not isinstance(windows, list) or not windows:
         problems.append(
             (
                 "practice runs may start at any hour of any day",
@@ -140,9 +148,7 @@ def lb_zonal_autoshift_practised(check: StackCheck) -> None:
             )
             continue
         for config in mine:
-            if find_unknown(config.props) is not None:
-                check.note(f"part of {config.label()} is unknown during preview")
-            for problem, fix in _configuration_problems(config):
+            for problem, fix in _configuration_problems(check, config):
                 check.violation(config, problem, fix)
 
 

@@ -146,6 +146,15 @@ def test_no_host_for_the_tasks() -> None:
 
 # name: (config, the start of the one problem it must produce)
 CUSTOM_CHECK_REFUSALS: dict[str, tuple[dict[str, object], str]] = {
+    "practice day on a weekend": (
+        {"zonalShift": {"practiceDays": ["MON", "SAT"]}},
+        'steadystate:zonalShift.practiceDays = ["MON", "SAT"]: item 1 (\'SAT\') is not one of '
+        "MON, TUE, WED, THU, FRI",
+    ),
+    "practice day twice": (
+        {"zonalShift": {"practiceDays": ["MON", "MON"]}},
+        'steadystate:zonalShift.practiceDays = ["MON", "MON"]: must not repeat a day',
+    ),
     "VPC prefix too long": (
         {"network": {"cidr": "10.0.0.0/24"}},
         "steadystate:network.cidr = 10.0.0.0/24: prefix length must be between /16 and /22",
