@@ -513,7 +513,9 @@ def zonal_autoshift_args(
     zone (tasks spread over zones first); with fewer, a zone is empty by design."""
     z = s.zonal_shift
     days = z.practice_days or default_practice_days(s.chaos.weekday if s.chaos.enabled else None)
-    blocking = [arn for svc in environment.services.values() for arn in svc.alarm_arns]
+    blocking: list[pulumi.Input[str]] = [
+        arn for svc in environment.services.values() for arn in svc.alarm_arns
+    ]
     if connectivity_alarm_arn is not None:
         blocking.append(connectivity_alarm_arn)
     covers_zones = len(zones) >= 2 and s.service.min_tasks >= len(zones)
