@@ -26,6 +26,7 @@ from components.environment import ServiceEnvironment
 from components.network import Network
 from components.release_pins import ReleasePin, pins_output
 from components.web_acl import WebAcl
+from components.zonal_autoshift import ZonalAutoshift
 from composition import args as build
 from settings import choose_zones, load_settings, pin_zones_advice, raw_config
 from settings.deploy_readiness import call_out
@@ -110,6 +111,22 @@ S3GatewayAccess(
 connectivity = ConnectivityAlarms(
     "connectivity", build.connectivity_args(settings, alerts.topic_arn)
 )
+# ARC zonal autoshift per load balancer: practice runs judged and blocked by the environment's
+# alarms; and the alarm that says one zone alone lost its hosts.
+zonal_alarm_arns = []
+for env_name, environment in environments.items():
+    zonal = ZonalAutoshift(
+        f"{env_name}-zonal",
+        build.zonal_autoshift_args(
+            settings,
+            zones,
+            environment,
+            alerts.topic_arn,
+            connectivity.aggregate_alarm_arns.get(env_name),
+        ),
+    )
+    zonal_alarm_arns.extend(zonal.alarm_arns)
+
 url = environments[settings.dns.primary].url
 if settings.dns.enabled:
     dns = BlueGreenDns(
@@ -153,9 +170,10 @@ if settings.operations.dashboard:
             connectivity.region,
             cluster,
             environments,
-            connectivity.alarm_arns,
+            [*connectivity.alarm_arns, *zonal_alarm_arns],
             database.identifier if database else None,
             fis_template_keys,
+            zones,
         ),
     )
     pulumi.export("dashboardUrl", dashboard.url)

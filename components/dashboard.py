@@ -5,7 +5,8 @@ as a dict (tested on its own); :class:`Dashboard` resolves its inputs with ``Out
 and serialises that dict, creating no resource inside ``apply``.
 
 Rows, top to bottom: load balancer traffic per target group (requests, p99 latency, target 5xx;
-one line per target group, so onebox and fleet sit side by side), ECS service health (running vs
+one line per target group, so onebox and fleet sit side by side), the same per zone (healthy hosts,
+5xx, p99 latency by ``AvailabilityZone``), ECS service health (running vs
 desired tasks, CPU, memory), cluster capacity (capacity provider reservation), dependency
 connectivity per environment, the state of every alarm, the database, and the chaos results:
 per experiment (chaostoolkit's and the stack's FIS templates, ``fis-<key>``) the runs that
@@ -92,6 +93,9 @@ class DashboardArgs:
     fis_experiments: Sequence[str] = ()
     """Keys of the stack's FIS templates (``ChaosExperiments.template_ids``); graphed as
     ``fis-<key>``, the ``Experiment`` their runs are published under."""
+    zones: Sequence[str] = ()
+    """The stack's zone names; with them, a row per zone: healthy hosts per target group, and
+    the load balancers' 5xx and p99 latency in that zone."""
 
 
 def _problem(arg: str, value: object, allowed: str) -> ValueError:
@@ -137,6 +141,8 @@ def validate_args(args: DashboardArgs) -> None:
             re.match(r"^[A-Za-z0-9_.-]{1,250}$", name) for name in names
         ):
             raise _problem(arg, names, "a list of experiment names")
+    if isinstance(args.zones, str) or len(set(args.zones)) != len(args.zones):
+        raise _problem("zones", args.zones, "a list of distinct zone names")
     if isinstance(args.environments, str) or isinstance(args.dependencies, str):
         raise _problem("environments/dependencies", args.environments, "lists of names")
     if len(args.alarm_arns) > ALARM_WIDGET_LIMIT:
@@ -191,6 +197,74 @@ def _place(rows: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
     return placed
 
 
+def zone_widgets(
+    region: str,
+    load_balancers: Mapping[str, str],
+    target_groups: Mapping[str, str],
+    zones: Sequence[str],
+    overrides: Mapping[str, str],
+    *,
+    width: int,
+) -> list[dict[str, Any]]:
+    """Per zone (the ``AvailabilityZone`` dimension, ELB user guide "CloudWatch metrics for your
+    Application Load Balancer": per-AZ views for the load balancer, and per AZ per target group):
+    healthy hosts of every target group in that zone, and each load balancer's 5xx (target and its
+    own) and p99 target response time as reported by its node in that zone (with cross-zone load
+    balancing a node's requests may go to targets in any zone)."""
+    hosts, errors, latency = [], [], []
+    for zone in zones:
+        for label, suffix in target_groups.items():
+            env = target_group_environment(label, load_balancers, overrides)
+            hosts.append(
+                [
+                    "AWS/ApplicationELB",
+                    "HealthyHostCount",
+                    "AvailabilityZone",
+                    zone,
+                    "LoadBalancer",
+                    load_balancers[env],
+                    "TargetGroup",
+                    suffix,
+                    {"label": f"{zone} {label}"},
+                ]
+            )
+        for env, lb in load_balancers.items():
+            dims = ["AvailabilityZone", zone, "LoadBalancer", lb]
+            errors.append(
+                [
+                    "AWS/ApplicationELB",
+                    "HTTPCode_Target_5XX_Count",
+                    *dims,
+                    {"label": f"{zone} {env} target"},
+                ]
+            )
+            errors.append(
+                [
+                    "AWS/ApplicationELB",
+                    "HTTPCode_ELB_5XX_Count",
+                    *dims,
+                    {"label": f"{zone} {env} load balancer"},
+                ]
+            )
+            latency.append(
+                ["AWS/ApplicationELB", "TargetResponseTime", *dims, {"label": f"{zone} {env}"}]
+            )
+    return [
+        _metric_widget(
+            "Healthy hosts per zone (Minimum)",
+            hosts,
+            region,
+            stat="Minimum",
+            width=width,
+            y_axis={"left": {"min": 0}},
+        ),
+        _metric_widget("5xx per zone", errors, region, stat="Sum", width=width),
+        _metric_widget(
+            "Target response time p99 per zone (s)", latency, region, stat="p99", width=width
+        ),
+    ]
+
+
 def build_dashboard_body(
     *,
     region: str,
@@ -209,6 +283,7 @@ def build_dashboard_body(
     chaos_experiments: Sequence[str] = (),
     stack: str = "",
     fis_experiments: Sequence[str] = (),
+    zones: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The dashboard body (``{"widgets": [...]}``) from resolved, plain values."""
     overrides = target_group_environments or {}
@@ -268,6 +343,11 @@ def build_dashboard_body(
                     width=_THIRD,
                 ),
             ]
+        )
+
+    if target_groups and zones:
+        rows.append(
+            zone_widgets(region, load_balancers, target_groups, zones, overrides, width=_THIRD)
         )
 
     if services:
@@ -435,7 +515,8 @@ class Dashboard(pulumi.ComponentResource):
     """A CloudWatch dashboard for one stack.
 
     Guarantees: one dashboard whose body is valid JSON with, when the inputs provide them,
-    requests / p99 latency / target 5xx per target group, running vs desired tasks, CPU and
+    requests / p99 latency / target 5xx per target group, per zone healthy hosts / 5xx / p99
+    latency, running vs desired tasks, CPU and
     memory per service, capacity provider reservation, connectivity per environment (every
     dependency and the aggregate), the state of every given alarm, database connections, and
     the chaos results of the experiments given.
@@ -481,6 +562,7 @@ class Dashboard(pulumi.ComponentResource):
                     chaos_namespace=args.chaos_namespace,
                     chaos_experiments=list(args.chaos_experiments),
                     fis_experiments=list(args.fis_experiments),
+                    zones=list(args.zones),
                     stack=pulumi.get_stack(),
                 ),
                 sort_keys=True,

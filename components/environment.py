@@ -64,6 +64,8 @@ class ServiceEnvironmentArgs:
     """Extra tags of the load balancer (``Teardown=armed`` while armed for teardown)."""
     web_acl_arn: pulumi.Input[str] | None = None
     """The stack's AWS WAF web ACL the load balancer is associated with; None: no WAF."""
+    zonal_shift: bool = False
+    """ARC zonal shift integration on the load balancer (``zonal_shift.config.enabled``)."""
 
 
 def target_group_args(
@@ -106,6 +108,7 @@ class ServiceEnvironment(pulumi.ComponentResource):
     alb_dns_name: pulumi.Output[str]
     alb_zone_id: pulumi.Output[str]
     alb_arn_suffix: pulumi.Output[str]
+    alb_arn: pulumi.Output[str]
     services: dict[str, ServiceWithAutoscaling]
     target_group_arn_suffixes: dict[str, pulumi.Output[str]]
     bucket_arns: list[pulumi.Output[str]]
@@ -151,6 +154,7 @@ class ServiceEnvironment(pulumi.ComponentResource):
                 force_destroy_logs=args.force_destroy,
                 tags=dict(args.load_balancer_tags),
                 web_acl_arn=args.web_acl_arn,
+                zonal_shift=args.zonal_shift,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -200,6 +204,7 @@ class ServiceEnvironment(pulumi.ComponentResource):
         self.alb_dns_name = lb.dns_name
         self.alb_zone_id = lb.zone_id
         self.alb_arn_suffix = lb.arn_suffix
+        self.alb_arn = lb.arn
         self.bucket_arns = lb.bucket_arns
         self.target_group_arn_suffixes = {r: tg.arn_suffix for r, tg in target_groups.items()}
         self.register_outputs({"url": self.url})

@@ -44,6 +44,9 @@ class PublicLoadBalancerArgs:
     """Extra tags of the load balancer (besides ``Name``)."""
     web_acl_arn: pulumi.Input[str] | None = None
     """A regional AWS WAF web ACL (components.web_acl) to associate with the ALB; None: none."""
+    zonal_shift: bool = False
+    """ARC zonal shift integration (ELB attribute ``zonal_shift.config.enabled``, off by default
+    in AWS): lets an operator, or zonal autoshift, move traffic out of one zone."""
 
 
 def forward_action(targets: Sequence[WeightedTarget]) -> aws.lb.ListenerDefaultActionArgs:
@@ -68,7 +71,8 @@ class PublicLoadBalancer(pulumi.ComponentResource):
     """Internet-facing ALB across the public subnets. Open to the world on 80 (and 443 with a
     certificate) only; reaches the hosts only on the dynamic port range; drops invalid headers;
     defensive desync mitigation; access logs to a private bucket; TLS 1.2+ policy on HTTPS; with
-    ``web_acl_arn``, every request passes the AWS WAF web ACL first.
+    ``web_acl_arn``, every request passes the AWS WAF web ACL first; with ``zonal_shift``, ARC can
+    shift it out of one zone.
     """
 
     arn: pulumi.Output[str]
@@ -170,6 +174,7 @@ class PublicLoadBalancer(pulumi.ComponentResource):
                 enable_http2=True,
                 idle_timeout=args.idle_timeout,
                 access_logs=access_logs,
+                enable_zonal_shift=args.zonal_shift,
                 tags={"Name": name, **args.tags},
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends),

@@ -277,6 +277,8 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
     task_role_arn: pulumi.Output[str]
     execution_role_arn: pulumi.Output[str]
     alarm_names: list[pulumi.Output[str]]
+    alarm_arns: list[pulumi.Output[str]]
+    """The deployment alarms' ARNs (what ARC's practice runs are blocked by)."""
     scaling_resource_id: pulumi.Output[str]
 
     def __init__(
@@ -391,6 +393,7 @@ class ServiceWithAutoscaling(pulumi.ComponentResource):
             else ()
         )
         self.alarm_names = [alarm.name for alarm in alarms]
+        self.alarm_arns = [alarm.arn for alarm in alarms]
 
         service = aws.ecs.Service(
             f"{name}-service",

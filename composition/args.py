@@ -39,6 +39,11 @@ from components.network import Network, NetworkArgs
 from components.release_pins import PinnedRelease, ReleasePin, ReleasePinArgs
 from components.service import FastScaleOutSpec, ScalingSpec, ServiceWithAutoscalingArgs
 from components.web_acl import WebAclArgs
+from components.zonal_autoshift import (
+    ZonalAutoshiftArgs,
+    default_practice_days,
+    practice_windows,
+)
 from policy.guardrails import limits
 from settings import Settings
 
@@ -283,6 +288,7 @@ def dashboard_args(
     alarm_arns: Sequence[pulumi.Input[str]],
     database_identifier: pulumi.Input[str] | None,
     fis_template_keys: Sequence[str] = (),
+    zones: Sequence[str] = (),
 ) -> DashboardArgs:
     """``fis_template_keys``: the keys of ``ChaosExperiments.template_ids`` (none without chaos),
     graphed on the chaos row as ``fis-<key>`` next to the chaostoolkit experiments."""
@@ -308,6 +314,7 @@ def dashboard_args(
         database_identifier=database_identifier,
         chaos_experiments=experiment_names(),
         fis_experiments=list(fis_template_keys),
+        zones=list(zones),
     )
 
 
@@ -489,6 +496,42 @@ def environment_args(
         force_destroy=deletes_data(s),
         load_balancer_tags=limits.teardown_tags(s.teardown.allow_data_loss),
         web_acl_arn=web_acl_arn,
+        zonal_shift=s.zonal_shift.enabled,
+    )
+
+
+def zonal_autoshift_args(
+    s: Settings,
+    zones: Sequence[str],
+    environment: ServiceEnvironment,
+    topic_arn: pulumi.Input[str],
+    connectivity_alarm_arn: pulumi.Input[str] | None,
+) -> ZonalAutoshiftArgs:
+    """Practice runs in ``zonalShift``'s windows (default: business days except the chaos day),
+    judged by the load balancer's 5xx share, blocked by the environment's deployment alarms and
+    connectivity alarm. The zone alarm watches the fleet when its minimum puts a task in every
+    zone (tasks spread over zones first); with fewer, a zone is empty by design."""
+    z = s.zonal_shift
+    days = z.practice_days or default_practice_days(s.chaos.weekday if s.chaos.enabled else None)
+    blocking: list[pulumi.Input[str]] = [
+        arn for svc in environment.services.values() for arn in svc.alarm_arns
+    ]
+    if connectivity_alarm_arn is not None:
+        blocking.append(connectivity_alarm_arn)
+    covers_zones = len(zones) >= 2 and s.service.min_tasks >= len(zones)
+    return ZonalAutoshiftArgs(
+        load_balancer_arn=environment.alb_arn,
+        load_balancer_arn_suffix=environment.alb_arn_suffix,
+        zones=list(zones),
+        alarm_topic_arn=topic_arn,
+        allowed_windows=practice_windows(days, z.practice_start_hour, z.practice_end_hour),
+        blocking_alarm_arns=blocking,
+        fleet_target_group_arn_suffix=(
+            environment.target_group_arn_suffixes["fleet"] if covers_zones else None
+        ),
+        autoshift=z.enabled and s.autoshift,
+        error_rate_percent=s.release.error_rate_percent,
+        min_requests=s.release.error_min_requests,
     )
 
 

@@ -285,6 +285,34 @@ def consistency_problems(s: Settings, project: str = "steadystate") -> list[Prob
             "schedule (chaos-schedule-enabled-in-prod); set chaos.enabled false to remove the "
             "experiments instead",
         )
+    zonal = s.zonal_shift
+    if zonal.practice_start_hour >= zonal.practice_end_hour:
+        add(
+            "zonalShift.practiceStartHour",
+            zonal.practice_start_hour,
+            f"must be before zonalShift.practiceEndHour ({zonal.practice_end_hour})",
+        )
+    if s.is_prod and not zonal.enabled:
+        add(
+            "zonalShift.enabled",
+            False,
+            "must be true in prod: every prod load balancer can be shifted out of an impaired "
+            "zone (the gate refuses it otherwise, lb-zonal-shift-enabled)",
+        )
+    elif s.is_prod and zonal.autoshift is False:
+        add(
+            "zonalShift.autoshift",
+            False,
+            "must not be false in prod: AWS shifts prod's load balancers out of an impaired zone "
+            "and practises it weekly (the gate refuses it otherwise, lb-zonal-autoshift-practised)",
+        )
+    elif zonal.autoshift and not zonal.enabled:
+        add(
+            "zonalShift.enabled",
+            False,
+            "must be true when zonalShift.autoshift is: ARC shifts only load balancers with "
+            "zonal shift enabled",
+        )
     if s.dns.enabled and len(s.environments) != 2:
         add("dns.enabled", True, f"needs exactly two environments, got {s.environments}")
     if s.dns.primary not in s.environments:

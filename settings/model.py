@@ -648,6 +648,59 @@ class ChaosSettings:
     )
 
 
+def _practice_days(values: list[str]) -> str | None:
+    if not values:
+        return "must name at least one day (null: the business days except chaos.weekday)"
+    for index, value in enumerate(values):
+        if value not in limits.BUSINESS_DAYS:
+            return f"item {index} ({value!r}) is not one of {', '.join(limits.BUSINESS_DAYS)}"
+    if len(set(values)) != len(values):
+        return "must not repeat a day"
+    return None
+
+
+@dataclass(frozen=True)
+class ZonalShiftSettings:
+    """`steadystate:zonalShift` — ARC zonal shift on every load balancer, and zonal autoshift with
+    its weekly practice runs (Route 53 ARC developer guide, "Zonal autoshift")."""
+
+    enabled: bool = setting(
+        True,
+        "ARC zonal shift integration on every load balancer (zonal_shift.config.enabled; free; "
+        "prod: must be true)",
+    )
+    autoshift: bool | None = setting(
+        None,
+        "zonal autoshift: AWS shifts traffic out of an impaired zone, and practises it weekly for "
+        "30 minutes, guarded by the environment's alarms; null = on in prod, off in dev (prod: "
+        "must not be false)",
+        kind=bool,
+        nullable=True,
+    )
+    practice_days: list[str] | None = setting(
+        None,
+        "days ARC may start a practice run (UTC); null = the business days except chaos.weekday, "
+        "so a practice run never meets a chaos experiment",
+        kind=list,
+        item_kind=str,
+        nullable=True,
+        check=_practice_days,
+        allowed=f"days among {', '.join(limits.BUSINESS_DAYS)}, no repeats",
+    )
+    practice_start_hour: int = setting(
+        limits.BUSINESS_HOURS_START,
+        "first hour (UTC) of each practice window (ARC's windows are UTC only)",
+        minimum=limits.BUSINESS_HOURS_START,
+        maximum=limits.BUSINESS_HOURS_END - 1,
+    )
+    practice_end_hour: int = setting(
+        limits.BUSINESS_HOURS_END,
+        "hour (UTC) each practice window ends; a run lasts about 30 minutes",
+        minimum=limits.BUSINESS_HOURS_START + 1,
+        maximum=limits.BUSINESS_HOURS_END,
+    )
+
+
 @dataclass(frozen=True)
 class TeardownSettings:
     """`steadystate:teardown` — arm the stack for `pulumi destroy` (set it, `pulumi up`, then
@@ -685,11 +738,18 @@ class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     operations: OperationsSettings = field(default_factory=OperationsSettings)
     chaos: ChaosSettings = field(default_factory=ChaosSettings)
+    zonal_shift: ZonalShiftSettings = field(default_factory=ZonalShiftSettings)
     teardown: TeardownSettings = field(default_factory=TeardownSettings)
 
     @property
     def is_prod(self) -> bool:
         return self.stage == "prod"
+
+    @property
+    def autoshift(self) -> bool:
+        """Is zonal autoshift on? ``zonalShift.autoshift``, or unset: in prod."""
+        chosen = self.zonal_shift.autoshift
+        return self.is_prod if chosen is None else chosen
 
     def probed_dependencies(self) -> list[dict]:
         """Dependencies the prober can reach: those with a target, and `db` with the database."""

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from ops.alarm_replay.evaluation import ALARM, OK
-from ops.alarm_replay.streams import World
+from ops.alarm_replay.streams import FIRST_ZONE, World
 
 BAKE_SECONDS = 300
 """``ops.release.pipeline``'s default bake: a failing release must be caught within it."""
@@ -68,6 +68,13 @@ SCENARIOS: Mapping[str, Scenario] = {
             replace(HEALTHY_BUSY, targets_alive=False, tasks_publishing=False),
         ),
         Scenario(
+            "a zone lost",
+            "the bake's load; from the onset one zone's hosts are gone (its targets unhealthy); "
+            "the other zones carry the load without an error",
+            HEALTHY_BUSY,
+            replace(HEALTHY_BUSY, lost_zone=FIRST_ZONE),
+        ),
+        Scenario(
             "a load step",
             "from the onset the tasks run at 95 % CPU under five times the bake's load",
             HEALTHY_BUSY,
@@ -98,6 +105,14 @@ SCENARIOS: Mapping[str, Scenario] = {
         ),
     )
 }
+
+
+PRACTICE_OUTCOME_SECONDS = 300
+"""An ARC practice run lasts about 30 minutes; its outcome alarm must end a harmful one within
+five."""
+ZONE_LOST_SECONDS = 360
+"""A zone's targets fail their health checks (2 x 10 s), then 3 of 3 one-minute datapoints, each
+readable a minute late: about five minutes, with a minute's slack."""
 
 
 @dataclass(frozen=True)
@@ -150,10 +165,27 @@ DEAD_LETTERS = Purpose(
         "an unread failure gone quiet": Need(ALARM, 0),
     },
 )
+PRACTICE_OUTCOME_TARGETS = Purpose(
+    "ARC practice-run outcome, the load balancer's target 5xx share (ends a practice run as FAILED)",
+    # within a practice run's 30 minutes; a zone lost with capacity to spare is no failure
+    _quiet_except(a_failing_release=PRACTICE_OUTCOME_SECONDS),
+)
+PRACTICE_OUTCOME_ELB = Purpose(
+    "ARC practice-run outcome, the load balancer's own 5xx share (ends a practice run as FAILED)",
+    _quiet_except(an_environment_lost=PRACTICE_OUTCOME_SECONDS),
+)
+ZONE_LOST = Purpose(
+    "one zone alone without healthy hosts (pages: shift traffic away from the zone)",
+    _quiet_except(a_zone_lost=ZONE_LOST_SECONDS),
+)
 FAST_SCALE_OUT = Purpose(
     "fast scale-out (a step policy adds tasks)",
     _quiet_except(a_load_step=90),
 )
+
+WHOLE_LOAD_BALANCER = "(whole load balancer)"
+"""A ``PURPOSES`` key part: every ALB metric the alarm reads is the load balancer's own (no
+``TargetGroup``, no ``AvailabilityZone`` dimension). Such a key wins over the same metrics without it."""
 
 PURPOSES: Mapping[frozenset[str], Purpose] = {
     frozenset({"HTTPCode_Target_5XX_Count", "RequestCount"}): DEPLOYMENT_ERRORS,
@@ -163,5 +195,13 @@ PURPOSES: Mapping[frozenset[str], Purpose] = {
     frozenset({"*-connectivity"}): CONNECTIVITY,
     frozenset({"task-cpu-utilization"}): FAST_SCALE_OUT,
     frozenset({"ApproximateNumberOfMessagesVisible"}): DEAD_LETTERS,
+    frozenset(
+        {"HTTPCode_Target_5XX_Count", "RequestCount", WHOLE_LOAD_BALANCER}
+    ): PRACTICE_OUTCOME_TARGETS,
+    frozenset(
+        {"HTTPCode_ELB_5XX_Count", "RequestCount", WHOLE_LOAD_BALANCER}
+    ): PRACTICE_OUTCOME_ELB,
+    frozenset({"HealthyHostCount"}): ZONE_LOST,
 }
-"""The ``METRIC_SHAPES`` keys an alarm reads -> what the alarm is for."""
+"""The ``METRIC_SHAPES`` keys an alarm reads (with ``WHOLE_LOAD_BALANCER`` where it applies) ->
+what the alarm is for."""

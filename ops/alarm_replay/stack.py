@@ -8,13 +8,20 @@ inputs (``ops.synth`` runs the real ``__main__.py`` under mocks), so the replay 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from ops.alarm_replay.definition import AlarmDefinition, from_pulumi_inputs
 from ops.alarm_replay.evaluation import ALARM, INSUFFICIENT_DATA, Timeline, replay
-from ops.alarm_replay.scenarios import PURPOSES, SCENARIOS, Need, Purpose, Scenario
-from ops.alarm_replay.streams import METRIC_SHAPES, World, publish, shape_key
+from ops.alarm_replay.scenarios import (
+    PURPOSES,
+    SCENARIOS,
+    WHOLE_LOAD_BALANCER,
+    Need,
+    Purpose,
+    Scenario,
+)
+from ops.alarm_replay.streams import FIRST_ZONE, METRIC_SHAPES, World, publish, shape_key
 
 ALARM_TYPE = "aws:cloudwatch/metricAlarm:MetricAlarm"
 WARMUP_S = 900
@@ -59,7 +66,13 @@ def purpose_of(alarm: AlarmDefinition) -> Purpose:
                 "(ops/alarm_replay/scenarios.py)"
             )
         keys.add(key)
-    purpose = PURPOSES.get(frozenset(keys))
+    alb = [m for m in alarm.metrics if m.namespace == "AWS/ApplicationELB"]
+    whole = alb and not any(
+        "TargetGroup" in m.dimensions or "AvailabilityZone" in m.dimensions for m in alb
+    )
+    purpose = (PURPOSES.get(frozenset(keys | {WHOLE_LOAD_BALANCER})) if whole else None) or (
+        PURPOSES.get(frozenset(keys))
+    )
     if purpose is None:
         raise UnclassifiedAlarm(
             f"alarm {alarm.name!r} reads {sorted(keys)}, a combination the alarm replay has no "
@@ -68,11 +81,25 @@ def purpose_of(alarm: AlarmDefinition) -> Purpose:
     return purpose
 
 
+def bind_zone(world: World, alarm: AlarmDefinition) -> World:
+    """``world`` with ``FIRST_ZONE`` replaced by the first zone ``alarm`` reads (by name), so a
+    zone alarm meets the loss of a zone it watches."""
+    if world.lost_zone != FIRST_ZONE:
+        return world
+    zones = sorted(
+        m.dimensions["AvailabilityZone"]
+        for m in alarm.metrics
+        if "AvailabilityZone" in m.dimensions
+    )
+    return replace(world, lost_zone=zones[0] if zones else None)
+
+
 def run(alarm: AlarmDefinition, scenario: Scenario, onset: int = 0) -> Timeline:
     """Replay ``alarm`` through ``scenario`` with the onset at second ``onset``."""
+    before, after = bind_zone(scenario.before, alarm), bind_zone(scenario.after, alarm)
 
     def world(t: int) -> World:
-        return scenario.before if t < onset else scenario.after
+        return before if t < onset else after
 
     start, end = -WARMUP_S, HORIZON_S
     published = {

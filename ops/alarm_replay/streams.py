@@ -7,6 +7,10 @@
   Load Balancer"). ``TargetResponseTime`` exists only for minutes with target responses; with no
   healthy target the ALB itself answers 503 (``HTTPCode_ELB_5XX_Count``) and no target metric is
   published.
+* **ALB healthy hosts** (``HealthyHostCount``): a gauge, "Reporting criteria: Reported if health
+  checks are enabled" (same guide), so one datapoint every minute, traffic or not; per target group,
+  and per zone with the ``AvailabilityZone`` dimension. ``Minimum`` is "the minimum reported by the
+  individual load balancer nodes".
 * **The prober** (``app/steadystate_app/prober.py``): every ``PROBE_INTERVAL_SECONDS`` (10 s) one
   ``<dependency>-connectivity`` sample of 1 or 0 per dependency plus ``all-connectivity``, stored at
   standard resolution (``cloudwatch.py``: ``StorageResolution`` 60) so Route 53 can follow it, and
@@ -62,10 +66,18 @@ class World:
     """Failed deliveries waiting in a dead-letter queue (a chaos start, a run record, a rotation)."""
     queue_active: bool = True
     """SQS still reports the queue: an API call on it within the last six hours."""
+    healthy_hosts_per_zone: int = 1
+    """Healthy targets of a target group in each zone (prod: a fleet task in every zone)."""
+    lost_zone: str | None = None
+    """The zone whose hosts are gone (``FIRST_ZONE``: the first zone the alarm reads). The load
+    balancer's own metrics do not change: the other zones carry the load (static stability)."""
 
     def requests_per_s(self, target_group: bool) -> float:
         return self.target_group_rps if target_group else self.load_balancer_rps
 
+
+FIRST_ZONE = "<the alarm's first zone>"
+"""``World.lost_zone`` placeholder, bound per alarm to the first ``AvailabilityZone`` it reads."""
 
 Timeline = Callable[[int], World]
 """The world at second t."""
@@ -124,6 +136,20 @@ def _latency(metric: MetricStat, world: Timeline, start: int, end: int) -> list[
     return out
 
 
+def _healthy_hosts(
+    metric: MetricStat, world: Timeline, start: int, end: int
+) -> list[tuple[int, float]]:
+    """One gauge datapoint a minute: the zone's healthy targets (0 for the lost zone, and
+    everywhere when no task answers)."""
+    zone = metric.dimensions.get("AvailabilityZone")
+    out = []
+    for minute in range(start - start % ALB_MINUTE_S, end, ALB_MINUTE_S):
+        w = world(minute)
+        gone = not w.targets_alive or (zone is not None and zone == w.lost_zone)
+        out.append((minute, 0.0 if gone else float(w.healthy_hosts_per_zone)))
+    return out
+
+
 def prober_sample(value: Callable[[World], float], *, high_resolution: bool = False) -> Shape:
     """A value the prober publishes every 10 s while its task lives."""
 
@@ -166,6 +192,9 @@ METRIC_SHAPES: Mapping[str, Shape] = {
     ),
     "TargetResponseTime": Shape(
         _latency, ALB_PUBLISH_LAG_S, "ALB gauge, only minutes with target responses"
+    ),
+    "HealthyHostCount": Shape(
+        _healthy_hosts, ALB_PUBLISH_LAG_S, "ALB gauge, one datapoint a minute (health checks on)"
     ),
     "*-connectivity": prober_sample(lambda w: 1.0 if w.dependencies_up else 0.0),
     "task-cpu-utilization": prober_sample(lambda w: w.task_cpu_percent, high_resolution=True),

@@ -37,6 +37,10 @@ FREE_TYPES = frozenset(
     {
         "aws:appautoscaling/policy:Policy",
         "aws:appautoscaling/target:Target",
+        # ARC guide, "Pricing for zonal shift in ARC": "There is no additional charge for using
+        # zonal shift"; autoshift's practice runs are zonal shifts ARC starts (its alarms are
+        # priced as alarms)
+        "aws:arczonalshift/zonalAutoshiftConfiguration:ZonalAutoshiftConfiguration",
         # AWS service events on the default event bus match rules and reach targets for free
         "aws:cloudwatch/eventRule:EventRule",
         "aws:cloudwatch/eventTarget:EventTarget",

@@ -43,6 +43,7 @@ from . import (  # second wave (issue 12); chaos as a practice (issue 11)
     secret_rotation,
     teardown,
     waf,
+    zonal_shift,
 )
 from .framework import PACK_ENFORCEMENT_LEVEL
 
@@ -88,6 +89,8 @@ RULE_MODULES = (
     # issue 19: the edge and the credentials
     waf,
     secret_rotation,
+    # issue 21: zonal shift and autoshift
+    zonal_shift,
 )
 """Every module that declares policies, in catalogue order."""
 

@@ -113,6 +113,7 @@ DISTINCT: dict[str, dict[str, Any]] = {
         "errorEvaluationPeriods": 4,
     },
     "dns": {"failureThreshold": 2},
+    "zonalShift": {"practiceDays": ["MON", "THU"], "practiceStartHour": 10, "practiceEndHour": 15},
     "database": {"allocatedStorage": 30, "maxAllocatedStorage": 120, "backupRetentionDays": 10},
     "chaos": {
         "hour": 11,
@@ -475,6 +476,34 @@ def test_load_balancers_follow_the_load_balancer_settings(stack) -> None:
         assert i["enableDeletionProtection"] is lb.deletion_protection, record.name
         assert bool((i.get("accessLogs") or {}).get("enabled")) is lb.access_logs, record.name
         assert len(i["subnets"]) == stack.s.network.availability_zones, record.name
+
+
+def test_zonal_autoshift_follows_the_zonal_shift_settings(stack) -> None:
+    from components.zonal_autoshift import default_practice_days, practice_windows
+
+    z = stack.s.zonal_shift
+    for record in stack.of("aws:lb/loadBalancer:LoadBalancer"):
+        assert record.inputs["enableZonalShift"] is z.enabled, record.name
+    configs = stack.of("aws:arczonalshift/zonalAutoshiftConfiguration:ZonalAutoshiftConfiguration")
+    if not (z.enabled and stack.s.autoshift):
+        assert configs == []
+        return
+    assert len(configs) == len(stack.s.environments)
+    chaos_day = stack.s.chaos.weekday if stack.s.chaos.enabled else None
+    days = z.practice_days or default_practice_days(chaos_day)
+    windows = practice_windows(days, z.practice_start_hour, z.practice_end_hour)
+    alarms = {r.outputs.get("arn"): r for r in stack.of("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    for config in configs:
+        i = config.inputs
+        assert i["zonalAutoshiftStatus"] == "ENABLED", config.name
+        assert i["allowedWindows"] == windows, config.name
+        outcomes = [alarms[a["alarmIdentifier"]] for a in i["outcomeAlarms"]]
+        assert len(outcomes) == 2 and i["blockingAlarms"], config.name
+        for alarm in outcomes:
+            assert alarm.inputs["threshold"] == stack.s.release.error_rate_percent, alarm.name
+            assert f">= {max(stack.s.release.error_min_requests, 1)}," in json.dumps(
+                alarm.inputs["metricQueries"]
+            ), alarm.name
 
 
 def test_access_log_buckets_are_private_encrypted_and_expire_as_configured(stack) -> None:

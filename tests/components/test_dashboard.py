@@ -97,6 +97,43 @@ def test_requests_latency_and_5xx_per_target_group(body) -> None:
         }
 
 
+ZONES = ["us-east-2a", "us-east-2b"]
+
+
+def test_per_zone_healthy_hosts_5xx_and_latency() -> None:
+    """The ``AvailabilityZone`` dimension: per zone and target group for ``HealthyHostCount``,
+    per zone and load balancer for the 5xx counts and ``TargetResponseTime`` (ELB user guide,
+    "CloudWatch metrics for your Application Load Balancer": per-AZ and per-AZ per-TG views)."""
+    zonal = json.loads(json.dumps(build_dashboard_body(**PLAIN, zones=ZONES)))
+    hosts = lines(zonal, "Healthy hosts per zone (Minimum)")
+    assert len(hosts) == len(ZONES) * len(PLAIN["target_groups"])
+    assert hosts[0] == [
+        "AWS/ApplicationELB",
+        "HealthyHostCount",
+        "AvailabilityZone",
+        "us-east-2a",
+        "LoadBalancer",
+        "app/blue-alb/1111",
+        "TargetGroup",
+        "targetgroup/blue-fleet/aaaa",
+        {"label": "us-east-2a blue-fleet"},
+    ]
+    errors = lines(zonal, "5xx per zone")
+    assert {(line[1], line[3], line[5]) for line in errors} == {
+        (metric, zone, lb)
+        for metric in ("HTTPCode_Target_5XX_Count", "HTTPCode_ELB_5XX_Count")
+        for zone in ZONES
+        for lb in PLAIN["load_balancers"].values()
+    }
+    latency = widget(zonal, "Target response time p99 per zone (s)")["properties"]
+    assert latency["stat"] == "p99"
+    assert {(line[3], line[5]) for line in latency["metrics"]} == {
+        (zone, lb) for zone in ZONES for lb in PLAIN["load_balancers"].values()
+    }
+    titles = [w["properties"].get("title") for w in build_dashboard_body(**PLAIN)["widgets"]]
+    assert "5xx per zone" not in titles  # no zones given: no zone row
+
+
 def test_running_vs_desired_tasks_per_service(body) -> None:
     got = {line[-1]["label"]: line[:-1] for line in lines(body, "Running vs desired tasks")}
     dims = ["ClusterName", "steady-cluster", "ServiceName", "blue-onebox-svc"]
@@ -254,6 +291,7 @@ def test_explicit_name(mocked) -> None:
         ({"alarm_arns": ["arn"] * 101}, "alarm_arns"),
         ({"target_groups": {"canary": "targetgroup/c/1"}}, "target_group_environments"),
         ({"dashboard_name": "bad name!"}, "dashboard_name"),
+        ({"zones": ["us-east-2a", "us-east-2a"]}, "zones"),
     ],
 )
 def test_invalid_args_raise_naming_the_argument(change: dict, arg: str) -> None:

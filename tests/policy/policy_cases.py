@@ -753,3 +753,12 @@ CASES += [
 from policy_cases_waf import WAF_CASES  # noqa: E402
 
 CASES += WAF_CASES
+CASES.append(
+    Case(
+        "lb-zonal-shift-enabled",
+        t.LOAD_BALANCERS[0],
+        GOOD_ALB,
+        with_(GOOD_ALB, enableZonalShift=True),
+        "enableZonalShift=true",
+    )
+)

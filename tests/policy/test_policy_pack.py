@@ -120,6 +120,8 @@ def test_prod_only_policies_read_the_environment_and_default_to_prod() -> None:
         "teardown-armed",
         "lb-internet-facing-waf",
         "db-app-secret-rotation",
+        "lb-zonal-shift-enabled",
+        "lb-zonal-autoshift-practised",
     }
     for name in PROD_ONLY:
         assert _default(name, "environment") == "prod"

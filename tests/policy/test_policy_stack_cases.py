@@ -170,6 +170,10 @@ BREAKS: dict[str, Break] = {
         lambda p: [rule.pop("abortIncompleteMultipartUpload", None) for rule in p["rules"]],
     ),
     "waf-web-acl-logging": drop("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"),
+    # issue 21: failure domains
+    "lb-zonal-autoshift-practised": drop(
+        "aws:arczonalshift/zonalAutoshiftConfiguration:ZonalAutoshiftConfiguration"
+    ),
 }
 
 STACK_POLICIES = sorted(n for n, p in POLICIES.items() if isinstance(p, StackGuardrail))

@@ -85,6 +85,18 @@ LIMITS: dict[str, tuple[float, float, float, str]] = {
     "database.backupRetentionDays": (7, 35, 1, "guardrail minimum; RDS allows up to 35"),
     "database.rotationDays": (1, 30, 1, "FSBP SecretsManager.4: rotated within 30 days"),
     "chaos.hour": (9, 16, 1, "limits.BUSINESS_HOURS_START..END-1: a run starts in the window"),
+    "zonalShift.practiceStartHour": (
+        9,
+        16,
+        1,
+        "limits.BUSINESS_HOURS_START..END-1: ARC practice windows inside business hours (UTC)",
+    ),
+    "zonalShift.practiceEndHour": (
+        10,
+        17,
+        1,
+        "limits.BUSINESS_HOURS_START+1..END: a window ends by the end of business hours",
+    ),
     "chaos.faultDurationMinutes": (1, 30, 1, "a bounded fault"),
     "chaos.guard5xxPerMinute": (1, 100000, 1, "a stop condition that can fire"),
 }
@@ -174,6 +186,7 @@ def test_the_list_settings_are_the_ones_this_file_knows() -> None:
         "release.faults",
         "release.pins",
         "release.rollout",
+        "zonalShift.practiceDays",
     ]
 
 

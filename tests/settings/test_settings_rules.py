@@ -82,6 +82,31 @@ CROSS_KEY_RULES: dict[str, tuple[dict[str, object], str, dict[str, object]]] = {
         "without it, db-app-secret-rotation)",
         {**PROD, "database": {"enabled": True, "rotationDays": 30}},
     ),
+    "prod load balancers without zonal shift": (
+        {**PROD, "zonalShift": {"enabled": False}},
+        "steadystate:zonalShift.enabled = false: must be true in prod: every prod load balancer "
+        "can be shifted out of an impaired zone (the gate refuses it otherwise, "
+        "lb-zonal-shift-enabled)",
+        {**PROD, "zonalShift": {"enabled": True}},
+    ),
+    "prod load balancers without zonal autoshift": (
+        {**PROD, "zonalShift": {"autoshift": False}},
+        "steadystate:zonalShift.autoshift = false: must not be false in prod: AWS shifts prod's "
+        "load balancers out of an impaired zone and practises it weekly (the gate refuses it "
+        "otherwise, lb-zonal-autoshift-practised)",
+        {**PROD, "zonalShift": {"autoshift": None}},
+    ),
+    "autoshift without zonal shift": (
+        {"zonalShift": {"enabled": False, "autoshift": True}},
+        "steadystate:zonalShift.enabled = false: must be true when zonalShift.autoshift is: ARC "
+        "shifts only load balancers with zonal shift enabled",
+        {"zonalShift": {"enabled": False, "autoshift": None}},
+    ),
+    "practice window ending before it starts": (
+        {"zonalShift": {"practiceStartHour": 12, "practiceEndHour": 12}},
+        "steadystate:zonalShift.practiceStartHour = 12: must be before zonalShift.practiceEndHour (12)",
+        {"zonalShift": {"practiceStartHour": 11, "practiceEndHour": 12}},
+    ),
     "prod load balancers without WAF": (
         {**PROD, "loadBalancer": {"waf": False}},
         "steadystate:loadBalancer.waf = false: must be true in prod: the internet-facing load "
@@ -121,6 +146,15 @@ def test_no_host_for_the_tasks() -> None:
 
 # name: (config, the start of the one problem it must produce)
 CUSTOM_CHECK_REFUSALS: dict[str, tuple[dict[str, object], str]] = {
+    "practice day on a weekend": (
+        {"zonalShift": {"practiceDays": ["MON", "SAT"]}},
+        'steadystate:zonalShift.practiceDays = ["MON", "SAT"]: item 1 (\'SAT\') is not one of '
+        "MON, TUE, WED, THU, FRI",
+    ),
+    "practice day twice": (
+        {"zonalShift": {"practiceDays": ["MON", "MON"]}},
+        'steadystate:zonalShift.practiceDays = ["MON", "MON"]: must not repeat a day',
+    ),
     "VPC prefix too long": (
         {"network": {"cidr": "10.0.0.0/24"}},
         "steadystate:network.cidr = 10.0.0.0/24: prefix length must be between /16 and /22",

@@ -159,3 +159,39 @@ def test_describe_alarms_gives_the_same_definition_as_the_synthesized_inputs(ala
         ],
     }
     assert from_describe_alarms(described) == alarm
+
+
+def test_the_zone_alarm_fires_for_a_zone_it_watches_and_filling_would_silence_it(alarms) -> None:
+    """Planted: ``FILL(zoneN, 0)`` in the zone alarm. CloudWatch's metric-math guide: FILL puts its
+    value in the newest minute before the load balancer has published it; there every zone reads
+    0 hosts (not "one zone alone"), so a 3-of-3 alarm never fires."""
+    alarm = named(alarms["prod"], "blue-zonal-zone-lost")
+    lost = SCENARIOS["a zone lost"]
+    result = outcome(alarm, lost)
+    assert result.ok and result.seconds is not None
+    assert outcome(alarm, SCENARIOS["an environment lost"]).final == "OK"  # not zonal
+    zones = [q.id for q in alarm.queries if q.metric]
+    filled = replace(
+        alarm,
+        queries=tuple(
+            replace(q, expression=_filled(q.expression, zones)) if q.expression else q
+            for q in alarm.queries
+        ),
+    )
+    assert "FILL(zone0, 0)" in filled.result.expression
+    assert outcome(filled, lost).seconds is None
+
+
+def _filled(expression: str, ids: list[str]) -> str:
+    for query_id in ids:
+        expression = expression.replace(f"({query_id} <", f"(FILL({query_id}, 0) <")
+    return expression
+
+
+def test_the_practice_outcome_alarms_stay_quiet_when_a_zone_is_lost(alarms) -> None:
+    """ARC ends a practice run as FAILED when an outcome alarm fires: losing one zone of capacity
+    the other zones carry is no failure, a failing release and a dead environment are."""
+    for kind, scenario in (("target", "a failing release"), ("elb", "an environment lost")):
+        alarm = named(alarms["prod"], f"green-zonal-lb-{kind}-5xx-rate")
+        assert outcome(alarm, SCENARIOS["a zone lost"]).ok
+        assert outcome(alarm, SCENARIOS[scenario]).final == "ALARM"

@@ -87,6 +87,9 @@ EXPECTED = (
     "waf-web-acl-logging",
     "waf-web-acl-managed-rules",
     "db-app-secret-rotation",
+    # zonal shift (issue 21)
+    "lb-zonal-shift-enabled",
+    "lb-zonal-autoshift-practised",
 )
 
 
