@@ -18,8 +18,8 @@ from chaos.runner import experiment_names
 from components import host_blackhole
 from components.alert_topic import AlertTopicArgs
 from components.app_image import AppImageArgs
-from components.blue_green_dns import BlueGreenDnsArgs, EnvironmentEndpoint
 from components.az_experiment import AzExperimentArgs
+from components.blue_green_dns import BlueGreenDnsArgs, EnvironmentEndpoint
 from components.chaos_experiments import ChaosExperiments, ChaosExperimentsArgs
 from components.chaos_records import FisRunRecorderArgs
 from components.connectivity_alarms import ConnectivityAlarmsArgs

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from policy_cases import CASES, GOOD_RDS, GOOD_SERVICE, scaling_policy, with_
-from policy_cases_chaos import FLEET_TASK, GOOD_TEMPLATE, schedule
+from policy_cases_chaos import AZ_TEMPLATE, FLEET_TASK, GOOD_TEMPLATE, ZONE_HOSTS, schedule
 from policy_cases_lambda import FUNCTION
 from policy_harness import POLICIES, Res, run_resource, run_stack
 
@@ -460,6 +460,28 @@ IMAGE_FUNCTION = {
 }
 # Exemptions each rule's description promises, and the same input where they do not apply.
 EXEMPTIONS = [
+    # fis-template-bounded-targets: ALL hosts filtered to exactly one zone (an AZ experiment)
+    Edge(
+        "ALL hosts of one zone",
+        "fis-template-bounded-targets",
+        t.FIS_EXPERIMENT_TEMPLATE,
+        AZ_TEMPLATE,
+        False,
+    ),
+    Edge(
+        "ALL hosts of two zones",
+        "fis-template-bounded-targets",
+        t.FIS_EXPERIMENT_TEMPLATE,
+        with_(
+            AZ_TEMPLATE,
+            targets=[
+                ZONE_HOSTS
+                | {"filters": [{"path": "Placement.AvailabilityZone", "values": ["a", "b"]}]},
+                *AZ_TEMPLATE["targets"][1:],
+            ],
+        ),
+        True,
+    ),
     Edge(
         "container image: no runtime",
         "lambda-supported-runtime",
