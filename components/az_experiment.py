@@ -106,12 +106,13 @@ def validate(args: AzExperimentArgs) -> None:
         )
 
 
-def schedule_expression(weekday: str, hour: int) -> str:
-    """Monthly, on the 2nd occurrence of the business day after ``weekday`` (FRI -> MON), at
-    ``hour``: never the day of another template (those run on ``weekday``), 28 or 35 days apart."""
+def schedule_expression(cadence: str, weekday: str, hour: int) -> str:
+    """At ``hour`` on the business day after ``weekday`` (FRI -> MON), so never on the day of
+    another template (those run on ``weekday``): weekly, or monthly on its 2nd occurrence (28 or
+    35 days apart)."""
     days = limits.BUSINESS_DAYS
     following = days[(days.index(weekday) + 1) % len(days)]
-    return f"cron(0 {hour} ? * {following}#2 *)"
+    return f"cron(0 {hour} ? * {following}{'#2' if cadence == 'monthly' else ''} *)"
 
 
 def _param(key: str, value: pulumi.Input[str]) -> aws.fis.ExperimentTemplateActionParameterArgs:

@@ -21,7 +21,7 @@ Templates (each stops when a guard alarm on the primary load balancer's 5xx fire
   security group could cut blue alone.
 * ``az-power-interruption`` (with ``az_experiment``): one zone loses power — its hosts stopped,
   launches there refused, its subnets cut, the Multi-AZ database failed over
-  (``components.az_experiment``); monthly on its own day whatever the cadence.
+  (``components.az_experiment``); at the cadence, on the business day after ``weekday``.
 
 A least-privilege role for FIS (only these actions, scoped by cluster, Auto Scaling group tag,
 subnet and document), a log group for FIS experiment logs, and one schedule per template with
@@ -571,9 +571,10 @@ class ChaosExperiments(pulumi.ComponentResource):
             schedule = aws.scheduler.Schedule(
                 f"{name}-{key}",
                 aws.scheduler.ScheduleArgs(
-                    description=f"Start the FIS experiment {key} "
-                    f"({'monthly' if zonal else args.cadence})",
-                    schedule_expression=az_experiment.schedule_expression(args.weekday, args.hour)
+                    description=f"Start the FIS experiment {key} ({args.cadence})",
+                    schedule_expression=az_experiment.schedule_expression(
+                        args.cadence, args.weekday, args.hour
+                    )
                     if zonal
                     else schedule_expression(args.cadence, args.weekday, args.hour, nth),
                     schedule_expression_timezone=args.timezone,

@@ -649,8 +649,8 @@ class ChaosSettings:
     az_experiment: bool = setting(
         False,
         "create the az-power-interruption template: one zone's hosts stopped, launches there "
-        "refused, its subnets cut, the database failed over (multiAz); monthly, on the business "
-        "day after weekday",
+        "refused, its subnets cut, the database failed over (multiAz); at the cadence, on the "
+        "business day after weekday",
     )
     az_experiment_zone: str | None = setting(
         None,

@@ -124,7 +124,7 @@ def az_experiment_zone(
     if wanted is None:
         return zones[0]
     name = wanted if wanted in names else dict(zip(zone_ids, names, strict=True)).get(wanted)
-    if name not in zones:
+    if name is None or name not in zones:
         by_name = dict(zip(names, zone_ids, strict=True))
         listing = ", ".join(f"{zone} ({by_name.get(zone, '?')})" for zone in zones)
         raise SettingsError(

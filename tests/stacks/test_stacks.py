@@ -351,6 +351,7 @@ def test_both_stacks_run_fis_experiments_on_a_schedule_and_dev_more_often(stacks
     template = "aws:fis/experimentTemplate:ExperimentTemplate"
     actions = sorted(t.inputs["actions"][0]["actionId"] for t in prod.of_type(template))
     assert actions == [
+        "aws:ec2:stop-instances",  # az-power-interruption's first action
         "aws:ec2:terminate-instances",
         "aws:ecs:stop-task",
         "aws:network:disrupt-connectivity",
@@ -359,6 +360,7 @@ def test_both_stacks_run_fis_experiments_on_a_schedule_and_dev_more_often(stacks
     # dev has no database, so no dependency-db template; it probes the cdn, so dependency-cdn
     dev_actions = sorted(t.inputs["actions"][0]["actionId"] for t in dev.of_type(template))
     assert dev_actions == [
+        "aws:ec2:stop-instances",
         "aws:ec2:terminate-instances",
         "aws:ecs:stop-task",
         "aws:ssm:send-command",
