@@ -115,6 +115,15 @@ def schedule_expression(cadence: str, weekday: str, hour: int) -> str:
     return f"cron(0 {hour} ? * {following}{'#2' if cadence == 'monthly' else ''} *)"
 
 
+def description(args: AzExperimentArgs) -> str:
+    """What the template does, for its FIS description."""
+    failover = ", the database failed over if its primary is there" if args.database_arn else ""
+    return (
+        f"Power loss in {args.zone} for {args.outage_minutes} min: its hosts stopped, launches "
+        f"there refused, its subnets cut for 2 min{failover}"
+    )
+
+
 def _param(key: str, value: pulumi.Input[str]) -> aws.fis.ExperimentTemplateActionParameterArgs:
     return aws.fis.ExperimentTemplateActionParameterArgs(key=key, value=value)
 

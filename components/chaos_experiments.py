@@ -202,7 +202,8 @@ class ChaosExperiments(pulumi.ComponentResource):
     """FIS experiment templates, their role, logs, guard alarms and schedules.
 
     Guarantees: every template has at least one CloudWatch-alarm stop condition; the FIS role
-    can do only what the templates do (tasks only in the stack's cluster); each template has a
+    can do only what the templates do (tasks only in the stack's cluster; the AZ template's hosts
+    only in its one zone); each template has a
     schedule at most 35 days apart; a scheduled start that fails is retried for 10 minutes, then
     lands in an alarmed dead-letter queue; the first start in a fresh account may create FIS's
     service-linked role.
@@ -536,8 +537,7 @@ class ChaosExperiments(pulumi.ComponentResource):
             specs.append(
                 (
                     az_experiment.TEMPLATE_KEY,
-                    f"Power loss in {az.zone} for {az.outage_minutes} min: its hosts stopped, "
-                    "launches there refused, its subnets cut, the database failed over",
+                    az_experiment.description(az),
                     *az_experiment.template(az, arn_prefix, region, account),
                 )
             )

@@ -318,7 +318,8 @@ def fis_template_bounded_targets(check: ResourceCheck) -> None:
             f"its zone-scoped targets and actions name {len(zones)} zones ({', '.join(sorted(zones))}): "
             "an AZ experiment takes down one zone, and the service rides out the loss of one",
             "name the same single zone in every zone filter (Placement.AvailabilityZone, "
-            "AvailabilityZone) and availabilityZoneIdentifiers of the template",
+            "AvailabilityZone) and availabilityZoneIdentifiers of the template, by name "
+            "(a zone's ID and its name count as two zones here)",
         )
 
 
