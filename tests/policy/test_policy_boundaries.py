@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from policy_cases import CASES, GOOD_RDS, GOOD_SERVICE, scaling_policy, with_
-from policy_cases_chaos import AZ_TEMPLATE, FLEET_TASK, GOOD_TEMPLATE, ZONE_HOSTS, schedule
+from policy_cases_chaos import AZ_TEMPLATE, FLEET_TASK, GOOD_TEMPLATE, ZONE_HOSTS, kept, schedule
 from policy_cases_lambda import FUNCTION
 from policy_harness import POLICIES, Res, run_resource, run_stack
 
@@ -110,7 +110,23 @@ RETENTION = limits.LOG_RETENTION_MINIMUM_DAYS
 RETENTION_BELOW = max(d for d in limits.CLOUDWATCH_RETENTION_DAYS if d < RETENTION)
 RDS_MAX_BACKUP = 35  # RDS BackupRetentionPeriod 0..35 (CreateDBInstance API reference)
 
+RETRY_AGE = limits.CHAOS_SCHEDULE_MAX_RETRY_AGE_SECONDS
 EDGES = [
+    # chaos-schedule-failures-kept: maximumEventAgeInSeconds <= maxRetryAgeSeconds
+    Edge(
+        "latest retry at the ceiling",
+        "chaos-schedule-failures-kept",
+        t.SCHEDULE,
+        kept({"maximumRetryAttempts": 1, "maximumEventAgeInSeconds": RETRY_AGE}),
+        False,
+    ),
+    Edge(
+        "latest retry one second over",
+        "chaos-schedule-failures-kept",
+        t.SCHEDULE,
+        kept({"maximumRetryAttempts": 1, "maximumEventAgeInSeconds": RETRY_AGE + 1}),
+        True,
+    ),
     # chaos-schedule-cadence: a run starts at or after the window's first hour, before its end
     Edge(
         "first hour",
@@ -606,6 +622,7 @@ def test_boundary_and_exemption(edge: Edge) -> None:
 
 NUMERIC_RULES = {
     "chaos-schedule-cadence",
+    "chaos-schedule-failures-kept",
     "autoscaling-target-value-range",
     "autoscaling-capacity-bounds",
     "autoscaling-prod-min-capacity",
