@@ -8,8 +8,11 @@ The scenario's actions this stack has resources for, all scoped to ONE zone (``z
   stack's Auto Scaling groups (tag ``aws:autoscaling:groupName``) whose
   ``Placement.AvailabilityZone`` is the zone, started again after ``outage_minutes``
   (``startInstancesAfterDuration``). ``completeIfInstancesTerminated=true`` as in the scenario:
-  the group's EC2 health check counts a stopped instance as unhealthy and replaces it, so the
-  stopped hosts may be terminated before FIS starts them again. ECS stops their tasks; the
+  the group's EC2 health check counts a stopped instance as unhealthy and replaces it ("If the
+  instance status is any state other than running ... Auto Scaling considers the instance to be
+  unhealthy and launches a replacement", EC2 Auto Scaling user guide, "Health checks for
+  instances in an Auto Scaling group"; scale-in protection, on in prod, does not stop that), so
+  the stopped hosts may be terminated before FIS starts them again. ECS stops their tasks; the
   service starts replacements on the other zones' hosts.
 * ``Pause-ASG-Scaling``: ``aws:ec2:asg-insufficient-instance-capacity-error`` on the groups
   (named by ARN) for the zone (``availabilityZoneIdentifiers``, ``percentage=100``) for
