@@ -11,7 +11,8 @@ The scenario's actions this stack has resources for, all scoped to ONE zone (``z
   the group's EC2 health check counts a stopped instance as unhealthy and replaces it ("If the
   instance status is any state other than running ... Auto Scaling considers the instance to be
   unhealthy and launches a replacement", EC2 Auto Scaling user guide, "Health checks for
-  instances in an Auto Scaling group"; scale-in protection, on in prod, does not stop that), so
+  instances in an Auto Scaling group"; prod's scale-in protection does not cover "health check
+  replacement if the instance fails health checks", "Use instance scale-in protection"), so
   the stopped hosts may be terminated before FIS starts them again. ECS stops their tasks; the
   service starts replacements on the other zones' hosts.
 * ``Pause-ASG-Scaling``: ``aws:ec2:asg-insufficient-instance-capacity-error`` on the groups
