@@ -10,7 +10,7 @@ from typing import Any
 from . import limits
 from .aws_types import FIS_EXPERIMENT_TEMPLATE
 from .framework import MANDATORY, ResourceCheck, resource_rule
-from .properties import fmt, is_set, is_unknown
+from .properties import Unknown, find_unknown, fmt, is_set, is_unknown
 
 ALARM_SOURCE = "aws:cloudwatch:alarm"
 _ADD_ALARM = (
@@ -140,15 +140,15 @@ def _one_zone(values: object) -> str | None:
 
 def _target_zone(target: Mapping[str, Any], path: str | None) -> object:
     """The one zone a target's filter on ``path`` names; None when it names none or several;
-    an Unknown when the filters are unknown during preview."""
+    an Unknown when its filters are unknown (in part) during preview."""
+    if path is None:
+        return None
     filters = target.get("filters")
-    if path is None or is_unknown(filters):
-        return filters if path is not None else None
+    if find_unknown(filters) is not None:
+        return Unknown()
     zones = [
         f.get("values") for f in filters or [] if isinstance(f, dict) and f.get("path") == path
     ]
-    if any(is_unknown(z) for z in zones):
-        return next(z for z in zones if is_unknown(z))
     return _one_zone(zones[0]) if len(zones) == 1 else None
 
 
@@ -238,6 +238,7 @@ def fis_template_bounded_targets(check: ResourceCheck) -> None:
     users: dict[str, set[str]] = {}
     zone_bounded: dict[str, list[bool]] = {}
     zones: set[str] = set()
+    zone_unknown: set[str] = set()
     actions_unknown = is_unknown(actions)
     for action in actions if isinstance(actions, list) else []:
         action_target = action.get("target") if isinstance(action, dict) else None
@@ -249,8 +250,11 @@ def fis_template_bounded_targets(check: ResourceCheck) -> None:
                 actions_unknown = True
             elif isinstance(value, str):
                 users.setdefault(value, set()).add(str(action_id))
-                named = _parameter(action, zone_actions.get(str(action_id), "")) or None
-                zone = _one_zone(named) if action_id in zone_actions else None
+                zone = None
+                if action_id in zone_actions:
+                    if find_unknown(action.get("parameters")) is not None:
+                        zone_unknown.add(value)
+                    zone = _one_zone(_parameter(action, zone_actions[str(action_id)]))
                 zone_bounded.setdefault(value, []).append(zone is not None)
                 if zone is not None:
                     zones.add(zone)
@@ -297,6 +301,9 @@ def fis_template_bounded_targets(check: ResourceCheck) -> None:
                 continue
             bounded_by = zone_bounded.get(name) if isinstance(name, str) else None
             if bounded_by and all(bounded_by):
+                continue
+            if name in zone_unknown:
+                check.note(f"{where} selects ALL; its actions' zones are unknown during preview")
                 continue
             if (actions_unknown or is_unknown(name)) and kind not in all_types:
                 check.note(f"{where} selects ALL; which actions use it is unknown during preview")
