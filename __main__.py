@@ -28,7 +28,13 @@ from components.release_pins import ReleasePin, pins_output
 from components.web_acl import WebAcl
 from components.zonal_autoshift import ZonalAutoshift
 from composition import args as build
-from settings import choose_zones, load_settings, pin_zones_advice, raw_config
+from settings import (
+    az_experiment_zone,
+    choose_zones,
+    load_settings,
+    pin_zones_advice,
+    raw_config,
+)
 from settings.deploy_readiness import call_out
 
 raw = raw_config()
@@ -153,6 +159,16 @@ if settings.chaos.enabled:
             environments,
             alerts.topic_arn,
             network.isolated_subnet_ids if database else None,
+            build.az_experiment_args(
+                settings,
+                az_experiment_zone(
+                    settings, zones, region_zones.names, region_zones.zone_ids, pulumi.get_project()
+                ),
+                zones,
+                cluster,
+                network,
+                database.arn if database else None,
+            ),
         ),
     )
     pulumi.export("fisTemplateIds", chaos.template_ids)

@@ -19,6 +19,9 @@ Templates (each stops when a guard alarm on the primary load balancer's 5xx fire
   through iptables rules on each host, which the document removes at the end and when FIS
   cancels the command (experiment stopped). Blue and green share the hosts, so neither a network ACL nor a
   security group could cut blue alone.
+* ``az-power-interruption`` (with ``az_experiment``): one zone loses power — its hosts stopped,
+  launches there refused, its subnets cut, the Multi-AZ database failed over
+  (``components.az_experiment``); at the cadence, on the business day after ``weekday``.
 
 A least-privilege role for FIS (only these actions, scoped by cluster, Auto Scaling group tag,
 subnet and document), a log group for FIS experiment logs, and one schedule per template with
@@ -53,7 +56,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components import host_blackhole
+from components import az_experiment, host_blackhole
 from components.dead_letters import dead_letter_alarm, dead_letter_queue
 from components.iam_documents import assume_role_policy, document, statement
 from policy.guardrails import limits
@@ -117,6 +120,8 @@ class ChaosExperimentsArgs:
     guard_5xx_per_minute: int = 50
     """5xx responses in one minute that stop a running experiment."""
     log_retention_days: int = 90
+    az_experiment: az_experiment.AzExperimentArgs | None = None
+    """The zone the ``az-power-interruption`` template takes down; None leaves it out."""
 
 
 def _problem(arg: str, value: object, allowed: str) -> ValueError:
@@ -124,6 +129,8 @@ def _problem(arg: str, value: object, allowed: str) -> ValueError:
 
 
 def validate_args(args: ChaosExperimentsArgs) -> None:
+    if args.az_experiment is not None:
+        az_experiment.validate(args.az_experiment)
     if args.cadence not in CADENCES:
         raise _problem("cadence", args.cadence, f"one of {', '.join(CADENCES)}")
     if args.weekday not in WEEKDAYS:
@@ -195,7 +202,8 @@ class ChaosExperiments(pulumi.ComponentResource):
     """FIS experiment templates, their role, logs, guard alarms and schedules.
 
     Guarantees: every template has at least one CloudWatch-alarm stop condition; the FIS role
-    can do only what the templates do (tasks only in the stack's cluster); each template has a
+    can do only what the templates do (tasks only in the stack's cluster; the AZ template's hosts
+    only in its one zone); each template has a
     schedule at most 35 days apart; a scheduled start that fails is retried for 10 minutes, then
     lands in an alarmed dead-letter queue; the first start in a fresh account may create FIS's
     service-linked role.
@@ -314,7 +322,7 @@ class ChaosExperiments(pulumi.ComponentResource):
                 sid="ExperimentLogs",
             ),
         ]
-        if args.database_subnet_ids is not None:
+        if args.database_subnet_ids is not None or args.az_experiment is not None:
             statements += [
                 statement(
                     [
@@ -353,6 +361,8 @@ class ChaosExperiments(pulumi.ComponentResource):
                     sid="SwapSubnetAcls",
                 ),
             ]
+        if args.az_experiment is not None:
+            statements += az_experiment.statements(args.az_experiment, arn_prefix, region, account)
         blackhole_document: aws.ssm.Document | None = None
         if args.blackhole_hosts:
             blackhole_document = aws.ssm.Document(
@@ -519,16 +529,35 @@ class ChaosExperiments(pulumi.ComponentResource):
         self.schedule_names = {}
         template_arns = []
         schedules = []
-        for nth, (key, (description, action, target)) in enumerate(templates.items(), start=1):
+        specs = [
+            (key, text, [action], [target]) for key, (text, action, target) in templates.items()
+        ]
+        if args.az_experiment is not None:
+            az = args.az_experiment
+            specs.append(
+                (
+                    az_experiment.TEMPLATE_KEY,
+                    az_experiment.description(az),
+                    *az_experiment.template(az, arn_prefix, region, account),
+                )
+            )
+        for nth, (key, description, actions, targets) in enumerate(specs, start=1):
+            zonal = key == az_experiment.TEMPLATE_KEY
             template = aws.fis.ExperimentTemplate(
                 f"{name}-{key}",
                 aws.fis.ExperimentTemplateArgs(
                     description=description,
                     role_arn=fis_role.arn,
-                    actions=[action],
-                    targets=[target],
+                    actions=actions,
+                    targets=targets,
                     stop_conditions=stop_conditions,
                     log_configuration=log_configuration,
+                    # the scenario's "actions for which no targets are found will be skipped"
+                    experiment_options=aws.fis.ExperimentTemplateExperimentOptionsArgs(
+                        empty_target_resolution_mode="skip"
+                    )
+                    if zonal
+                    else None,
                     tags={"Name": f"{name}-{key}", "steadystate:experiment": key},
                 ),
                 opts=child,
@@ -543,9 +572,11 @@ class ChaosExperiments(pulumi.ComponentResource):
                 f"{name}-{key}",
                 aws.scheduler.ScheduleArgs(
                     description=f"Start the FIS experiment {key} ({args.cadence})",
-                    schedule_expression=schedule_expression(
-                        args.cadence, args.weekday, args.hour, nth
-                    ),
+                    schedule_expression=az_experiment.schedule_expression(
+                        args.cadence, args.weekday, args.hour
+                    )
+                    if zonal
+                    else schedule_expression(args.cadence, args.weekday, args.hour, nth),
                     schedule_expression_timezone=args.timezone,
                     flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
                     state="ENABLED" if args.schedules_enabled else "DISABLED",

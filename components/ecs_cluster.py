@@ -219,6 +219,7 @@ class EcsCluster(pulumi.ComponentResource):
     instance_security_group_id: pulumi.Output[str]
     instance_role_name: pulumi.Output[str]
     asg_name: pulumi.Output[str]
+    asg_arn: pulumi.Output[str]
     launch_template_id: pulumi.Output[str]
     exec_log_group_arn: pulumi.Output[str] | None
     exec_kms_key_arn: pulumi.Output[str] | None
@@ -437,6 +438,7 @@ class EcsCluster(pulumi.ComponentResource):
         self.instance_security_group_id = security_group.id
         self.instance_role_name = role.name
         self.asg_name = asg.name
+        self.asg_arn = asg.arn
         self.launch_template_id = launch_template.id
         self.exec_log_group_arn = exec_logs.arn if exec_logs else None
         self.exec_kms_key_arn = exec_key.arn if exec_key else None
@@ -448,6 +450,7 @@ class EcsCluster(pulumi.ComponentResource):
                 "instance_security_group_id": self.instance_security_group_id,
                 "instance_role_name": self.instance_role_name,
                 "asg_name": self.asg_name,
+                "asg_arn": self.asg_arn,
                 "launch_template_id": self.launch_template_id,
             }
         )

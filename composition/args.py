@@ -18,6 +18,7 @@ from chaos.runner import experiment_names
 from components import host_blackhole
 from components.alert_topic import AlertTopicArgs
 from components.app_image import AppImageArgs
+from components.az_experiment import AzExperimentArgs
 from components.blue_green_dns import BlueGreenDnsArgs, EnvironmentEndpoint
 from components.chaos_experiments import ChaosExperiments, ChaosExperimentsArgs
 from components.chaos_records import FisRunRecorderArgs
@@ -535,12 +536,40 @@ def zonal_autoshift_args(
     )
 
 
+def az_experiment_args(
+    s: Settings,
+    zone: str,
+    zones: Sequence[str],
+    cluster: EcsCluster,
+    network: Network,
+    database_arn: pulumi.Input[str] | None,
+) -> AzExperimentArgs | None:
+    """The AZ experiment on ``zone`` (``settings.az_experiment_zone``): the cluster's group, the
+    zone's subnets of every tier (subnet ``i`` of a tier is in ``zones[i]``) and, when it is
+    Multi-AZ, the database; None without ``chaos.azExperiment``."""
+    if not s.chaos.az_experiment:
+        return None
+    index = list(zones).index(zone)
+    subnet_ids = pulumi.Output.all(
+        network.public_subnet_ids, network.private_subnet_ids, network.isolated_subnet_ids
+    ).apply(lambda tiers: [tier[index] for tier in tiers if len(tier) > index])
+    return AzExperimentArgs(
+        zone=zone,
+        asg_names=[cluster.asg_name],
+        asg_arns=[cluster.asg_arn],
+        subnet_ids=subnet_ids,
+        database_arn=database_arn if s.database.multi_az else None,
+        outage_minutes=s.chaos.az_outage_minutes,
+    )
+
+
 def chaos_experiments_args(
     s: Settings,
     cluster: EcsCluster,
     environments: Mapping[str, ServiceEnvironment],
     topic_arn: pulumi.Input[str],
     database_subnet_ids: pulumi.Input[Sequence[str]] | None,
+    az_experiment: AzExperimentArgs | None = None,
 ) -> ChaosExperimentsArgs:
     c = s.chaos
     primary = environments[s.dns.primary]
@@ -560,6 +589,7 @@ def chaos_experiments_args(
         schedules_enabled=c.schedules_enabled,
         fault_duration=f"PT{c.fault_duration_minutes}M",
         guard_5xx_per_minute=c.guard_5xx_per_minute,
+        az_experiment=az_experiment,
     )
 
 

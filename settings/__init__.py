@@ -3,12 +3,13 @@
 from .errors import Problem, SettingsError
 from .loader import load_settings, raw_config
 from .model import Settings
-from .zones import choose_zones, pin_zones_advice
+from .zones import az_experiment_zone, choose_zones, pin_zones_advice
 
 __all__ = [
     "Problem",
     "Settings",
     "SettingsError",
+    "az_experiment_zone",
     "choose_zones",
     "load_settings",
     "pin_zones_advice",

@@ -646,6 +646,28 @@ class ChaosSettings:
     guard_5xx_per_minute: int = setting(
         50, "5xx in a minute that stop a running experiment", minimum=1, maximum=100000
     )
+    az_experiment: bool = setting(
+        False,
+        "create the az-power-interruption template: one zone's hosts stopped, launches there "
+        "refused, its subnets cut, the database failed over (multiAz); at the cadence, on the "
+        "business day after weekday",
+    )
+    az_experiment_zone: str | None = setting(
+        None,
+        "the zone the AZ experiment takes down: one of the stack's zones, by ID (use2-az1) or "
+        "name; null = the stack's first zone",
+        kind=str,
+        nullable=True,
+        check=lambda v: _zone_refs([v]),
+        allowed="a zone ID like use2-az1 or a name like us-east-2a, one of the stack's zones",
+    )
+    az_outage_minutes: int = setting(
+        30,
+        "minutes the AZ experiment keeps the zone's hosts stopped and its launches refused (the "
+        "FIS scenario's default: 30)",
+        minimum=5,
+        maximum=60,
+    )
 
 
 def _practice_days(values: list[str]) -> str | None:

@@ -105,3 +105,35 @@ def pin_zones_advice(
         "from the region's zones by name. Pin them so that a change in the region never moves "
         f"a subnet: pulumi config set-all --stack {stack} --path {pairs}"
     )
+
+
+AZ_EXPERIMENT_ZONE_KEY = "chaos.azExperimentZone"
+
+
+def az_experiment_zone(
+    settings: Settings,
+    zones: Sequence[str],
+    names: Sequence[str],
+    zone_ids: Sequence[str],
+    project: str = "steadystate",
+) -> str:
+    """The NAME of the zone the AZ experiment takes down: `chaos.azExperimentZone` (a name or
+    ID) resolved in this region, which must be one of the stack's `zones`; else the first zone.
+    SettingsError names the key and the stack's zones otherwise."""
+    wanted = settings.chaos.az_experiment_zone
+    if wanted is None:
+        return zones[0]
+    name = wanted if wanted in names else dict(zip(zone_ids, names, strict=True)).get(wanted)
+    if name is None or name not in zones:
+        by_name = dict(zip(names, zone_ids, strict=True))
+        listing = ", ".join(f"{zone} ({by_name.get(zone, '?')})" for zone in zones)
+        raise SettingsError(
+            [
+                Problem(
+                    f"{project}:{AZ_EXPERIMENT_ZONE_KEY}",
+                    wanted,
+                    f"is not one of the stack's zones; they are (name (ID)): {listing}",
+                )
+            ]
+        )
+    return name

@@ -121,6 +121,8 @@ DISTINCT: dict[str, dict[str, Any]] = {
         "timezone": "Europe/Berlin",
         "faultDurationMinutes": 7,
         "guard5xxPerMinute": 40,
+        "azOutageMinutes": 20,
+        "azExperimentZone": "use2-az2",
     },
 }
 
@@ -626,6 +628,8 @@ def test_chaos_templates_stop_on_alarms_and_run_on_the_configured_schedule(stack
         assert templates == [] and schedules == []
         return
     alarm_arns = {a.outputs["arn"]: a for a in stack.of(ALARM)}
+    zonal = [t for t in templates if t.name.endswith("-az-power-interruption")]
+    assert len(zonal) == (1 if c.az_experiment else 0)
     for template in templates:
         stops = template.inputs["stopConditions"]
         assert stops and all(s["source"] == "aws:cloudwatch:alarm" for s in stops), template.name
@@ -633,20 +637,71 @@ def test_chaos_templates_stop_on_alarms_and_run_on_the_configured_schedule(stack
             guard = alarm_arns[stop["value"]]
             assert guard.inputs["threshold"] == c.guard_5xx_per_minute, guard.name
             assert guard.inputs["period"] == 60, guard.name
+        if template in zonal:
+            continue
         for action in template.inputs["actions"]:
             for parameter in action.get("parameters") or []:
                 if parameter["key"] == "duration":
                     assert parameter["value"] == f"PT{c.fault_duration_minutes}M", template.name
     started = {json.loads(s.inputs["target"]["input"])["ExperimentTemplateId"] for s in schedules}
     assert started == {t.id for t in templates}
+    zonal_ids = {t.id for t in zonal}
     for schedule in schedules:
         i = schedule.inputs
         assert i["state"] == ("ENABLED" if c.schedules_enabled else "DISABLED"), schedule.name
         assert i["scheduleExpressionTimezone"] == c.timezone, schedule.name
         match = _CRON.fullmatch(i["scheduleExpression"])
         assert match, i["scheduleExpression"]
-        assert int(match[2]) == c.hour and match[3] == c.weekday, schedule.name
+        assert int(match[2]) == c.hour, schedule.name
+        if json.loads(i["target"]["input"])["ExperimentTemplateId"] in zonal_ids:
+            # the business day after weekday; monthly: its 2nd of the month
+            days = limits.BUSINESS_DAYS
+            assert match[3] == days[(days.index(c.weekday) + 1) % 5], schedule.name
+            assert match[4] == ("#2" if c.cadence == "monthly" else None), schedule.name
+            continue
+        assert match[3] == c.weekday, schedule.name
         assert bool(match[4]) is (c.cadence == "monthly"), schedule.name
+
+
+def test_the_az_experiment_takes_down_the_configured_zone_for_the_configured_time(stack) -> None:
+    """``chaos.azExperimentZone`` (default the first zone) names the zone of every zone filter
+    and of the capacity error; ``chaos.azOutageMinutes`` is how long hosts stay stopped and
+    launches fail; the subnets are cut for the scenario's 2 minutes; the database fails over
+    only when it is Multi-AZ."""
+    c = stack.s.chaos
+    zonal = [
+        t
+        for t in stack.of("aws:fis/experimentTemplate:ExperimentTemplate")
+        if t.name.endswith("-az-power-interruption")
+    ]
+    if not (c.enabled and c.az_experiment):
+        assert zonal == []
+        return
+    (template,) = zonal
+    subnets = stack.of("aws:ec2/subnet:Subnet")
+    zones = sorted({r.inputs["availabilityZone"] for r in subnets})
+    zone_ids = {z: f"use2-az{i + 1}" for i, z in enumerate(zones)}  # the mocks' IDs
+    wanted = c.az_experiment_zone
+    zone = next(z for z in zones if wanted in (z, zone_ids[z])) if wanted else zones[0]
+    targets = {t["name"]: t for t in template.inputs["targets"]}
+    for target in targets.values():
+        for f in target.get("filters") or []:
+            if "AvailabilityZone" in f["path"]:
+                assert f["values"] == [zone], target["name"]
+    in_zone = {r.outputs["arn"] for r in subnets if r.inputs["availabilityZone"] == zone}
+    assert set(targets["zone-subnets"]["resourceArns"]) == in_zone
+    params = {
+        a["actionId"]: {p["key"]: p["value"] for p in a.get("parameters") or []}
+        for a in template.inputs["actions"]
+    }
+    outage = f"PT{c.az_outage_minutes}M"
+    assert params["aws:ec2:stop-instances"]["startInstancesAfterDuration"] == outage
+    ice = params["aws:ec2:asg-insufficient-instance-capacity-error"]
+    assert ice["duration"] == outage and ice["availabilityZoneIdentifiers"] == zone
+    assert params["aws:network:disrupt-connectivity"]["duration"] == "PT2M"
+    failover = params.get("aws:rds:reboot-db-instances")
+    multi_az = stack.s.database.enabled and stack.s.database.multi_az
+    assert failover == ({"forceFailover": "true"} if multi_az else None)
 
 
 # -- AlertTopic, AppImage, Dashboard --------------------------------------------------------------

@@ -58,6 +58,48 @@ TERMINATE_ON_HOSTS = {
     "actionId": "aws:ec2:terminate-instances",
     "target": {"key": "Instances", "value": "cluster-hosts"},
 }
+ZONE = "us-east-2a"
+ZONE_HOSTS = {
+    **ALL_HOSTS,
+    "name": "zone-hosts",
+    "filters": [
+        {"path": "State.Name", "values": ["running"]},
+        {"path": "Placement.AvailabilityZone", "values": [ZONE]},
+    ],
+}
+HOST_GROUPS = {
+    "name": "host-groups",
+    "resourceType": "aws:ec2:autoscaling-group",
+    "selectionMode": "ALL",
+    "resourceArns": [
+        "arn:aws:autoscaling:us-east-2:123456789012:autoScalingGroup:1:autoScalingGroupName/steady"
+    ],
+}
+
+
+def refuse_launches(zones: str) -> dict:
+    return {
+        "name": "refuse-launches-in-zone",
+        "actionId": "aws:ec2:asg-insufficient-instance-capacity-error",
+        "parameters": [
+            {"key": "availabilityZoneIdentifiers", "value": zones},
+            {"key": "duration", "value": "PT30M"},
+        ],
+        "target": {"key": "AutoScalingGroups", "value": "host-groups"},
+    }
+
+
+STOP_ZONE_HOSTS = {
+    "name": "stop-zone-hosts",
+    "actionId": "aws:ec2:stop-instances",
+    "target": {"key": "Instances", "value": "zone-hosts"},
+}
+AZ_TEMPLATE = with_(
+    GOOD_TEMPLATE,
+    actions=[STOP_ZONE_HOSTS, refuse_launches(ZONE)],
+    targets=[ZONE_HOSTS, HOST_GROUPS],
+)
+"""The AZ experiment's shape: ALL of one zone's hosts, ALL groups refused launches in that zone."""
 START = "arn:aws:scheduler:::aws-sdk:fis:startExperiment"
 
 
@@ -208,6 +250,30 @@ CHAOS_CASES = [
         ),
         with_(GOOD_TEMPLATE, actions=SEND_COMMAND_ACTIONS, targets=[ALL_HOSTS]),
         "selects ALL of its aws:ec2:instance resources",
+    ),
+    Case(
+        # ALL of a group's hosts is an outage; ALL of its hosts in one zone is an AZ experiment
+        "fis-template-bounded-targets",
+        t.FIS_EXPERIMENT_TEMPLATE,
+        with_(AZ_TEMPLATE, targets=[ALL_HOSTS | {"name": "zone-hosts"}, HOST_GROUPS]),
+        AZ_TEMPLATE,
+        "selectionMode to COUNT(1)",
+    ),
+    Case(
+        # launches refused in two zones: the groups' ALL is no longer bounded by one zone
+        "fis-template-bounded-targets",
+        t.FIS_EXPERIMENT_TEMPLATE,
+        with_(AZ_TEMPLATE, actions=[STOP_ZONE_HOSTS, refuse_launches(f"{ZONE},us-east-2b")]),
+        AZ_TEMPLATE,
+        "selectionMode to COUNT(1)",
+    ),
+    Case(
+        # one zone's hosts stopped while launches fail in another: two zones down
+        "fis-template-bounded-targets",
+        t.FIS_EXPERIMENT_TEMPLATE,
+        with_(AZ_TEMPLATE, actions=[STOP_ZONE_HOSTS, refuse_launches("us-east-2b")]),
+        AZ_TEMPLATE,
+        "name the same single zone",
     ),
     Case(
         "chaos-schedule-cadence",

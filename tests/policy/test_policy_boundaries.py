@@ -16,7 +16,15 @@ from typing import Any
 
 import pytest
 from policy_cases import CASES, GOOD_RDS, GOOD_SERVICE, scaling_policy, with_
-from policy_cases_chaos import FLEET_TASK, GOOD_TEMPLATE, RETRIES, kept, schedule
+from policy_cases_chaos import (
+    AZ_TEMPLATE,
+    FLEET_TASK,
+    GOOD_TEMPLATE,
+    RETRIES,
+    ZONE_HOSTS,
+    kept,
+    schedule,
+)
 from policy_cases_lambda import FUNCTION
 from policy_harness import POLICIES, Res, run_resource, run_stack
 
@@ -490,6 +498,28 @@ IMAGE_FUNCTION = {
 }
 # Exemptions each rule's description promises, and the same input where they do not apply.
 EXEMPTIONS = [
+    # fis-template-bounded-targets: ALL hosts filtered to exactly one zone (an AZ experiment)
+    Edge(
+        "ALL hosts of one zone",
+        "fis-template-bounded-targets",
+        t.FIS_EXPERIMENT_TEMPLATE,
+        AZ_TEMPLATE,
+        False,
+    ),
+    Edge(
+        "ALL hosts of two zones",
+        "fis-template-bounded-targets",
+        t.FIS_EXPERIMENT_TEMPLATE,
+        with_(
+            AZ_TEMPLATE,
+            targets=[
+                ZONE_HOSTS
+                | {"filters": [{"path": "Placement.AvailabilityZone", "values": ["a", "b"]}]},
+                *AZ_TEMPLATE["targets"][1:],
+            ],
+        ),
+        True,
+    ),
     Edge(
         "container image: no runtime",
         "lambda-supported-runtime",
@@ -614,6 +644,7 @@ def test_boundary_and_exemption(edge: Edge) -> None:
 
 NUMERIC_RULES = {
     "chaos-schedule-cadence",
+    "chaos-schedule-failures-kept",
     "autoscaling-target-value-range",
     "autoscaling-capacity-bounds",
     "autoscaling-prod-min-capacity",
@@ -629,7 +660,6 @@ NUMERIC_RULES = {
     "ecs-service-deployment-headroom",
     "fis-template-bounded-targets",
     "rds-enhanced-monitoring",
-    "chaos-schedule-failures-kept",
 }
 """Resource rules whose verdict turns on a number (a limit, a time, a count)."""
 

@@ -99,6 +99,7 @@ LIMITS: dict[str, tuple[float, float, float, str]] = {
     ),
     "chaos.faultDurationMinutes": (1, 30, 1, "a bounded fault"),
     "chaos.guard5xxPerMinute": (1, 100000, 1, "a stop condition that can fire"),
+    "chaos.azOutageMinutes": (5, 60, 1, "a bounded zone outage, over by 18:00 at the latest"),
 }
 """CloudWatch Logs retention values end at 3653 days (PutRetentionPolicy, retentionInDays)."""
 

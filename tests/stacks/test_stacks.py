@@ -351,6 +351,7 @@ def test_both_stacks_run_fis_experiments_on_a_schedule_and_dev_more_often(stacks
     template = "aws:fis/experimentTemplate:ExperimentTemplate"
     actions = sorted(t.inputs["actions"][0]["actionId"] for t in prod.of_type(template))
     assert actions == [
+        "aws:ec2:stop-instances",  # az-power-interruption's first action
         "aws:ec2:terminate-instances",
         "aws:ecs:stop-task",
         "aws:network:disrupt-connectivity",
@@ -359,6 +360,7 @@ def test_both_stacks_run_fis_experiments_on_a_schedule_and_dev_more_often(stacks
     # dev has no database, so no dependency-db template; it probes the cdn, so dependency-cdn
     dev_actions = sorted(t.inputs["actions"][0]["actionId"] for t in dev.of_type(template))
     assert dev_actions == [
+        "aws:ec2:stop-instances",
         "aws:ec2:terminate-instances",
         "aws:ecs:stop-task",
         "aws:ssm:send-command",
@@ -494,3 +496,23 @@ def test_the_image_lifecycle_keeps_every_image_a_release_pin_runs(stacks, name: 
         "countType": "imageCountMoreThan",
         "countNumber": 20,
     }
+
+
+def test_the_az_experiment_is_recorded_and_graphed_like_the_others(stacks) -> None:
+    """Its runs reach the FIS run recorder (the rule's template ids) and the dashboard's chaos
+    row graphs them as fis-az-power-interruption (its steadystate:experiment tag)."""
+    prod = stacks["prod"]
+    (template,) = [
+        t
+        for t in prod.of_type("aws:fis/experimentTemplate:ExperimentTemplate")
+        if t.inputs["tags"]["steadystate:experiment"] == "az-power-interruption"
+    ]
+    (rule,) = [
+        r
+        for r in prod.of_type("aws:cloudwatch/eventRule:EventRule")
+        if r.name == "fis-runs-fis-ended"
+    ]
+    pattern = json.loads(rule.inputs["eventPattern"])
+    assert template.outputs["id"] in pattern["detail"]["experiment-template-id"]
+    (dashboard,) = prod.of_type("aws:cloudwatch/dashboard:Dashboard")
+    assert "fis-az-power-interruption" in dashboard.inputs["dashboardBody"]
