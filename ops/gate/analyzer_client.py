@@ -254,6 +254,7 @@ class PolicyPackProcess:
         self.spawned_at = 0.0
         self.port_printed_at = 0.0  # when the pack printed its port: boot = this - spawned_at
         self.ready_at = 0.0
+        self._closed = False
 
     # -- lifecycle ---------------------------------------------------------------------------
     @property
@@ -261,9 +262,11 @@ class PolicyPackProcess:
         return [self.python, "-u", "-m", "pulumi.policy", OFFLINE_ENGINE_ADDRESS, "."]
 
     def spawn(self) -> PolicyPackProcess:
-        """Start the subprocess without waiting for it (idempotent)."""
+        """Start the subprocess without waiting for it (idempotent; never again after close)."""
         if self._proc is not None:
             return self
+        if self._closed:
+            raise PolicyPackError(f"policy pack {self.pack_dir} was closed")
         if not (self.pack_dir / "__main__.py").is_file():
             raise PolicyPackError(f"policy pack {self.pack_dir} has no __main__.py")
         self.spawned_at = time.perf_counter()
@@ -323,6 +326,7 @@ class PolicyPackProcess:
 
     def close(self) -> None:
         """Close the channel and kill the subprocess (always safe to call, also twice)."""
+        self._closed = True
         if self._channel is not None:
             self._channel.close()
             self._channel = None

@@ -511,14 +511,19 @@ class EarlyAnalysis:
             return
         builder = RegistrationBuilder(self._config)
         pending = list(builder.registrations)
-        while True:
-            for reg in pending:
-                request = analyze_request(reg)
-                self._sent[reg.urn] = (request, self._pack.analyze_async(request))
-            record = self._records.get()
-            if record is None:
-                return
-            pending = builder.add(record)
+        try:
+            while True:
+                for reg in pending:
+                    request = analyze_request(reg)
+                    self._sent[reg.urn] = (request, self._pack.analyze_async(request))
+                record = self._records.get()
+                if record is None:
+                    return
+                pending = builder.add(record)
+        except Exception:
+            # Only a head start (e.g. the pack was closed because the program failed): judge()
+            # sends whatever was not sent and reports any failure itself.
+            return
 
 
 def remediate_all(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ops.gate.analyzer_client import PolicyPackProcess
+from ops.gate.analyzer_client import PackEnvironment, PolicyPackError, PolicyPackProcess
 from ops.gate.check import (
     EarlyAnalysis,
     analyze_request,
@@ -97,3 +97,21 @@ def test_a_bad_policy_config_is_raised_by_finish_after_the_program(
     with pytest.raises(PolicyConfigError) as err:
         early.finish()
     assert "no-open-shh: the pack has no policy of that name" in str(err.value)
+
+
+def test_a_failed_program_stops_it_and_the_closed_pack_is_never_started_again(
+    basic_synthesis: Synthesis,
+) -> None:
+    assert basic_synthesis.config is not None
+    environment = PackEnvironment(basic_synthesis.config.project, "dev")
+    pack = PolicyPackProcess(PACK, environment).spawn()
+    early = _early(pack, basic_synthesis, PACK / "config" / "dev.json").start()
+    early.record(basic_synthesis.records[0])
+    early.stop()
+    pack.close()  # what the gate's `finally` does right after a failed program
+    for record in basic_synthesis.records[1:]:
+        early.record(record)  # late registrations of the failed program: nothing is sent
+
+    with pytest.raises(PolicyPackError, match="was closed"):
+        pack.spawn()
+    assert pack.pid is None
