@@ -109,7 +109,7 @@ def _stats(samples: list[float]) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--stack", default="prod")
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--project-dir", type=Path, default=None)
