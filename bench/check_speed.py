@@ -17,7 +17,7 @@ Each is a subprocess; wall time is taken around it and CPU time (user+sys, the p
 included) from ``getrusage(RUSAGE_CHILDREN)``. Medians over ``--reps`` after one warm-up run each.
 Writes ``build/bench/check_speed.json`` and ``.md`` (``--out DIR`` elsewhere), never a tracked file;
 ``bench/results/`` keeps a reference run, replaced by hand when a change is meant to move it. The
-target is check <= 2.5 x baseline.
+target is check <= 1.5 x baseline.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "build" / "bench"
-TARGET_RATIO = 2.5
+TARGET_RATIO = 1.5
 
 _PROBE = r"""
 import json, sys, types
@@ -63,11 +63,13 @@ for name in {names!r}:
 _BARE = "import {imports}"
 
 
-def _run(command: list[str], *, ok: tuple[int, ...] = (0,)) -> tuple[float, float]:
+def _run(
+    command: list[str], *, ok: tuple[int, ...] = (0,), env: dict[str, str] | None = None
+) -> tuple[float, float]:
     """Run `command`; (wall seconds, CPU seconds of it and its children)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    result = subprocess.run(command, cwd=REPO, capture_output=True, check=False)
+    result = subprocess.run(command, cwd=REPO, capture_output=True, check=False, env=env)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode not in ok:
@@ -107,7 +109,7 @@ def _stats(samples: list[float]) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--stack", default="prod")
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--project-dir", type=Path, default=None)
@@ -147,9 +149,13 @@ def main(argv: list[str] | None = None) -> int:
         check += ["--project-dir", str(project_dir)]
     env_note = os.environ.get("PYTHONDONTWRITEBYTECODE")
 
-    # Warm-up (page cache, .pyc files) once each; not recorded.
-    _run(baseline)
-    _run(check, ok=(0, 1))
+    # Warm-up (page cache, .pyc files) once each; not recorded. The warm-up may write bytecode
+    # even under PYTHONDONTWRITEBYTECODE: the installed packages the baseline imports have theirs
+    # since pip installed them, so without this only `check` would compile its sources (the
+    # project's and the pack's) on every run, which a user's second `make check` never does.
+    warm_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    _run(baseline, env=warm_env)
+    _run(check, ok=(0, 1), env=warm_env)
     samples: dict[str, dict[str, list[float]]] = {
         name: {"wall": [], "cpu": []} for name in ("baseline", "bare_import", "check")
     }

@@ -254,6 +254,7 @@ class PolicyPackProcess:
         self.spawned_at = 0.0
         self.port_printed_at = 0.0  # when the pack printed its port: boot = this - spawned_at
         self.ready_at = 0.0
+        self._closed = False
 
     # -- lifecycle ---------------------------------------------------------------------------
     @property
@@ -261,9 +262,11 @@ class PolicyPackProcess:
         return [self.python, "-u", "-m", "pulumi.policy", OFFLINE_ENGINE_ADDRESS, "."]
 
     def spawn(self) -> PolicyPackProcess:
-        """Start the subprocess without waiting for it (idempotent)."""
+        """Start the subprocess without waiting for it (idempotent; never again after close)."""
         if self._proc is not None:
             return self
+        if self._closed:
+            raise PolicyPackError(f"policy pack {self.pack_dir} was closed")
         if not (self.pack_dir / "__main__.py").is_file():
             raise PolicyPackError(f"policy pack {self.pack_dir} has no __main__.py")
         self.spawned_at = time.perf_counter()
@@ -323,6 +326,7 @@ class PolicyPackProcess:
 
     def close(self) -> None:
         """Close the channel and kill the subprocess (always safe to call, also twice)."""
+        self._closed = True
         if self._channel is not None:
             self._channel.close()
             self._channel = None
@@ -513,18 +517,29 @@ class PolicyPackProcess:
             raise self._rpc_error(f"Analyze({request.urn})", err) from None
         return _diagnostics(response)
 
+    def analyze_async(self, request: analyzer_pb2.AnalyzeRequest) -> Any:
+        """Send one Analyze without waiting; pass the future to `analyze_many` as `sent`."""
+        return self.stub.Analyze.future(request, timeout=self.rpc_timeout)
+
     def analyze_many(
-        self, requests: Sequence[analyzer_pb2.AnalyzeRequest], *, in_flight: int = 8
+        self,
+        requests: Sequence[analyzer_pb2.AnalyzeRequest],
+        *,
+        in_flight: int = 8,
+        sent: Mapping[int, Any] | None = None,
     ) -> tuple[list[list[Diagnostic]], list[PolicyPackError]]:
         """Analyze every request over the one channel, up to `in_flight` calls outstanding.
 
-        Returns the diagnostics per request (same order) and the failures (a policy that raised
-        fails only the call for that resource; every other resource is still judged).
+        `sent` maps the index of a request already sent (`analyze_async`) to its future; those
+        are collected, not sent again. Returns the diagnostics per request (same order) and the
+        failures (a policy that raised fails only the call for that resource; every other
+        resource is still judged).
         """
         results: list[list[Diagnostic]] = [[] for _ in requests]
         errors: list[PolicyPackError] = []
+        sent = sent or {}
         stub = self.stub
-        if in_flight <= 1:
+        if in_flight <= 1 and not sent:
             for i, request in enumerate(requests):
                 try:
                     results[i] = self.analyze(request)
@@ -541,9 +556,12 @@ class PolicyPackProcess:
                 errors.append(self._rpc_error(f"Analyze({requests[i].urn})", err))
 
         for i, request in enumerate(requests):
-            if len(pending) >= in_flight:
-                collect()
-            pending.append((i, stub.Analyze.future(request, timeout=self.rpc_timeout)))
+            future = sent.get(i)
+            if future is None:
+                if len(pending) >= in_flight:
+                    collect()
+                future = stub.Analyze.future(request, timeout=self.rpc_timeout)
+            pending.append((i, future))
         while pending:
             collect()
         return results, errors

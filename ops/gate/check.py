@@ -7,7 +7,8 @@
 What it does, in the engine's order (see ``ops.gate.analyzer_client`` for how the pack is started):
 
 1. boot the policy pack subprocess (it starts while the program runs);
-2. run the program under mocks (``ops.synth.runner.synthesize``);
+2. run the program under mocks (``ops.synth.runner.synthesize``); meanwhile (:class:`EarlyAnalysis`)
+   steps 3 and 4 already start, as the engine analyzes each resource when it is registered;
 3. ``Handshake``, ``ConfigureStack``, ``GetAnalyzerInfo``, then ``Configure`` with the stack's policy
    config (default ``<pack>/config/<stack>.json``, else its stage's: ``ops.gate.policy_choice``) reconciled like the engine does
    (``ops.gate.policy_config``), after the pack's own stricter check of that file when it ships one
@@ -40,8 +41,10 @@ if not __package__:  # run by its path: the project's imports below would fail w
 import argparse
 import json
 import os
+import queue
 import re
 import signal
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -148,36 +151,43 @@ def _default_provider_inputs(package: str, version: str, config: StackConfig) ->
     return inputs
 
 
-def registrations(synthesis: Any) -> list[Registration]:
-    """The engine's registrations for a synthesis, in order (see the module docstring)."""
-    config: StackConfig = synthesis.config
-    root_urn = stack_urn(config.project, config.stack)
-    root = Registration(
-        urn=root_urn,
-        type=STACK_TYPE,
-        name=f"{config.project}-{config.stack}",
-        custom=False,
-        parent="",
-        provider=None,
-        inputs={},
-        outputs=dict(synthesis.outputs or {}),
-        kind="stack",
-    )
-    result = [root]
-    providers: dict[str, Registration] = {}
-    for record in synthesis.records:
+class RegistrationBuilder:
+    """The engine's registrations, built record by record (see the module docstring).
+
+    Starts with the root stack; :meth:`add` returns what one record registers: the default
+    provider it needs (the first time) and the resource itself.
+    """
+
+    def __init__(self, config: StackConfig, outputs: dict[str, Any] | None = None) -> None:
+        self._config = config
+        self._providers: dict[str, Registration] = {}
+        root = Registration(
+            urn=stack_urn(config.project, config.stack),
+            type=STACK_TYPE,
+            name=f"{config.project}-{config.stack}",
+            custom=False,
+            parent="",
+            provider=None,
+            inputs={},
+            outputs=dict(outputs or {}),
+            kind="stack",
+        )
+        self.registrations: list[Registration] = [root]
+
+    def add(self, record: Any) -> list[Registration]:
+        added: list[Registration] = []
         is_provider = record.type.startswith("pulumi:providers:")
         provider = None
         if record.custom and not is_provider and record.provider:
             urn = _provider_urn(record.provider)
-            provider = providers.get(urn)
+            provider = self._providers.get(urn)
             if provider is None:
                 # Not registered by the program: a default provider, registered by the engine
                 # right before the first resource that needs it.
                 type_ = urn.split("::")[2]
                 package = type_.split(":")[-1]
                 version = record.options.get("version") or ""
-                inputs = _default_provider_inputs(package, version, config)
+                inputs = _default_provider_inputs(package, version, self._config)
                 provider = Registration(
                     urn=urn,
                     type=type_,
@@ -189,8 +199,8 @@ def registrations(synthesis: Any) -> list[Registration]:
                     outputs=dict(inputs),
                     kind="default-provider",
                 )
-                providers[urn] = provider
-                result.append(provider)
+                self._providers[urn] = provider
+                added.append(provider)
         registration = Registration(
             urn=record.urn,
             type=record.type,
@@ -206,9 +216,18 @@ def registrations(synthesis: Any) -> list[Registration]:
             kind="provider" if is_provider else ("resource" if record.custom else "component"),
         )
         if is_provider:
-            providers[record.urn] = registration
-        result.append(registration)
-    return result
+            self._providers[record.urn] = registration
+        added.append(registration)
+        self.registrations.extend(added)
+        return added
+
+
+def registrations(synthesis: Any) -> list[Registration]:
+    """The engine's registrations for a synthesis, in order (see the module docstring)."""
+    builder = RegistrationBuilder(synthesis.config, synthesis.outputs)
+    for record in synthesis.records:
+        builder.add(record)
+    return builder.registrations
 
 
 def _options(reg: Registration, *, with_parent: bool) -> Any:
@@ -360,8 +379,13 @@ def judge(
     policy_project: dict[str, Any] | None = None,
     configured: ConfiguredPack | None = None,
     in_flight: int = DEFAULT_IN_FLIGHT,
+    early: EarlyAnalysis | None = None,
 ) -> PolicyRun:
-    """Analyze every registration and the stack; configures the pack first unless `configured`."""
+    """Analyze every registration and the stack; configures the pack first unless `configured`.
+
+    With `early` (the Analyze calls sent while the program ran), a request already sent exactly
+    as built here is collected instead of sent again; anything else is sent now.
+    """
     if configured is None:
         configured = configure_pack(
             pack, config_path=config_path, policy_project=policy_project or {}
@@ -393,7 +417,8 @@ def judge(
 
     t = time.perf_counter()
     requests = [analyze_request(reg, inputs.get(reg.urn)) for reg in regs]
-    results, errors = pack.analyze_many(requests, in_flight=in_flight)
+    sent = early.sent_for(requests) if early is not None and not inputs else {}
+    results, errors = pack.analyze_many(requests, in_flight=in_flight, sent=sent)
     for reg, diagnostics in zip(regs, results, strict=True):
         # The engine always attributes Analyze diagnostics to the resource analyzed.
         report.add(violation_from(d, urn=reg.urn, stage="resource") for d in diagnostics)
@@ -414,6 +439,91 @@ def judge(
     timings["analyze_stack"] = time.perf_counter() - t
     report.pack_output = pack.stdout_lines
     return PolicyRun(info, version, resolved, report, timings)
+
+
+class EarlyAnalysis:
+    """Configure the pack and send `Analyze` for each resource while the program still runs.
+
+    The engine analyzes each resource as it is registered; so does this, on a thread fed by
+    `record` (the synthesis's `on_record`), once `configure_pack` is done. `finish` waits for
+    the configuration and raises its error (a bad policy config, a pack that did not start)
+    only then, so a failing program is still reported first. Nothing is sent early when a policy
+    remediates: the engine remediates before it analyzes.
+    """
+
+    def __init__(
+        self,
+        pack: PolicyPackProcess,
+        config: StackConfig,
+        *,
+        config_path: Path | None,
+        policy_project: dict[str, Any],
+    ) -> None:
+        self._pack = pack
+        self._config = config
+        self._config_path = config_path
+        self._policy_project = policy_project
+        self._records: queue.Queue[Any] = queue.Queue()
+        self._thread = threading.Thread(target=self._work, name="early-analysis", daemon=True)
+        self._configured: ConfiguredPack | None = None
+        self._error: BaseException | None = None
+        self._sent: dict[str, tuple[Any, Any]] = {}
+
+    def start(self) -> EarlyAnalysis:
+        self._thread.start()
+        return self
+
+    def record(self, record: Any) -> None:
+        self._records.put(record)
+
+    def stop(self) -> None:
+        """The program failed: send nothing more (the pack is killed right after)."""
+        self._records.put(None)
+
+    def finish(self) -> ConfiguredPack:
+        """After the program: the configured pack, or the configuration's error."""
+        self._records.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._configured is not None
+        return self._configured
+
+    def sent_for(self, requests: Sequence[Any]) -> dict[int, Any]:
+        """Index -> future of each request that was sent early exactly as given."""
+        sent: dict[int, Any] = {}
+        for i, request in enumerate(requests):
+            early = self._sent.get(request.urn)
+            if early is not None and early[0] == request:
+                sent[i] = early[1]
+        return sent
+
+    def _work(self) -> None:
+        try:
+            self._configured = configure_pack(
+                self._pack, config_path=self._config_path, policy_project=self._policy_project
+            )
+        except BaseException as err:  # re-raised by finish(), in the main thread
+            self._error = err
+            return
+        resolved = self._configured.resolved
+        if any(entry.enforcement_level == "remediate" for entry in resolved.values()):
+            return
+        builder = RegistrationBuilder(self._config)
+        pending = list(builder.registrations)
+        try:
+            while True:
+                for reg in pending:
+                    request = analyze_request(reg)
+                    self._sent[reg.urn] = (request, self._pack.analyze_async(request))
+                record = self._records.get()
+                if record is None:
+                    return
+                pending = builder.add(record)
+        except Exception:
+            # Only a head start (e.g. the pack was closed because the program failed): judge()
+            # sends whatever was not sent and reports any failure itself.
+            return
 
 
 def remediate_all(
@@ -606,12 +716,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         except PolicyPackError as err:
             return fail(EXIT_PACK, "policy-error", f"policy pack failed to start: {err}")
 
+        early = EarlyAnalysis(
+            pack, stack_config, config_path=config_path, policy_project=policy_project
+        ).start()
         t = time.perf_counter()
         try:
             from ops.synth.runner import synthesize
 
-            synthesis = synthesize(args.stack, project_dir, program)
+            synthesis = synthesize(args.stack, project_dir, program, on_record=early.record)
         except (Exception, SystemExit) as exc:  # the program's own failure
+            early.stop()
             if is_config_error(exc):
                 return fail(
                     EXIT_PROGRAM,
@@ -634,9 +748,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         try:
             # Before the tree: a bad policy config is the first (and only) thing shown.
-            configured = configure_pack(
-                pack, config_path=config_path, policy_project=policy_project
-            )
+            configured = early.finish()
         except PolicyConfigError as err:
             return fail(
                 EXIT_PACK, "policy-error", f"policy config error: {err}", problems=err.problems
@@ -650,7 +762,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.flush()
 
         try:
-            run = judge(pack, synthesis, configured=configured, in_flight=args.in_flight)
+            run = judge(
+                pack, synthesis, configured=configured, in_flight=args.in_flight, early=early
+            )
         except PolicyPackError as err:
             return fail(EXIT_PACK, "policy-error", f"policy pack error: {err}")
         timings.update(run.timings)

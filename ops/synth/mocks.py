@@ -9,6 +9,7 @@ invokes the program does not expect fail loudly instead of returning an empty an
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -419,11 +420,18 @@ def _is_secret(value: Any) -> bool:
 
 
 class RecordingMonitor(MockMonitor):
-    """A MockMonitor that keeps the full registration request of every resource, in order."""
+    """A MockMonitor that keeps the full registration request of every resource, in order.
 
-    def __init__(self, mocks: SteadyMocks) -> None:
+    `on_record`, when given, is called with each record as soon as it is kept (from the SDK's
+    executor threads, so it must be thread-safe and quick).
+    """
+
+    def __init__(
+        self, mocks: SteadyMocks, on_record: Callable[[ResourceRecord], None] | None = None
+    ) -> None:
         super().__init__(mocks)
         self.records: list[ResourceRecord] = []
+        self._on_record = on_record
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """Build URNs as the engine does: the full chain of parent types, the root stack omitted."""
@@ -451,36 +459,37 @@ class RecordingMonitor(MockMonitor):
                 "::00000000-0000-0000-0000-000000000000"
             )
         timeouts = request.customTimeouts
-        self.records.append(
-            ResourceRecord(
-                urn=response.urn,
-                type=request.type,
-                name=request.name,
-                custom=bool(request.custom),
-                parent=request.parent,
-                provider=provider,
-                inputs=inputs,
-                outputs=_plain(registration.state) if registration else {},
-                options={
-                    "protect": bool(request.protect),
-                    "ignoreChanges": list(request.ignoreChanges),
-                    "deleteBeforeReplace": bool(request.deleteBeforeReplace),
-                    "retainOnDelete": bool(request.retainOnDelete),
-                    "replaceOnChanges": list(request.replaceOnChanges),
-                    "additionalSecretOutputs": list(request.additionalSecretOutputs),
-                    "customTimeouts": {
-                        "create": timeouts.create,
-                        "update": timeouts.update,
-                        "delete": timeouts.delete,
-                    },
-                    "version": request.version,
+        record = ResourceRecord(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            parent=request.parent,
+            provider=provider,
+            inputs=inputs,
+            outputs=_plain(registration.state) if registration else {},
+            options={
+                "protect": bool(request.protect),
+                "ignoreChanges": list(request.ignoreChanges),
+                "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+                "retainOnDelete": bool(request.retainOnDelete),
+                "replaceOnChanges": list(request.replaceOnChanges),
+                "additionalSecretOutputs": list(request.additionalSecretOutputs),
+                "customTimeouts": {
+                    "create": timeouts.create,
+                    "update": timeouts.update,
+                    "delete": timeouts.delete,
                 },
-                dependencies=list(request.dependencies),
-                property_dependencies={
-                    key: list(deps.urns) for key, deps in request.propertyDependencies.items()
-                },
-                id=response.id,
-                secret_inputs=sorted(k for k, v in raw_inputs.items() if _is_secret(v)),
-            )
+                "version": request.version,
+            },
+            dependencies=list(request.dependencies),
+            property_dependencies={
+                key: list(deps.urns) for key, deps in request.propertyDependencies.items()
+            },
+            id=response.id,
+            secret_inputs=sorted(k for k, v in raw_inputs.items() if _is_secret(v)),
         )
+        self.records.append(record)
+        if self._on_record is not None:
+            self._on_record(record)
         return response

@@ -94,14 +94,16 @@ def run_under_mocks(
     secret_keys: list[str] | None = None,
     region: str = "us-east-2",
     mocks: SteadyMocks | None = None,
+    on_record: Callable[[ResourceRecord], None] | None = None,
 ) -> Recording:
     """Run `program` (a callable that registers resources) under `mocks` (default: fresh
     SteadyMocks answering for `region`; pass one to make AWS answer differently, e.g. a zone's state).
+    `on_record` sees each record as soon as it is registered (see `RecordingMonitor`).
 
     Each call starts from a clean runtime: new monitor, new root stack, new config.
     """
     mocks = mocks or SteadyMocks(region=region)
-    monitor = RecordingMonitor(mocks)
+    monitor = RecordingMonitor(mocks, on_record)
     values = dict(config or {})
     values.setdefault("aws:region", region)
     pulumi.runtime.set_all_config(values, list(secret_keys or []))
@@ -124,9 +126,10 @@ def synthesize(
     project_dir: Path = PROJECT_DIR,
     program: Path | None = None,
     mocks: SteadyMocks | None = None,
+    on_record: Callable[[ResourceRecord], None] | None = None,
 ) -> Synthesis:
     """Run `program` (default `<project_dir>/__main__.py`) for `stack` under mocks (`mocks`, or
-    fresh ones for the stack's region).
+    fresh ones for the stack's region); `on_record` as in `run_under_mocks`.
 
     Exceptions raised by the program propagate unchanged, so callers decide how to show them;
     each carries `partial_recording`: what was registered before it was raised.
@@ -143,5 +146,6 @@ def synthesize(
             secret_keys=config.secret_keys,
             region=config.values.get("aws:region", "us-east-2"),
             mocks=mocks,
+            on_record=on_record,
         )
     return Synthesis(recording.records, recording.outputs, recording.invokes, config)
