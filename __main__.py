@@ -74,7 +74,7 @@ for env_name in settings.environments:
         settings,
         environment_name=env_name,
         cluster_name=cluster.cluster_name,
-        capacity_provider_name=cluster.capacity_provider_name,
+        capacity_provider_name=cluster.capacity_provider_for(env_name),
         image=fleet_pin.image,
         repository_arn=image.repository_arn,
         topic_arn=alerts.topic_arn,

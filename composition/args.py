@@ -41,6 +41,7 @@ from components.service import FastScaleOutSpec, ScalingSpec, ServiceWithAutosca
 from components.web_acl import WebAclArgs
 from policy.guardrails import limits
 from settings import Settings
+from settings.loader import host_rollout
 
 #: Where the normalized image build context is staged (git-ignored; see components.build_context).
 IMAGE_STAGING_DIR = ".image-context"
@@ -81,6 +82,10 @@ def cluster_args(s: Settings, network: Network) -> EcsClusterArgs:
         container_insights=c.container_insights,
         exec_log_retention_days=s.service.log_retention_days if s.operations.ecs_exec else None,
         instance_tags={"Project": "steadystate", "Stack": pulumi.get_stack()},
+        capacity_groups=list(s.environments) if c.capacity_per_environment else (),
+        hosts_follow=host_rollout(s) if c.capacity_per_environment else None,
+        # A moved host pin rolls that environment's hosts (replacements first, tasks drained).
+        instance_refresh=c.capacity_per_environment,
     )
 
 
@@ -504,7 +509,7 @@ def chaos_experiments_args(
     return ChaosExperimentsArgs(
         cluster_name=cluster.cluster_name,
         service_name=primary.services["fleet"].service_name,
-        asg_name=cluster.asg_name,
+        asg_name=cluster.asg_name_for(s.dns.primary),
         load_balancer_arn_suffix=primary.alb_arn_suffix,
         alarm_topic_arn=topic_arn,
         database_subnet_ids=database_subnet_ids,

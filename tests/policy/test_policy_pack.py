@@ -120,6 +120,8 @@ def test_prod_only_policies_read_the_environment_and_default_to_prod() -> None:
         "teardown-armed",
         "lb-internet-facing-waf",
         "db-app-secret-rotation",
+        "ecs-environments-own-capacity",
+        "zone-loss-static-stability",
     }
     for name in PROD_ONLY:
         assert _default(name, "environment") == "prod"

@@ -87,6 +87,9 @@ EXPECTED = (
     "waf-web-acl-logging",
     "waf-web-acl-managed-rules",
     "db-app-secret-rotation",
+    # failure domains (issue 21)
+    "ecs-environments-own-capacity",
+    "zone-loss-static-stability",
 )
 
 
