@@ -167,6 +167,9 @@ services = {
 }
 pulumi.export("url", url)
 pulumi.export("clusterName", cluster.cluster_name)
+# Each capacity group's Auto Scaling group (an environment's, or `shared`): the release
+# pipeline's host step follows its instance refresh.
+pulumi.export("hostGroups", cluster.asg_names)
 pulumi.export("serviceNames", {key: svc.service_name for key, svc in services.items()})
 pulumi.export("logGroupNames", {key: svc.log_group_name for key, svc in services.items()})
 pulumi.export("deploymentAlarmNames", {key: list(svc.alarm_names) for key, svc in services.items()})

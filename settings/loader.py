@@ -422,6 +422,12 @@ def _failure_domain_problems(s: Settings, project: str) -> list[Problem]:
                 "ecs-environments-own-capacity)",
             )
         )
+    if (
+        s.service.min_tasks > s.service.max_tasks
+        or s.cluster.min_instances > s.cluster.max_instances
+        or limits.prod_minimum_problem(s.service.min_tasks)
+    ):
+        return out  # said above in the settings' words; the zone arithmetic needs sane bounds
     group = zone_loss_group(s)
     for what, problem in zone_loss_problems(group):
         key = _ZONE_LOSS_KEYS[what]

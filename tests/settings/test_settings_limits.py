@@ -163,7 +163,9 @@ def test_the_list_settings_are_the_ones_this_file_knows() -> None:
         "connectivity.dependencies",
         "environments",
         "network.avoidCidrs",
+        "network.zones",
         "release.faults",
+        "release.hostRollout",
         "release.pins",
         "release.rollout",
     ]
