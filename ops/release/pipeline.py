@@ -1012,7 +1012,22 @@ def describe_plan(project_dir: Path, stack: str, args: argparse.Namespace) -> di
         ]
     for step in [] if faults else plan_steps(release, first_release=False):
         rollout = ",".join(step.rollout)
-        steps.append(f"pulumi up {policy} --config-file <run copy: release.rollout={rollout}>")
+        hosts = (
+            f", release.hostRollout={','.join(step.host_rollout)}"
+            if step.host_rollout is not None
+            else ""
+        )
+        steps.append(
+            f"pulumi up {policy} --config-file <run copy: release.rollout={rollout}{hosts}>"
+        )
+        if step.hosts:
+            steps.append(
+                f"{step.name}: the {step.environment} Auto Scaling group's instance refresh to "
+                f"Successful within {args.rollout_timeout:.0f}s, then bake its services "
+                f"{args.bake_seconds:.0f}s (no deployment alarm, no failed deployment); failure: "
+                "the next environment's hosts do not move (exit 15)"
+            )
+            continue
         steps.append(f"{step.name}: {watch}")
         if step.role == "onebox":
             steps.append(

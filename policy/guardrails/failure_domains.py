@@ -159,11 +159,16 @@ def zone_loss_static_stability(check: StackCheck) -> None:
         )
         template = next(iter(_linked(check, group, "launchTemplate", templates)), None)
         instance_type = template.get("instanceType") if template else None
-        if zones is None or hosts is None or is_unknown(instance_type):
-            check.note(
-                f"the zones, hosts or instance type of {provider.label()} are unknown during preview"
-            )
+        if zones is None or hosts is None:
+            check.note(f"the zones or hosts of {provider.label()} are unknown during preview")
             continue
+        if is_unknown(instance_type):
+            # The launch template takes its host pin's recorded value: unknown on a first preview.
+            check.note(
+                f"the instance type of {provider.label()} is unknown during preview: the room on "
+                "the hosts left is judged once it is known"
+            )
+            instance_type = None
         autoscaled: list[tuple[StackResource, int, int]] = []
         fixed = 0
         sizes: list[tuple[int, int]] = []
@@ -193,7 +198,7 @@ def zone_loss_static_stability(check: StackCheck) -> None:
         if not sizes:
             continue
         task_cpu, task_memory = max(c for c, _ in sizes), max(m for _, m in sizes)
-        note = unknown_instance_type_note(instance_type)
+        note = unknown_instance_type_note(instance_type) if instance_type is not None else None
         if note:
             check.note(f"{provider.label()}: {note}")
         for service, minimum, cpu_target in autoscaled:
