@@ -105,9 +105,9 @@ def test_target_capacity_keeps_a_zone_of_hosts_empty(
     busy hosts' tasks must fit into the empty hosts of the others."""
     running = per_zone * zones
     used = math.ceil(running * target / 100)
-    busy_per_zone = used / zones
-    empty_left = (zones - 1) * (per_zone - busy_per_zone)
-    fits = empty_left >= busy_per_zone
+    # zones' empty hosts left ≥ one zone's busy hosts, times zones (whole numbers, no rounding):
+    # (zones - 1) × (running - used) / zones ≥ used / zones
+    fits = (zones - 1) * (running - used) >= used
     group = CapacityGroup(
         zones=zones,
         min_tasks=zones,
@@ -123,9 +123,7 @@ def test_target_capacity_keeps_a_zone_of_hosts_empty(
         assert target > max_target_capacity_percent(zones)
         # Refused targets fail the loss for some large enough group.
         big = per_zone * 100 * zones
-        assert (zones - 1) * (big / zones - math.ceil(big * target / 100) / zones) < math.ceil(
-            big * target / 100
-        ) / zones
+        assert (zones - 1) * (big - math.ceil(big * target / 100)) < math.ceil(big * target / 100)
     else:
         assert fits
 
