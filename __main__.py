@@ -81,7 +81,7 @@ for env_name in settings.environments:
         settings,
         environment_name=env_name,
         cluster_name=cluster.cluster_name,
-        capacity_provider_name=cluster.capacity_provider_name,
+        capacity_provider_name=cluster.capacity_provider_for(env_name),
         image=fleet_pin.image,
         repository_arn=image.repository_arn,
         topic_arn=alerts.topic_arn,
@@ -201,6 +201,9 @@ services = {
 }
 pulumi.export("url", url)
 pulumi.export("clusterName", cluster.cluster_name)
+# Each capacity group's Auto Scaling group (an environment's, or `shared`): the release
+# pipeline's host step follows its instance refresh.
+pulumi.export("hostGroups", cluster.asg_names)
 pulumi.export("serviceNames", {key: svc.service_name for key, svc in services.items()})
 pulumi.export("logGroupNames", {key: svc.log_group_name for key, svc in services.items()})
 pulumi.export("deploymentAlarmNames", {key: list(svc.alarm_names) for key, svc in services.items()})

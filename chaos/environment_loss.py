@@ -1,12 +1,20 @@
-"""Environment loss (the resiliency-testing article's shutdown): take one environment's services to zero tasks, check
-``/version`` answers from the other environment within the failover time, and bring it back.
+"""Environment loss (the resiliency-testing article's shutdown, as real loss): terminate every
+host of one environment's own capacity, check ``/version`` answers from the other environment
+within the failover time, and check the lost environment comes back.
 
-:func:`take_environment_down` records each service's desiredCount before setting it to 0 (ECS
-has no "previous count" to return to: chaostoolkit-aws's ``update_desired_count`` sets a number,
-so the record is kept here); :func:`restore_environment` puts those counts back and waits until
-the services run them again. :func:`version_answers_expected` is the steady-state probe: it
-expects ``primary`` while no environment is down and ``secondary`` while one is, so the same
-hypothesis holds before the method and, with the fault in place, after it.
+With ``cluster.capacityPerEnvironment`` each environment has an Auto Scaling group of its own
+(the ``hostGroups`` output), so terminating blue's hosts leaves green's untouched.
+:func:`take_environment_hosts_away` terminates the group's InService instances with EC2
+``TerminateInstances`` — the services keep their desired counts, their tasks simply have nowhere
+to run, as in a real host or AMI failure. Scale-in protection (managed termination protection)
+does not stop it: it only controls which instances EC2 Auto Scaling itself may terminate when
+scaling in (EC2 Auto Scaling user guide, "Use instance scale-in protection",
+https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-instance-protection.html).
+The group replaces the terminated instances up to its desired capacity (its EC2 health check),
+ECS places the pending tasks on them, and :func:`environment_back` (the rollback) waits for both:
+new InService instances and every service running its desired tasks, then for ``/version`` to
+answer from the primary again. :func:`version_answers_expected` is the steady-state probe: it
+expects ``primary`` while no environment is down and ``secondary`` while one is.
 State lives in this module: chaostoolkit runs ``python`` activities in one process, in order.
 """
 
@@ -27,8 +35,8 @@ from chaos.probes import NotSteady, service_state
 logger = logging.getLogger("steadystate.chaos")
 Opener = Callable[..., Any]
 
-DOWN: dict[str, dict[str, Any]] = {}
-"""cluster/service -> {"cluster", "service", "desiredCount"} for services this run took down."""
+HOSTS: dict[str, dict[str, Any]] = {}
+"""Auto Scaling group -> {"group", "terminated", "desired"} for host groups this run emptied."""
 
 
 def _services(services: Any) -> list[str]:
@@ -42,59 +50,88 @@ def _services(services: Any) -> list[str]:
     return names
 
 
-def take_environment_down(
-    cluster: str, services: Any, region: str | None = None, *, ecs: Any = None
+def _group(autoscaling: Any, group: str) -> dict[str, Any]:
+    found = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[group])
+    groups = found.get("AutoScalingGroups") or []
+    if not groups:
+        raise ValueError(f"no Auto Scaling group {group!r} (the hostGroups output names them)")
+    return groups[0]
+
+
+def take_environment_hosts_away(
+    group: str, region: str | None = None, *, autoscaling: Any = None, ec2: Any = None
 ) -> dict[str, Any]:
-    """Set every service of the environment to desiredCount 0, remembering the counts."""
-    ecs = client("ecs", region, ecs)
-    names = _services(services)
-    answer = ecs.describe_services(cluster=cluster, services=names)
-    found = {s["serviceName"]: s for s in answer.get("services", [])}
-    missing = [n for n in names if n not in found]
-    if missing:
-        raise ValueError(f"no service {missing[0]!r} in cluster {cluster}")
-    before = {}
-    for name in names:
-        count = int(found[name]["desiredCount"])
-        DOWN[f"{cluster}/{name}"] = {"cluster": cluster, "service": name, "desiredCount": count}
-        ecs.update_service(cluster=cluster, service=name, desiredCount=0)
-        before[name] = count
-    logger.info("environment down: %s set to 0 tasks (were %s)", ", ".join(names), before)
-    return {"desiredCountsBefore": before}
+    """Terminate every InService instance of the environment's Auto Scaling group ``group``."""
+    autoscaling = client("autoscaling", region, autoscaling)
+    ec2 = client("ec2", region, ec2)
+    found = _group(autoscaling, group)
+    ids = [
+        i["InstanceId"]
+        for i in found.get("Instances") or []
+        if i.get("LifecycleState") == "InService"
+    ]
+    if not ids:
+        raise ValueError(f"Auto Scaling group {group} has no InService instance to take away")
+    HOSTS[group] = {"group": group, "terminated": ids, "desired": int(found["DesiredCapacity"])}
+    ec2.terminate_instances(InstanceIds=ids)
+    logger.info("environment hosts gone: %s terminated in %s", ", ".join(ids), group)
+    return {"group": group, "terminatedInstances": ids}
 
 
-def restore_environment(
-    within: float = 600,
+def environment_back(
+    cluster: str,
+    services: Any,
+    url: str,
+    primary: str = "blue",
+    within: float = 900,
     interval: float = 10,
     region: str | None = None,
     *,
+    autoscaling: Any = None,
     ecs: Any = None,
+    opener: Opener = urllib.request.urlopen,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
-    """Rollback: the recorded desiredCounts back, then wait until every service runs them."""
-    if not DOWN:
-        return {"restored": {}}
+    """Rollback and check: each emptied group has its desired count of new InService instances,
+    every service runs its desired tasks, and ``/version`` answers from ``primary`` again, all
+    within ``within`` seconds; NotSteady naming what is still missing otherwise."""
+    if not HOSTS:
+        return {"back": {}}
+    autoscaling = client("autoscaling", region, autoscaling)
     ecs = client("ecs", region, ecs)
-    records = list(DOWN.values())
-    for record in records:
-        ecs.update_service(
-            cluster=record["cluster"],
-            service=record["service"],
-            desiredCount=record["desiredCount"],
-        )
-    DOWN.clear()
+    names = _services(services)
+    records = list(HOSTS.values())
     deadline = clock() + float(within)
     while True:
-        states = [service_state(ecs, r["cluster"], r["service"]) for r in records]
-        waiting = [s.reason for s in states if not s.ok]
+        waiting = []
+        for record in records:
+            found = _group(autoscaling, record["group"])
+            fresh = [
+                i
+                for i in found.get("Instances") or []
+                if i.get("LifecycleState") == "InService"
+                and i["InstanceId"] not in record["terminated"]
+            ]
+            if len(fresh) < record["desired"]:
+                waiting.append(
+                    f"{record['group']}: {len(fresh)} of {record['desired']} new hosts InService"
+                )
+        waiting += [s.reason for s in (service_state(ecs, cluster, n) for n in names) if not s.ok]
         if not waiting:
-            restored = {r["service"]: r["desiredCount"] for r in records}
-            logger.info("environment restored: %s", restored)
-            return {"restored": restored}
+            break
         if clock() >= deadline:
             raise NotSteady(f"environment not back after {float(within):.0f}s: {waiting[0]}")
         sleep(min(float(interval), max(deadline - clock(), 0)))
+    HOSTS.clear()
+    left = max(deadline - clock(), 0)
+    if not wait_for_environment(
+        url, primary, left, interval, opener=opener, clock=clock, sleep=sleep
+    ):
+        raise NotSteady(f"{url} does not answer from {primary} again after {float(within):.0f}s")
+    back = {r["group"]: r["desired"] for r in records}
+    logger.info("environment back: %s", back)
+    return {"back": back}
 
 
 def _environment_of(url: str, timeout: float, opener: Opener) -> tuple[str | None, str]:
@@ -126,7 +163,7 @@ def version_answers_expected(
 ) -> bool:
     """True once GET ``url`` (``/version``) names the environment that should answer: ``primary``
     with no environment down, ``secondary`` while this run holds one down; polls ``within`` s."""
-    expected = secondary if DOWN else primary
+    expected = secondary if HOSTS else primary
     return wait_for_environment(
         url, expected, within, interval, timeout, opener=opener, clock=clock, sleep=sleep
     )

@@ -226,6 +226,9 @@ def environment_overrides(
         extra["down_services"] = [
             v for k, v in sorted(names.items()) if k.startswith(f"{primary}-")
         ]
+    groups: Mapping[str, str] = (getattr(args, "outputs", None) or {}).get("hostGroups") or {}
+    if "host_group" in declared and "host_group" not in given and primary in groups:
+        extra["host_group"] = groups[primary]
     standby = names.get(f"{secondary}-fleet")
     if "standby_service" in declared and "standby_service" not in given and standby:
         extra["standby_service"] = standby

@@ -6,8 +6,8 @@ Templates (each stops when a guard alarm on the primary load balancer's 5xx fire
   with the ``cluster`` and ``service`` parameters). Chosen over the ``aws:ecs:task-*`` network
   and stress actions, which need the SSM agent as a sidecar and ECS Exec off — this stack runs
   ECS Exec and bridge networking — while stop-task needs neither.
-* ``terminate-host``: ``aws:ec2:terminate-instances`` on one running instance of the capacity
-  provider's Auto Scaling group (``aws:autoscaling:groupName`` tag): the group replaces it.
+* ``terminate-host``: ``aws:ec2:terminate-instances`` on one running instance of the primary
+  environment's Auto Scaling group (``aws:autoscaling:groupName`` tag): the group replaces it.
 * ``dependency-db`` (only with database subnets): ``aws:network:disrupt-connectivity`` on the
   database subnets for ``fault_duration`` (FIS swaps in a deny-all network ACL and restores the
   original one at the end — the rollback is FIS's); the ``db-connectivity`` alarms fire.
@@ -17,8 +17,9 @@ Templates (each stops when a guard alarm on the primary load balancer's 5xx fire
   the primary environment's tasks (``blackhole_families``) lose the host — by TLS server name and
   HTTP Host, whatever address they resolved, and by the addresses it resolves to on the host —
   through iptables rules on each host, which the document removes at the end and when FIS
-  cancels the command (experiment stopped). Blue and green share the hosts, so neither a network ACL nor a
-  security group could cut blue alone.
+  cancels the command (experiment stopped). The hosts are the primary environment's own group
+  where environments have capacity of their own (prod), and shared otherwise (dev): either way
+  neither a network ACL nor a security group could cut blue's tasks alone.
 * ``az-power-interruption`` (with ``az_experiment``): one zone loses power — its hosts stopped,
   launches there refused, its subnets cut, the Multi-AZ database failed over
   (``components.az_experiment``); at the cadence, on the business day after ``weekday``.

@@ -10,6 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.host_pins import HostPin, HostPinArgs, host_pin
 from components.iam_documents import assume_role_policy, log_group_key_policy
 from components.user_data import ecs_user_data_script, encode_user_data
 
@@ -138,6 +139,15 @@ class EcsClusterArgs:
     replacements before terminating (min 100 %, max 200 % healthy); managed draining moves tasks.
     Off: changes apply only to instances launched later."""
 
+    capacity_groups: Sequence[str] = ()
+    """One capacity group per name (an environment): its own launch template, Auto Scaling group
+    and capacity provider, so no host, group or template is shared between them. Empty: one
+    shared group (named as before groups existed, so an existing stack keeps its hosts)."""
+
+    hosts_follow: Sequence[str] | None = None
+    """Groups whose host pin takes this run's AMI, instance type and user data; the others keep
+    what the stack recorded (components/host_pins.py). None: every group follows."""
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "instance_tags", dict(self.instance_tags))
         if problem := ecs_cluster_args_problem(self):
@@ -181,7 +191,32 @@ def ecs_cluster_args_problem(args: EcsClusterArgs) -> str | None:
         return f"health_check_grace_seconds must not be negative (got {args.health_check_grace_seconds})"
     if isinstance(args.private_subnet_ids, Sequence) and not args.private_subnet_ids:
         return "private_subnet_ids must name at least one subnet"
+    if len(set(args.capacity_groups)) != len(args.capacity_groups):
+        return f"capacity_groups must not repeat a name (got {list(args.capacity_groups)})"
+    if SHARED_GROUP in args.capacity_groups:
+        return f"capacity_groups must not name {SHARED_GROUP!r} (the shared group's key)"
+    unknown = sorted(set(args.hosts_follow or ()) - set(capacity_group_keys(args)))
+    if unknown:
+        return (
+            f"hosts_follow names no capacity group: {', '.join(unknown)} "
+            f"(groups: {', '.join(capacity_group_keys(args))})"
+        )
     return None
+
+
+#: The key of the one shared capacity group of a cluster without per-environment groups.
+SHARED_GROUP = "shared"
+
+
+def capacity_group_keys(args: EcsClusterArgs) -> list[str]:
+    """The cluster's capacity groups: one per name in ``capacity_groups``, else the shared one."""
+    return list(args.capacity_groups) or [SHARED_GROUP]
+
+
+def group_prefix(name: str, group: str) -> str:
+    """Logical-name prefix of a group's resources; the shared group keeps the cluster's own
+    (``cluster-hosts``, ``cluster-ec2``), as before groups existed."""
+    return name if group == SHARED_GROUP else f"{name}-{group}"
 
 
 def _after(value: pulumi.Output[Any], *resources: pulumi.CustomResource) -> pulumi.Output[Any]:
@@ -208,14 +243,32 @@ class EcsCluster(pulumi.ComponentResource):
       key's policy lets CloudWatch Logs use it for that group only.
     * The capacity provider is created after the cluster, whose creation makes the account's ECS
       service-linked role if it does not exist yet (a first deploy in a fresh account).
-    * The EC2 provider is the cluster's default strategy (weight 1, base 0); Fargate providers
-      are only attached when asked for. `cluster_name`, `cluster_arn` and `capacity_provider_name`
-      resolve only once the providers are attached, so services built on them never race it.
+    * The first EC2 provider is the cluster's default strategy (weight 1, base 0); Fargate
+      providers are only attached when asked for. `cluster_name`, `cluster_arn` and the capacity
+      provider names resolve only once the providers are attached, so services built on them
+      never race it.
+    * With `capacity_groups`, each group (an environment) is a failure domain of its own: its own
+      host pin, launch template, Auto Scaling group (tagged `CapacityGroup=<group>`, instances
+      too) and capacity provider, in the one cluster (one Container Insights view, one ECS Exec
+      configuration; ECS lets a cluster hold several capacity providers and a service's
+      `capacityProviderStrategy` picks its own, botocore `ecs/2014-11-13` PutClusterCapacityProviders
+      and CreateService). The cluster's instance role, profile and security group are shared:
+      permissions and network rules, not hosts. A group's launch template is built from its host
+      pin, so a group whose pin holds keeps its AMI, instance type and user data whatever this run
+      renders; with `instance_refresh`, moving a pin rolls that group's hosts only.
     """
 
     cluster_name: pulumi.Output[str]
     cluster_arn: pulumi.Output[str]
     capacity_provider_name: pulumi.Output[str]
+    """The first group's provider (the shared one without per-environment groups)."""
+    capacity_provider_names: dict[str, pulumi.Output[str]]
+    """Capacity provider per group key (an environment, or `shared`)."""
+    asg_names: dict[str, pulumi.Output[str]]
+    asg_arns: dict[str, pulumi.Output[str]]
+    launch_template_ids: dict[str, pulumi.Output[str]]
+    host_pin_names: dict[str, pulumi.Output[str]]
+    """SSM parameter of each group's host pin."""
     instance_security_group_id: pulumi.Output[str]
     instance_role_name: pulumi.Output[str]
     asg_name: pulumi.Output[str]
@@ -229,8 +282,9 @@ class EcsCluster(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: EcsClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        if problem := capacity_provider_name_problem(f"{name}-ec2"):
-            raise ValueError(problem)
+        for group in capacity_group_keys(args):
+            if problem := capacity_provider_name_problem(f"{group_prefix(name, group)}-ec2"):
+                raise ValueError(problem)
         super().__init__("steadystate:ecs_cluster:EcsCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
@@ -317,15 +371,123 @@ class EcsCluster(pulumi.ComponentResource):
             ).insecure_value
         )
         user_data = cluster.name.apply(lambda n: encode_user_data(ecs_user_data_script(n)))
-        resource_tags = {"Name": f"{name}-host", **args.instance_tags}
+        groups = capacity_group_keys(args)
+        follow = set(groups if args.hosts_follow is None else args.hosts_follow)
+        built = {
+            group: self._capacity_group(
+                name,
+                group,
+                args,
+                HostPinArgs(
+                    group=group,
+                    image_id=image_id,
+                    instance_type=args.instance_type,
+                    user_data=user_data,
+                    follow=group in follow,
+                ),
+                _HostShared(profile.arn, security_group.id, cluster, attachments),
+                # The first environment's group takes over the shared group of a stack deployed
+                # before groups existed: its hosts and capacity provider stay, nothing is replaced.
+                takes_over_shared=group != SHARED_GROUP and group == groups[0],
+            )
+            for group in groups
+        }
+        providers = [b.provider for b in built.values()]
+
+        attached = aws.ecs.ClusterCapacityProviders(
+            f"{name}-capacity",
+            aws.ecs.ClusterCapacityProvidersArgs(
+                cluster_name=cluster.name,
+                capacity_providers=[
+                    *(p.name for p in providers[1:]),
+                    *available_capacity_providers(
+                        providers[0].name,
+                        enable_fargate=args.enable_fargate,
+                        enable_fargate_spot=args.enable_fargate_spot,
+                    ),
+                ],
+                default_capacity_provider_strategies=[
+                    aws.ecs.ClusterCapacityProvidersDefaultCapacityProviderStrategyArgs(
+                        capacity_provider=providers[0].name, weight=1, base=0
+                    )
+                ],
+            ),
+            opts=child,
+        )
+
+        self.cluster_name = _after(cluster.name, attached)
+        self.cluster_arn = _after(cluster.arn, attached)
+        self.capacity_provider_names = {
+            group: _after(b.provider.name, attached) for group, b in built.items()
+        }
+        self.asg_names = {group: b.asg.name for group, b in built.items()}
+        self.asg_arns = {group: b.asg.arn for group, b in built.items()}
+        self.launch_template_ids = {group: b.launch_template.id for group, b in built.items()}
+        self.host_pin_names = {group: b.pin.parameter.name for group, b in built.items()}
+        self.capacity_provider_name = self.capacity_provider_names[groups[0]]
+        self.instance_security_group_id = security_group.id
+        self.instance_role_name = role.name
+        self.asg_name = self.asg_names[groups[0]]
+        self.launch_template_id = self.launch_template_ids[groups[0]]
+        self.exec_log_group_arn = exec_logs.arn if exec_logs else None
+        self.exec_kms_key_arn = exec_key.arn if exec_key else None
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "cluster_arn": self.cluster_arn,
+                "capacity_provider_names": self.capacity_provider_names,
+                "asg_names": self.asg_names,
+                "launch_template_ids": self.launch_template_ids,
+                "instance_security_group_id": self.instance_security_group_id,
+                "instance_role_name": self.instance_role_name,
+            }
+        )
+
+    def capacity_provider_for(self, environment: str) -> pulumi.Output[str]:
+        """The capacity provider ``environment``'s services run on: its own, or the shared one."""
+        return self.capacity_provider_names.get(
+            environment, self.capacity_provider_names.get(SHARED_GROUP, self.capacity_provider_name)
+        )
+
+    def asg_name_for(self, environment: str) -> pulumi.Output[str]:
+        """The Auto Scaling group of ``environment``'s hosts: its own, or the shared one."""
+        return self.asg_names.get(environment, self.asg_names.get(SHARED_GROUP, self.asg_name))
+
+    def _capacity_group(
+        self,
+        name: str,
+        group: str,
+        args: EcsClusterArgs,
+        pin_args: HostPinArgs,
+        shared: _HostShared,
+        *,
+        takes_over_shared: bool,
+    ) -> _CapacityGroup:
+        """One failure domain: a host pin, a launch template built from it, an Auto Scaling group
+        and the capacity provider that scales it. ``takes_over_shared``: the group adopts the
+        shared group's launch template, Auto Scaling group and capacity provider (aliases)."""
+        prefix = group_prefix(name, group)
+        pin = host_pin(f"{prefix}-host-settings", pin_args, self)
+
+        def adopts(shared_name: str) -> list[pulumi.Input[str] | pulumi.Alias]:
+            return [pulumi.Alias(name=shared_name)] if takes_over_shared else []
+
+        resource_tags = {
+            "Name": f"{prefix}-host",
+            **({} if group == SHARED_GROUP else {CAPACITY_GROUP_TAG: group}),
+            **args.instance_tags,
+        }
         launch_template = aws.ec2.LaunchTemplate(
-            f"{name}-hosts",
+            f"{prefix}-hosts",
             aws.ec2.LaunchTemplateArgs(
-                description="ECS container instances",
-                image_id=image_id,
-                instance_type=args.instance_type,
-                iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=profile.arn),
-                vpc_security_group_ids=[security_group.id],
+                description="ECS container instances"
+                + ("" if group == SHARED_GROUP else f" of {group}"),
+                image_id=pin.image_id,
+                instance_type=pin.instance_type,
+                iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(
+                    arn=shared.profile_arn
+                ),
+                vpc_security_group_ids=[shared.security_group_id],
                 metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
                     http_endpoint="enabled",
                     http_tokens="required",
@@ -343,7 +505,7 @@ class EcsCluster(pulumi.ComponentResource):
                         ),
                     )
                 ],
-                user_data=user_data,
+                user_data=pin.user_data,
                 update_default_version=True,
                 tag_specifications=[
                     aws.ec2.LaunchTemplateTagSpecificationArgs(
@@ -351,13 +513,13 @@ class EcsCluster(pulumi.ComponentResource):
                     )
                     for kind in ("instance", "volume")
                 ],
-                tags={"Name": f"{name}-hosts"},
+                tags={"Name": f"{prefix}-hosts"},
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, aliases=adopts(f"{name}-hosts")),
         )
 
         asg = aws.autoscaling.Group(
-            f"{name}-hosts",
+            f"{prefix}-hosts",
             aws.autoscaling.GroupArgs(
                 min_size=args.min_instances,
                 max_size=args.max_instances,
@@ -374,21 +536,31 @@ class EcsCluster(pulumi.ComponentResource):
                         key="AmazonECSManaged", value="true", propagate_at_launch=True
                     ),
                     aws.autoscaling.GroupTagArgs(
-                        key="Name", value=f"{name}-host", propagate_at_launch=True
+                        key="Name", value=f"{prefix}-host", propagate_at_launch=True
+                    ),
+                    *(
+                        []
+                        if group == SHARED_GROUP
+                        else [
+                            aws.autoscaling.GroupTagArgs(
+                                key=CAPACITY_GROUP_TAG, value=group, propagate_at_launch=True
+                            )
+                        ]
                     ),
                 ],
             ),
             opts=pulumi.ResourceOptions(
                 parent=self,
+                aliases=adopts(f"{name}-hosts"),
                 # The capacity provider owns the desired count; Pulumi must not reset it.
                 ignore_changes=["desired_capacity"],
                 # Instances must not boot before their role can register them with ECS.
-                depends_on=attachments,
+                depends_on=shared.attachments,
             ),
         )
 
-        capacity_provider = aws.ecs.CapacityProvider(
-            f"{name}-ec2",
+        provider = aws.ecs.CapacityProvider(
+            f"{prefix}-ec2",
             aws.ecs.CapacityProviderArgs(
                 auto_scaling_group_provider=aws.ecs.CapacityProviderAutoScalingGroupProviderArgs(
                     auto_scaling_group_arn=asg.arn,
@@ -404,56 +576,20 @@ class EcsCluster(pulumi.ComponentResource):
                     ),
                     managed_draining="ENABLED",
                 ),
-                tags={"Name": f"{name}-ec2"},
+                tags={"Name": f"{prefix}-ec2"},
             ),
             # CreateCapacityProvider needs the account's ECS service-linked role
             # (AWSServiceRoleForECS), which CreateCluster creates when it is missing: in a
             # never-used account the provider must come after the cluster, explicitly rather than
             # by way of the user data. (Declaring the role instead fails wherever it exists, and
             # destroying it would pull it from every other cluster in the account.)
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster]),
-        )
-
-        attached = aws.ecs.ClusterCapacityProviders(
-            f"{name}-capacity",
-            aws.ecs.ClusterCapacityProvidersArgs(
-                cluster_name=cluster.name,
-                capacity_providers=available_capacity_providers(
-                    capacity_provider.name,
-                    enable_fargate=args.enable_fargate,
-                    enable_fargate_spot=args.enable_fargate_spot,
-                ),
-                default_capacity_provider_strategies=[
-                    aws.ecs.ClusterCapacityProvidersDefaultCapacityProviderStrategyArgs(
-                        capacity_provider=capacity_provider.name, weight=1, base=0
-                    )
-                ],
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                aliases=adopts(f"{name}-ec2"),
+                depends_on=[shared.cluster],
             ),
-            opts=child,
         )
-
-        self.cluster_name = _after(cluster.name, attached)
-        self.cluster_arn = _after(cluster.arn, attached)
-        self.capacity_provider_name = _after(capacity_provider.name, attached)
-        self.instance_security_group_id = security_group.id
-        self.instance_role_name = role.name
-        self.asg_name = asg.name
-        self.asg_arn = asg.arn
-        self.launch_template_id = launch_template.id
-        self.exec_log_group_arn = exec_logs.arn if exec_logs else None
-        self.exec_kms_key_arn = exec_key.arn if exec_key else None
-        self.register_outputs(
-            {
-                "cluster_name": self.cluster_name,
-                "cluster_arn": self.cluster_arn,
-                "capacity_provider_name": self.capacity_provider_name,
-                "instance_security_group_id": self.instance_security_group_id,
-                "instance_role_name": self.instance_role_name,
-                "asg_name": self.asg_name,
-                "asg_arn": self.asg_arn,
-                "launch_template_id": self.launch_template_id,
-            }
-        )
+        return _CapacityGroup(pin, launch_template, asg, provider)
 
     def _exec_logs(
         self, name: str, retention_days: int
@@ -489,6 +625,30 @@ class EcsCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         return logs, key
+
+
+#: Tag on a per-environment group's instances and volumes naming its capacity group: what the
+#: environment-loss experiment targets (``aws:ec2:terminate-instances`` by resource tag).
+CAPACITY_GROUP_TAG = "CapacityGroup"
+
+
+@dataclass(frozen=True)
+class _HostShared:
+    """What every capacity group of a cluster shares: the instance profile and security group
+    (permissions and network rules, not hosts) and the cluster the hosts join."""
+
+    profile_arn: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    cluster: aws.ecs.Cluster
+    attachments: list[aws.iam.RolePolicyAttachment]
+
+
+@dataclass(frozen=True)
+class _CapacityGroup:
+    pin: HostPin
+    launch_template: aws.ec2.LaunchTemplate
+    asg: aws.autoscaling.Group
+    provider: aws.ecs.CapacityProvider
 
 
 def _instance_refresh() -> aws.autoscaling.GroupInstanceRefreshArgs:

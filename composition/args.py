@@ -47,6 +47,7 @@ from components.zonal_autoshift import (
 )
 from policy.guardrails import limits
 from settings import Settings
+from settings.loader import host_rollout
 
 #: Where the normalized image build context is staged (git-ignored; see components.build_context).
 IMAGE_STAGING_DIR = ".image-context"
@@ -87,6 +88,10 @@ def cluster_args(s: Settings, network: Network) -> EcsClusterArgs:
         container_insights=c.container_insights,
         exec_log_retention_days=s.service.log_retention_days if s.operations.ecs_exec else None,
         instance_tags={"Project": "steadystate", "Stack": pulumi.get_stack()},
+        capacity_groups=list(s.environments) if c.capacity_per_environment else (),
+        hosts_follow=host_rollout(s) if c.capacity_per_environment else None,
+        # A moved host pin rolls that environment's hosts (replacements first, tasks drained).
+        instance_refresh=c.capacity_per_environment,
     )
 
 
@@ -544,7 +549,8 @@ def az_experiment_args(
     network: Network,
     database_arn: pulumi.Input[str] | None,
 ) -> AzExperimentArgs | None:
-    """The AZ experiment on ``zone`` (``settings.az_experiment_zone``): the cluster's group, the
+    """The AZ experiment on ``zone`` (``settings.az_experiment_zone``): every capacity group of the
+    cluster (one per environment in prod: a power loss hits blue's and green's hosts alike), the
     zone's subnets of every tier (subnet ``i`` of a tier is in ``zones[i]``) and, when it is
     Multi-AZ, the database; None without ``chaos.azExperiment``."""
     if not s.chaos.az_experiment:
@@ -555,8 +561,8 @@ def az_experiment_args(
     ).apply(lambda tiers: [tier[index] for tier in tiers if len(tier) > index])
     return AzExperimentArgs(
         zone=zone,
-        asg_names=[cluster.asg_name],
-        asg_arns=[cluster.asg_arn],
+        asg_names=list(cluster.asg_names.values()),
+        asg_arns=list(cluster.asg_arns.values()),
         subnet_ids=subnet_ids,
         database_arn=database_arn if s.database.multi_az else None,
         outage_minutes=s.chaos.az_outage_minutes,
@@ -576,7 +582,7 @@ def chaos_experiments_args(
     return ChaosExperimentsArgs(
         cluster_name=cluster.cluster_name,
         service_name=primary.services["fleet"].service_name,
-        asg_name=cluster.asg_name,
+        asg_name=cluster.asg_name_for(s.dns.primary),
         load_balancer_arn_suffix=primary.alb_arn_suffix,
         alarm_topic_arn=topic_arn,
         database_subnet_ids=database_subnet_ids,

@@ -15,6 +15,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from policy.guardrails import limits
+from policy.guardrails.zone_loss import (
+    CapacityGroup,
+    host_size,
+    unknown_instance_type_note,
+    zone_loss_problems,
+)
 
 from .aws_config import aws_config_problems
 from .errors import Problem, SettingsError
@@ -369,11 +375,113 @@ def consistency_problems(s: Settings, project: str = "steadystate") -> list[Prob
             "needs the prober sidecar (a connectivity.dependencies entry it can reach): it "
             "publishes the task-CPU metric",
         )
+    out.extend(_failure_domain_problems(s, p))
     if s.cluster.max_instances < 1 and s.service.min_tasks > 0:
         add(
             "cluster.maxInstances",
             s.cluster.max_instances,
             "must allow at least one host for the tasks",
+        )
+    return out
+
+
+def host_rollout(s: Settings) -> list[str]:
+    """Environments whose host pins take this run's host settings: ``release.hostRollout``, or
+    the first environment (``dns.primary`` first): host changes reach one environment per `up`."""
+    if s.release.host_rollout is not None:
+        return list(s.release.host_rollout)
+    first = s.dns.primary if s.dns.primary in s.environments else s.environments[0]
+    return [first]
+
+
+def zone_loss_group(s: Settings) -> CapacityGroup:
+    """The capacity group of the primary environment at its minimum, as the zone-loss rule sees
+    it: the fleet's minTasks and CPU target, the onebox beside it, the group's hosts. Without
+    per-environment capacity every environment's services share the one group."""
+    envs_on_group = 1 if s.cluster.capacity_per_environment else len(s.environments)
+    onebox = s.release.onebox_tasks if s.release.onebox else 0
+    return CapacityGroup(
+        zones=s.network.availability_zones,
+        min_tasks=s.service.min_tasks,
+        cpu_target=s.service.cpu_target,
+        task_cpu=s.service.cpu,
+        task_memory=s.service.memory,
+        hosts=s.cluster.min_instances,
+        host=host_size(s.cluster.instance_type),
+        target_capacity_percent=s.cluster.target_capacity_percent,
+        fixed_tasks=onebox * envs_on_group + s.service.min_tasks * (envs_on_group - 1),
+    )
+
+
+#: Which key a user changes for each zone-loss problem (policy/guardrails/zone_loss.py).
+_ZONE_LOSS_KEYS = {
+    "zones": "network.availabilityZones",
+    "minTasks": "service.minTasks",
+    "cpuTarget": "service.cpuTarget",
+    "hosts": "cluster.minInstances",
+    "targetCapacity": "cluster.targetCapacityPercent",
+}
+
+
+def _failure_domain_problems(s: Settings, project: str) -> list[Problem]:
+    """Prod: environments on capacity of their own, and a primary environment that rides out
+    the loss of any one zone without a new host (the same rule as the policy
+    zone-loss-static-stability)."""
+    out: list[Problem] = []
+    unknown = [e for e in s.release.host_rollout or [] if e not in s.environments]
+    if unknown:
+        out.append(
+            Problem(
+                f"{project}:release.hostRollout",
+                unknown,
+                f"names no environment of this stack; environments: {', '.join(s.environments)}",
+            )
+        )
+    if not s.is_prod:
+        return out
+    if len(s.environments) > 1 and not s.cluster.capacity_per_environment:
+        out.append(
+            Problem(
+                f"{project}:cluster.capacityPerEnvironment",
+                False,
+                "must be true in prod with two environments: blue and green never share a host, "
+                "an Auto Scaling group or a launch template, so a bad AMI or host fault reaches "
+                "one of them only (the gate refuses shared capacity, "
+                "ecs-environments-own-capacity)",
+            )
+        )
+    if (
+        s.service.min_tasks > s.service.max_tasks
+        or s.cluster.min_instances > s.cluster.max_instances
+        or limits.prod_minimum_problem(s.service.min_tasks)
+    ):
+        return out  # said above in the settings' words; the zone arithmetic needs sane bounds
+    group = zone_loss_group(s)
+    for what, problem in zone_loss_problems(group):
+        key = _ZONE_LOSS_KEYS[what]
+        value = {
+            "zones": group.zones,
+            "minTasks": group.min_tasks,
+            "cpuTarget": group.cpu_target,
+            "hosts": group.hosts,
+            "targetCapacity": group.target_capacity_percent,
+        }[what]
+        out.append(
+            Problem(
+                f"{project}:{key}",
+                value,
+                f"prod must ride out the loss of any one zone without a new host: {problem} "
+                "(the gate refuses it too, zone-loss-static-stability)",
+            )
+        )
+    if group.host is None:
+        out.append(
+            Problem(
+                f"{project}:cluster.instanceType",
+                s.cluster.instance_type,
+                f"{unknown_instance_type_note(s.cluster.instance_type)}; prod needs a type whose "
+                "size is known to prove a zone's loss leaves room for its tasks",
+            )
         )
     return out
 

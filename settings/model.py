@@ -268,6 +268,12 @@ class ClusterSettings:
     container_insights: str = setting(
         "enabled", "Container Insights level", choices=("enabled", "enhanced")
     )
+    capacity_per_environment: bool = setting(
+        False,
+        "each environment on hosts of its own: its own launch template, Auto Scaling group and "
+        "capacity provider (minInstances/maxInstances per environment), host changes rolled one "
+        "environment at a time (prod with two environments: must be true)",
+    )
 
 
 @dataclass(frozen=True)
@@ -465,6 +471,16 @@ class ReleaseSettings:
         nullable=True,
         check=_faults,
         allowed="an object of onebox service keys to {latencyMs: 1..60000}",
+    )
+    host_rollout: list[str] | None = setting(
+        None,
+        "environments whose hosts take this run's AMI, instance type and user data (with "
+        "cluster.capacityPerEnvironment); null = the first environment (dns.primary). Set per `up` "
+        "by the release pipeline's host step, never in Pulumi.<stack>.yaml",
+        kind=list,
+        item_kind=str,
+        nullable=True,
+        allowed="environment names of this stack",
     )
     latency_threshold_seconds: float = setting(
         3.0,

@@ -6,11 +6,13 @@ import asyncio
 from collections.abc import Iterable
 from pathlib import Path
 
+from ops.cost.failure_domains import failure_domain_costs
 from ops.cost.model import Estimate
 from ops.cost.price_table import RegionPrices, region_prices
 from ops.cost.pricers import FREE_TYPES, PRICERS, StackView, prober_metrics
 from ops.synth.mocks import ResourceRecord
 from ops.synth.runner import PROJECT_DIR, synthesize
+from settings import Settings, load_settings
 
 DEFAULT_REGION = "us-east-2"
 
@@ -45,5 +47,21 @@ def estimate_stack(stack: str, project_dir: Path = PROJECT_DIR) -> Estimate:
     finally:
         loop.close()
         asyncio.set_event_loop(None)
-    region = (synthesis.config.values if synthesis.config else {}).get("aws:region", DEFAULT_REGION)
-    return estimate_records(synthesis.records, region_prices(region), stack)
+    values = synthesis.config.values if synthesis.config else {}
+    region = values.get("aws:region", DEFAULT_REGION)
+    prices = region_prices(region)
+    estimate = estimate_records(synthesis.records, prices, stack)
+    if values:
+        estimate.failure_domains = failure_domain_lines(load_settings(values), prices)
+    return estimate
+
+
+def failure_domain_lines(s: Settings, prices: RegionPrices) -> list[tuple[str, float, float, str]]:
+    """What per-environment capacity and zone headroom add, priced as the stack's hosts (the
+    instance and its root volume, as the Auto Scaling group's pricer counts them)."""
+    host = prices.of("ec2_hour", s.cluster.instance_type, "instance type") * prices.hours_per_month
+    volume = s.cluster.root_volume_gib * prices.of("ebs_gb_month", "gp3", "EBS volume type")
+    return [
+        (c.item, c.monthly_min, c.monthly_max, c.how)
+        for c in failure_domain_costs(s, host + volume)
+    ]

@@ -64,6 +64,9 @@ class Estimate:
     usage_resources: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     free_types: set[str] = field(default_factory=set)
     unpriced_types: set[str] = field(default_factory=set)
+    failure_domains: list[tuple[str, float, float, str]] = field(default_factory=list)
+    """(item, monthly at minimum, at maximum, how): parts of "container hosts" that per-environment
+    capacity and zone headroom add (``ops.cost.failure_domains``)."""
 
     def add_usage(self, rate: UsageRate, resource: str) -> None:
         key = (rate.category, rate.item)

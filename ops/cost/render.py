@@ -55,6 +55,11 @@ def render_text(estimate: Estimate, *, detail: bool = False) -> str:
         f"{'total, before traffic':{width}}{money(estimate.monthly_min):>14}"
         f"{money(estimate.monthly_max):>14}"
     )
+    if estimate.failure_domains:
+        lines += ["", "of the container hosts, the failure domains add:"]
+        for item, low, high, how in estimate.failure_domains:
+            lines.append(f"{'  ' + item:{width}}{money(low):>14}{money(high):>14}")
+            lines.append(f"    {how}")
     if estimate.usage:
         lines += ["", "grows with traffic (per unit, not in the total):"]
         for key, rate in sorted(estimate.usage.items()):
@@ -107,6 +112,10 @@ def to_json(estimate: Estimate) -> dict[str, Any]:
             for key, r in sorted(estimate.usage.items())
         ],
         "unpriced": sorted(estimate.unpriced_types),
+        "failureDomains": [
+            {"item": item, "min": round(low, 2), "max": round(high, 2), "how": how}
+            for item, low, high, how in estimate.failure_domains
+        ],
     }
 
 

@@ -57,6 +57,16 @@ def release_sequence(
     ]
     for step in steps:
         rollout = ", ".join(step.rollout)
+        if getattr(step, "hosts", False):
+            lines += [
+                f"    Note over R,L: {_text(step.name)}",
+                f"    R->>P: up, release.hostRollout = {', '.join(step.host_rollout)}",
+                f"    R->>E: {step.environment}'s instance refresh to Successful (at most "
+                f"{fmt_s(rollout_timeout)})",
+                f"    R->>E: bake {step.environment}'s services {fmt_s(bake_seconds)}: no "
+                "deployment alarm in ALARM",
+            ]
+            continue
         lines += [
             f"    Note over R,L: {_text(step.name)}",
             f"    R->>P: up, release.rollout = {rollout}",
@@ -76,6 +86,8 @@ def release_sequence(
         "        R->>P: up with release.pins: the failed service back on its release",
         "    end",
     ]
+    if any(getattr(step, "hosts", False) for step in steps):
+        lines[-1:-1] = ["        R->>R: a host step fails: the next environment's hosts stay"]
     return _fence(lines)
 
 

@@ -15,6 +15,7 @@ DESCRIPTIONS: dict[str, str] = {
     "dnsPrimary": "the environment that takes traffic while healthy (`dns.primary`)",
     "environmentUrls": "each environment's own load balancer URL (the release smoke test's target)",
     "clusterName": "the ECS cluster",
+    "hostGroups": "each capacity group's Auto Scaling group (an environment's, or `shared`): the release pipeline's host step and the environment-loss experiment act on it",
     "serviceNames": "the ECS service of each `<environment>-<role>`",
     "logGroupNames": "the container log group of each service",
     "deploymentAlarmNames": "the alarms ECS watches while it deploys each service",

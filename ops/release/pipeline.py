@@ -29,6 +29,15 @@ written. For each environment, active (``dns.primary``) first:
 Without onebox (dev) each environment is one ``up``, watch and smoke test. The first release of an
 empty stack is one ``up`` for everything (every pin is created with the new image).
 
+With ``cluster.capacityPerEnvironment`` (prod) each environment has hosts of its own, and their
+AMI, instance type and user data are pinned like the releases (``components/host_pins.py``). The
+application steps hold every host pin (``release.hostRollout: []``); then a host step per
+environment, active first: an ``up`` that moves that environment's host pin
+(``release.hostRollout``), the instance refresh it starts followed to ``Successful``
+(``ops/release/host_refresh.py``), then its services baked ``--bake-seconds`` (no deployment alarm
+fires, no deployment fails) before the next environment's hosts move. A failed host step stops
+(exit 15) with the next environment on its old hosts.
+
 ``--fault latency=MS`` makes a **fault release** (the bad-release drill of the onebox/fleet article): one ``up``
 re-releasing the active environment's onebox on the release it runs (its pin) with the app's latency
 fault switch on (``release.faults``; ``components/fault_switch.py``), then watch, smoke and bake as
@@ -86,6 +95,7 @@ from ops.release.deployment_watch import (
     WatchReport,
     deployment_alarm_names,
 )
+from ops.release.host_refresh import HostRefreshWatcher, refresh_ids
 from ops.release.http_probe import Fetch, fetch_for, http_get, public_name
 from ops.release.load import BackgroundLoad, LoadResult, check_bounds
 from ops.release.plan_gate import GATE_MANDATORY, GATE_PACK, judge_stack
@@ -98,6 +108,7 @@ DIGEST_RE = re.compile(r"\S+@sha256:[0-9a-f]{64}")
 EXIT_OK, EXIT_USAGE, EXIT_PULUMI, EXIT_PREFLIGHT = 0, 2, 3, 4
 EXIT_DEPLOY_FAILED, EXIT_SMOKE, EXIT_UP_FAILED, EXIT_AWS_AFTER = 10, 11, 12, 13
 EXIT_FAULT_MISSED = 14
+EXIT_HOSTS_FAILED = 15
 EXIT_MEANINGS = {
     EXIT_OK: "released (or nothing to do)",
     EXIT_USAGE: "usage or configuration error; nothing changed",
@@ -110,6 +121,8 @@ EXIT_MEANINGS = {
     EXIT_AWS_AFTER: "ECS/CloudWatch unreadable or an output missing after the stack changed",
     EXIT_FAULT_MISSED: "a fault release passed the bake: the deployment alarms missed the fault; "
     "the onebox was put back",
+    EXIT_HOSTS_FAILED: "an environment's new hosts did not prove healthy (instance refresh failed, "
+    "or its services or alarms did not settle); the next environment's hosts were not moved",
 }
 PULUMI_INSTALL_PAGE = "https://www.pulumi.com/docs/iac/download-install/"
 CLI_MISSING = f"needs the pulumi CLI on PATH (install it: {PULUMI_INSTALL_PAGE})"
@@ -133,6 +146,7 @@ class StackLike(Protocol):
 
 
 WatcherFactory = Callable[[str | None], DeploymentWatcher]
+HostWatcherFactory = Callable[[str | None], HostRefreshWatcher]
 
 
 class PipelineError(Exception):
@@ -186,6 +200,8 @@ class ReleaseConfig:
     region: str | None
     environments: tuple[str, ...] = ("blue",)
     primary: str | None = None
+    hosts_per_environment: bool = False
+    """``cluster.capacityPerEnvironment``: host changes get a step per environment."""
 
     @property
     def order(self) -> list[str]:
@@ -208,11 +224,14 @@ def read_release_config(config: Mapping[str, Any], namespace: str) -> ReleaseCon
     region = plain(config.get("aws:region"))
     environments = tuple(str(e) for e in envs) if isinstance(envs, list) and envs else ("blue",)
     primary = dns.get("primary", "blue") if isinstance(dns, dict) and dns.get("enabled") else None
+    cluster = _object(plain(config.get(f"{namespace}:cluster")), f"{namespace}:cluster") or {}
     return ReleaseConfig(
         onebox=release.get("onebox") is True,
         region=str(region) if region else None,
         environments=environments,
         primary=str(primary) if primary else None,
+        hosts_per_environment=isinstance(cluster, dict)
+        and cluster.get("capacityPerEnvironment") is True,
     )
 
 
@@ -255,6 +274,10 @@ class Step:
     """Pins set to a given release in this ``up`` (a fault release re-pins the onebox)."""
     faults: Mapping[str, Mapping[str, int]] | None = None
     """``release.faults`` of this ``up``: the fault switch a onebox release carries."""
+    host_rollout: tuple[str, ...] | None = None
+    """``release.hostRollout`` of this ``up``: environments whose host pins move; None: unset."""
+    hosts: bool = False
+    """A host step: ``environment``'s hosts move (no application pin does)."""
 
     @property
     def key(self) -> str | None:
@@ -265,13 +288,28 @@ def plan_steps(config: ReleaseConfig, first_release: bool) -> list[Step]:
     every = tuple(f"{e}-{r}" for e in config.order for r in config.roles)
     if first_release:
         return [Step("everything", None, None, every)]
+    # With hosts per environment the application steps hold every host pin; the host steps
+    # after them move one environment's hosts per ``up``, active first.
+    held = () if config.hosts_per_environment else None
     steps: list[Step] = []
     moved: list[str] = []
     for env in config.order:
         for role in config.roles:
             moved.append(f"{env}-{role}")
-            steps.append(Step(f"{env} {role}", env, role, tuple(moved)))
+            steps.append(Step(f"{env} {role}", env, role, tuple(moved), host_rollout=held))
+    if config.hosts_per_environment:
+        steps.extend(host_steps(config, every))
     return steps
+
+
+def host_steps(config: ReleaseConfig, every: tuple[str, ...]) -> list[Step]:
+    """One ``up`` per environment, active first, each moving one more environment's host pin;
+    every application pin follows (they already run this release)."""
+    order = config.order
+    return [
+        Step(f"{env} hosts", env, None, every, host_rollout=tuple(order[: i + 1]), hosts=True)
+        for i, env in enumerate(order)
+    ]
 
 
 def fault_step(
@@ -308,6 +346,7 @@ def fault_step(
         (),
         pins={key: {"image": str(pin["image"]), "version": str(pin["version"])}},
         faults={key: dict(faults)},
+        host_rollout=() if config.hosts_per_environment else None,
     )
 
 
@@ -372,9 +411,12 @@ class Pipeline:
         log: Callable[[str, str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         fetch: Fetch = http_get,
+        host_watcher_factory: HostWatcherFactory | None = None,
     ) -> None:
         self.stack = stack
         self.watcher_factory = watcher_factory
+        self.host_watcher_factory = host_watcher_factory or boto_host_watcher_factory()
+        self.region: str | None = None
         self.options = options or PipelineOptions()
         self.log = log or Log()
         self.clock = clock
@@ -412,6 +454,7 @@ class Pipeline:
         rollout: Sequence[str],
         pins: Mapping[str, Mapping[str, str]] | None = None,
         faults: Mapping[str, Mapping[str, int]] | None = None,
+        host_rollout: Sequence[str] | None = None,
     ) -> str:
         if self._tmp is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="steadystate-release-")
@@ -423,6 +466,7 @@ class Pipeline:
                 rollout=rollout,
                 pins=pins,
                 faults=faults,
+                host_rollout=host_rollout,
                 directory=Path(self._tmp.name),
             )
         except RunConfigError as err:
@@ -445,9 +489,12 @@ class Pipeline:
         rollout: Sequence[str],
         pins: Mapping[str, Mapping[str, str]] | None = None,
         faults: Mapping[str, Mapping[str, int]] | None = None,
+        host_rollout: Sequence[str] | None = None,
     ) -> dict[str, Any]:
         moving = ", ".join(rollout) or "nothing"
         extra = f"; pins {', '.join(pins)} set" if pins else ""
+        if host_rollout is not None:
+            extra += f"; hosts of {', '.join(host_rollout) or 'no environment'} move"
         self.log(step, f"pulumi up (policy pack enforced): rollout {moving}{extra}")
         for key, switch in (faults or {}).items():
             env = ", ".join(f"{k}={v}" for k, v in fault_environment(switch).items())
@@ -456,7 +503,9 @@ class Pipeline:
             )
         started = self.clock()
         self.summary.changed = True  # from here on, a failure is "the stack already changed"
-        result = self.stack.up(**self._cli_kwargs(self._run_config(rollout, pins, faults)))
+        result = self.stack.up(
+            **self._cli_kwargs(self._run_config(rollout, pins, faults, host_rollout))
+        )
         summary = getattr(result, "summary", None)
         changes = getattr(summary, "resource_changes", None)
         self.log(step, f"up finished: {change_summary(changes)}")
@@ -682,6 +731,8 @@ class Pipeline:
             f"rollout timeout {opts.rollout_timeout:.0f}s",
         )
         watcher = self.watcher_factory(config.region)
+        self.region = config.region
+        self._outputs = previous
         self._preflight(watcher, previous)
 
         if opts.skip_preview:
@@ -694,7 +745,12 @@ class Pipeline:
             first_step = steps[0]
             result = stack.preview(
                 **self._cli_kwargs(
-                    self._run_config(first_step.rollout, first_step.pins, first_step.faults)
+                    self._run_config(
+                        first_step.rollout,
+                        first_step.pins,
+                        first_step.faults,
+                        first_step.host_rollout,
+                    )
                 )
             )
             self.log("preview", f"ok: {change_summary(getattr(result, 'change_summary', None))}")
@@ -715,7 +771,9 @@ class Pipeline:
         step: Step,
         previous_pins: Mapping[str, Mapping[str, str]],
     ) -> int:
-        outputs = self._up(step.name, step.rollout, step.pins, step.faults)
+        if step.hosts:
+            return self._host_step(watcher, step)
+        outputs = self._up(step.name, step.rollout, step.pins, step.faults, step.host_rollout)
         cluster = str(outputs["clusterName"])
         names: dict[str, str] = dict(outputs["serviceNames"])
         new_image, new_version = str(outputs["imageRef"]), str(outputs["imageVersion"])
@@ -756,6 +814,63 @@ class Pipeline:
                 self._report_failure(f"bake {step.name}", report)
                 return self._put_back(watcher, step, previous_pins, cluster, names)
             self.log(f"bake {step.name}", "onebox healthy")
+        return EXIT_OK
+
+    def _host_step(self, watcher: DeploymentWatcher, step: Step) -> int:
+        """Move ``step.environment``'s hosts: ``up``, follow the instance refresh it started, then
+        bake the environment's services (no alarm fires, no deployment fails)."""
+        env = str(step.environment)
+        groups = dict(self._outputs.get("hostGroups") or {})
+        group = groups.get(env)
+        if not group:
+            raise PipelineError(
+                f"stack output hostGroups names no Auto Scaling group for {env} (got {groups}); "
+                "cluster.capacityPerEnvironment needs the program's hostGroups export"
+            )
+        hosts = self.host_watcher_factory(self.region)
+        before = refresh_ids(hosts.refreshes(str(group)))
+        outputs = self._up(step.name, step.rollout, step.pins, step.faults, step.host_rollout)
+        started = self.clock()
+        verdict = hosts.wait(
+            str(group),
+            before,
+            timeout=self.options.rollout_timeout,
+            log=lambda line: self.log(f"hosts {env}", line),
+        )
+        self._stage(
+            f"hosts {env}",
+            "refresh",
+            started,
+            "ok" if verdict.ok else "failed",
+            reason=verdict.reason,
+        )
+        if not verdict.ok:
+            self.log(
+                f"hosts {env}", f"FAILED: {verdict.reason}; later environments keep their hosts"
+            )
+            return EXIT_HOSTS_FAILED
+        cluster = str(outputs["clusterName"])
+        names = {k: v for k, v in dict(outputs["serviceNames"]).items() if k.startswith(f"{env}-")}
+        if self.options.bake_seconds > 0 and names:
+            watcher.log = lambda line: self.log(f"bake {step.name}", line)
+            started = self.clock()
+            report = watcher.bake(
+                cluster,
+                list(names.values()),
+                seconds=self.options.bake_seconds,
+                deployment_ids=watcher.primary_ids(cluster, list(names.values())),
+            )
+            self._stage(
+                f"bake {step.name}",
+                "bake",
+                started,
+                "ok" if report.ok else "failed",
+                reason=report.reason,
+            )
+            if not report.ok:
+                self._report_failure(f"bake {step.name}", report)
+                return EXIT_HOSTS_FAILED
+        self.log(step.name, f"{env}'s hosts proved healthy")
         return EXIT_OK
 
     def release_onebox_with_fault(
@@ -897,7 +1012,22 @@ def describe_plan(project_dir: Path, stack: str, args: argparse.Namespace) -> di
         ]
     for step in [] if faults else plan_steps(release, first_release=False):
         rollout = ",".join(step.rollout)
-        steps.append(f"pulumi up {policy} --config-file <run copy: release.rollout={rollout}>")
+        hosts = (
+            f", release.hostRollout={','.join(step.host_rollout)}"
+            if step.host_rollout is not None
+            else ""
+        )
+        steps.append(
+            f"pulumi up {policy} --config-file <run copy: release.rollout={rollout}{hosts}>"
+        )
+        if step.hosts:
+            steps.append(
+                f"{step.name}: the {step.environment} Auto Scaling group's instance refresh to "
+                f"Successful within {args.rollout_timeout:.0f}s, then bake its services "
+                f"{args.bake_seconds:.0f}s (no deployment alarm, no failed deployment); failure: "
+                "the next environment's hosts do not move (exit 15)"
+            )
+            continue
         steps.append(f"{step.name}: {watch}")
         if step.role == "onebox":
             steps.append(
@@ -1041,6 +1171,16 @@ def boto_watcher_factory(poll_interval: float) -> WatcherFactory:
     return make
 
 
+def boto_host_watcher_factory(poll_interval: float = 15.0) -> HostWatcherFactory:
+    def make(region: str | None) -> HostRefreshWatcher:
+        import boto3.session
+
+        session = boto3.session.Session(region_name=region) if region else boto3.session.Session()
+        return HostRefreshWatcher(session.client("autoscaling"), poll_interval=poll_interval)
+
+    return make
+
+
 def main(
     argv: Sequence[str] | None = None, *, out: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:
@@ -1109,7 +1249,13 @@ def main(
         faults=args.faults,
         fault_service=args.fault_service,
     )
-    pipeline = Pipeline(stack, boto_watcher_factory(args.poll_interval), options, log=log)
+    pipeline = Pipeline(
+        stack,
+        boto_watcher_factory(args.poll_interval),
+        options,
+        log=log,
+        host_watcher_factory=boto_host_watcher_factory(args.poll_interval),
+    )
     code = pipeline.run()
     emit(pipeline.summary.to_json())
     return code

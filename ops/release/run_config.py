@@ -2,8 +2,9 @@
 
 ``pulumi up --config-file`` reads the whole stack configuration from the given file, so the
 pipeline copies ``Pulumi.<stack>.yaml``, adds ``release.rollout`` (which services take this run's
-image), ``release.pins`` (a service set to a given release) and ``release.faults`` (a onebox
-release's fault switch) and points the CLI at the copy.
+image), ``release.pins`` (a service set to a given release), ``release.faults`` (a onebox
+release's fault switch) and ``release.hostRollout`` (whose hosts move) and points the CLI at the
+copy.
 The committed file is never written: release state stays with the stack (its release pins).
 """
 
@@ -29,6 +30,7 @@ def write_run_config(
     rollout: Sequence[str],
     pins: Mapping[str, Mapping[str, str]] | None = None,
     faults: Mapping[str, Mapping[str, int]] | None = None,
+    host_rollout: Sequence[str] | None = None,
     directory: Path,
 ) -> Path:
     source = project_dir / f"Pulumi.{stack}.yaml"
@@ -51,6 +53,10 @@ def write_run_config(
         release["faults"] = {k: dict(v) for k, v in faults.items()}
     else:
         release.pop("faults", None)
+    if host_rollout is not None:
+        release["hostRollout"] = list(host_rollout)
+    else:
+        release.pop("hostRollout", None)
     config[key] = release
     with tempfile.NamedTemporaryFile(
         "w", suffix=f".Pulumi.{stack}.yaml", dir=directory, delete=False, encoding="utf-8"

@@ -37,8 +37,12 @@ from ops.resilience.model import (
     StackInputs,
     StepTrigger,
     TargetGroupHealth,
+    ZoneGroupInput,
 )
+from ops.resilience.zones import MANAGED_SCALING_DEFAULT_WARMUP_S
 from ops.synth.mocks import ResourceRecord
+from settings import load_settings
+from settings.loader import zone_loss_group
 
 TARGET_GROUP_TYPES = ("aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGroup")
 HEALTH_CHECK_TYPE = "aws:route53/healthCheck:HealthCheck"
@@ -522,6 +526,40 @@ def _unique(items: Iterable[TargetGroupHealth]) -> list[TargetGroupHealth]:
     return seen
 
 
+def _zone_groups(recording: HasRecords) -> list[ZoneGroupInput]:
+    """Each environment's capacity group from the settings the stack was synthesized with (the
+    zone-loss rule's numbers) and the capacity provider's instance warm-up; none without them."""
+    config = getattr(recording, "config", None)
+    values = getattr(config, "values", None)
+    providers = _of_type(recording, "aws:ecs/capacityProvider:CapacityProvider")
+    if not values or not providers:
+        return []
+    s = load_settings(values)
+    g = zone_loss_group(s)
+    scaling = _first(_first(_value(providers[0], "autoScalingGroupProvider")).get("managedScaling"))
+    warmup = float(scaling.get("instanceWarmupPeriod") or MANAGED_SCALING_DEFAULT_WARMUP_S)
+    # The primary environment first: its group is the one the PRIMARY failover record fronts.
+    primary = [s.dns.primary] if s.dns.primary in s.environments else []
+    ordered = [*primary, *(e for e in s.environments if e not in primary)]
+    names = ordered if s.cluster.capacity_per_environment else ["shared"]
+    return [
+        ZoneGroupInput(
+            environment=name,
+            zones=g.zones,
+            min_tasks=g.min_tasks,
+            cpu_target=g.cpu_target,
+            task_cpu=g.task_cpu,
+            task_memory=g.task_memory,
+            hosts=g.hosts,
+            instance_type=s.cluster.instance_type,
+            target_capacity_percent=g.target_capacity_percent,
+            fixed_tasks=g.fixed_tasks,
+            instance_warmup_s=warmup,
+        )
+        for name in names
+    ]
+
+
 def extract_inputs(recording: HasRecords) -> StackInputs:
     """The model's inputs from a :class:`ops.synth.runner.Synthesis` (or any recording of records)."""
     read = _Reader()
@@ -542,4 +580,5 @@ def extract_inputs(recording: HasRecords) -> StackInputs:
         fixed_size=_fixed_size(recording),
         connectivity_alarms=connectivity,
         warnings=read.warnings,
+        zone_groups=_zone_groups(recording),
     )

@@ -331,6 +331,23 @@ class StepTrigger:
     step' over the synthesized alarm (None: not replayed; the arithmetic below is used)."""
 
 
+@dataclass(frozen=True)
+class ZoneGroupInput:
+    """An environment's capacity group as the zone-loss rule sees it (the settings' numbers)."""
+
+    environment: str
+    zones: int
+    min_tasks: int
+    cpu_target: int
+    task_cpu: int
+    task_memory: int
+    hosts: int
+    instance_type: str
+    target_capacity_percent: int
+    fixed_tasks: int
+    instance_warmup_s: float
+
+
 @dataclass
 class StackInputs:
     """Everything the model needs from one synthesized stack."""
@@ -344,6 +361,8 @@ class StackInputs:
     """Resource ids of scalable targets whose minimum equals their maximum (nothing to add)."""
     connectivity_alarms: list[AlarmSpec] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    zone_groups: list[ZoneGroupInput] = field(default_factory=list)
+    """Each environment's capacity group at its minimum (``ops.resilience.zones``)."""
 
 
 # --- building blocks ------------------------------------------------------------------------------
@@ -777,6 +796,10 @@ AUTOSCALING_TUTORIAL_SCALING = ScalingPolicy(
 
 PROD_TARGETS_S = {
     "env_failover": 90.0,
+    "env_hosts_lost": 90.0,
+    # Our target, not AWS's: with the zone-loss rule met the survivors carry the load, and the
+    # replacements restore the headroom within three minutes (no new host).
+    "zone_replacement": 180.0,
     "release_errors": 150.0,
     "release_slow": 240.0,
     "scale_out": 90.0,

@@ -9,7 +9,10 @@ the source documents' setups, how long in the worst case it takes until:
 * an environment dies → DNS answers with the other one;
 * an erroring release / a slow release → its rollback starts;
 * a task dies → the ALB stops sending it requests;
-* a load step → scale-out starts.
+* a load step → scale-out starts;
+* a zone is lost → replacement tasks serve, with the tasks and hosts the other zones keep, and how
+  long a zonal shift takes to move the load balancers' traffic;
+* one environment's hosts are lost → DNS answers with the other one (and the lost one comes back).
 
 Exit status: 0 when every prod target is met (targets are enforced for ``--stack prod`` or with
 ``--enforce-targets``), 1 when one is missed (the missed ones are printed), 2 when the program could
@@ -46,6 +49,7 @@ from ops.resilience.model import (
     RESILIENCY_ARTICLE_FAILOVER,
     Estimate,
     StackInputs,
+    TargetGroupHealth,
     alarm_detection,
     env_failover,
     fmt_s,
@@ -56,6 +60,13 @@ from ops.resilience.model import (
     target_stops_traffic,
     worst_of,
 )
+from ops.resilience.zones import (
+    ZoneLoss,
+    environment_hosts_lost,
+    zonal_shift_moves_traffic,
+    zone_loss_replacement,
+)
+from policy.guardrails.zone_loss import CapacityGroup, host_size
 
 ENFORCED_STACKS = frozenset({"prod"})
 NOT_DEPLOYED = "not deployed in this stack"
@@ -204,12 +215,116 @@ def build_report(stack: str, inputs: StackInputs, *, enforced: bool | None = Non
             missing_reason="no scaling policy on a service that can grow",
         )
     )
+    rows.extend(_zone_rows(inputs))
     return Report(
         stack=stack,
         enforced=stack in ENFORCED_STACKS if enforced is None else enforced,
         rows=rows,
         warnings=list(inputs.warnings),
     )
+
+
+def zone_losses(inputs: StackInputs) -> list[ZoneLoss]:
+    """Each environment's capacity group, as :mod:`ops.resilience.zones` takes it."""
+    return [
+        ZoneLoss(
+            name=z.environment,
+            group=CapacityGroup(
+                zones=z.zones,
+                min_tasks=z.min_tasks,
+                cpu_target=z.cpu_target,
+                task_cpu=z.task_cpu,
+                task_memory=z.task_memory,
+                hosts=z.hosts,
+                host=host_size(z.instance_type),
+                target_capacity_percent=z.target_capacity_percent,
+                fixed_tasks=z.fixed_tasks,
+            ),
+            instance_warmup_s=z.instance_warmup_s,
+        )
+        for z in inputs.zone_groups
+    ]
+
+
+#: The autoscaling tutorial's capacity: one group, no zone headroom (it scaled hosts on cluster
+#: CPU), so a lost zone's replacements wait for a new host; ALB target-group defaults.
+AUTOSCALING_TUTORIAL_ZONE = ZoneLoss(
+    name="autoscaling tutorial",
+    group=CapacityGroup(
+        zones=2,
+        min_tasks=2,
+        cpu_target=80,
+        task_cpu=256,
+        task_memory=512,
+        hosts=1,
+        host=host_size("t3.small"),
+        target_capacity_percent=100,
+    ),
+)
+
+
+def _fleet_health(inputs: StackInputs, environment: str) -> TargetGroupHealth:
+    fleets = [
+        t
+        for t in inputs.target_groups
+        if t.role == "fleet" and environment in (t.environment, "shared")
+    ]
+    return (fleets or inputs.target_groups or [AUTOSCALING_TUTORIAL_TARGET_GROUP])[0]
+
+
+def _zone_rows(inputs: StackInputs) -> list[Row]:
+    """Zone lost (replacement, zonal shift) and one environment's hosts lost."""
+    losses = zone_losses(inputs)
+    replacement = [
+        (loss.name, zone_loss_replacement(loss, _fleet_health(inputs, loss.name)))
+        for loss in losses
+    ]
+    rows = [
+        Row(
+            key="zone_replacement",
+            title="Zone lost → replacement tasks serve",
+            stack=worst_of(replacement) if replacement else None,
+            source_name="autoscaling tutorial",
+            source=zone_loss_replacement(
+                AUTOSCALING_TUTORIAL_ZONE, AUTOSCALING_TUTORIAL_TARGET_GROUP
+            ),
+            # Judged where there are hosts to lose (EC2 capacity groups); Fargate has none.
+            target_s=PROD_TARGETS_S["zone_replacement"] if losses else None,
+            missing_reason="no EC2 capacity group",
+        ),
+        Row(
+            key="zonal_shift",
+            title="Zone impaired → zonal shift moves traffic",
+            stack=zonal_shift_moves_traffic() if inputs.target_groups else None,
+            source_name="ARC StartZonalShift",
+            source=zonal_shift_moves_traffic(),
+            missing_reason="no load balancer",
+        ),
+    ]
+    # The PRIMARY record is the primary environment's, the first capacity group.
+    hosts_lost: list[tuple[str, Estimate]] = []
+    comes_back: list[tuple[str, Estimate]] = []
+    for record in inputs.failover_records if losses else []:
+        loss = losses[0]
+        failover, back = environment_hosts_lost(record, loss, _fleet_health(inputs, loss.name))
+        hosts_lost.append((record.name, failover))
+        comes_back.append((f"{loss.name} comes back", back))
+    tutorial_failover, _ = environment_hosts_lost(
+        RESILIENCY_ARTICLE_FAILOVER, AUTOSCALING_TUTORIAL_ZONE, AUTOSCALING_TUTORIAL_TARGET_GROUP
+    )
+    rows.append(
+        Row(
+            key="env_hosts_lost",
+            title="An environment's hosts lost → DNS answers with the other",
+            stack=worst_of(hosts_lost) if hosts_lost else None,
+            source_name="resiliency-testing article",
+            source=tutorial_failover,
+            target_s=PROD_TARGETS_S["env_hosts_lost"] if losses else None,
+            details=comes_back,
+            missing_reason="no Route 53 PRIMARY failover record, or no capacity group",
+        )
+    )
+    return rows
 
 
 # --- text -------------------------------------------------------------------------------------------

@@ -481,6 +481,11 @@ class RecordingMonitor(MockMonitor):
                     "delete": timeouts.delete,
                 },
                 "version": request.version,
+                # Names (or URNs) this resource was known by before: what it adopts.
+                "aliases": [
+                    alias.spec.name if alias.HasField("spec") else alias.urn
+                    for alias in request.aliases
+                ],
             },
             dependencies=list(request.dependencies),
             property_dependencies={

@@ -27,6 +27,7 @@ from . import (  # second wave (issue 12); chaos as a practice (issue 11)
     ecs_exec,
     edges,
     failover_timing,
+    failure_domains,
     fast_scaling,
     fis_templates,
     hosts,
@@ -91,6 +92,8 @@ RULE_MODULES = (
     secret_rotation,
     # issue 21: zonal shift and autoshift
     zonal_shift,
+    # issue 21: blue and green as failure domains, a zone lost without an outage
+    failure_domains,
 )
 """Every module that declares policies, in catalogue order."""
 

@@ -1,6 +1,8 @@
-"""The environment-loss experiment end to end: ``python -m chaos.run`` against moto (ECS), two
-real app processes on 127.0.0.1 (``APP_ENVIRONMENT=blue`` / ``green``) and a loopback front door
-that plays Route 53 failover in front of their ``/version``; both "holds" and "deviates"."""
+"""The environment-loss experiment end to end: ``python -m chaos.run`` against moto (ECS, EC2,
+Auto Scaling: blue's own host group), two real app processes on 127.0.0.1
+(``APP_ENVIRONMENT=blue`` / ``green``) and a loopback front door that plays Route 53 failover in
+front of their ``/version``; both "holds" and "deviates". moto's Auto Scaling group replaces
+instances that EC2 terminated, as AWS's does; the tests play Route 53 following blue's health."""
 
 from __future__ import annotations
 
@@ -43,12 +45,14 @@ def apps(tmp_path_factory) -> Iterator[dict[str, Process]]:
 
 @pytest.fixture
 def front_door(apps) -> Iterator[tuple[str, dict[str, str]]]:
-    """GETs go to the environment in ``route["to"]`` (what Route 53's answer would be)."""
-    route = {"to": "blue"}
+    """GETs go to the environment in ``route["to"]`` (what Route 53's answer would be), or to the
+    one it names when called."""
+    route: dict = {"to": "blue"}
 
     class Proxy(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            target = f"http://127.0.0.1:{apps[route['to']].port}{self.path}"
+            to = route["to"]() if callable(route["to"]) else route["to"]
+            target = f"http://127.0.0.1:{apps[to].port}{self.path}"
             with urllib.request.urlopen(target, timeout=5) as answer:
                 body = answer.read()
                 self.send_response(answer.status)
@@ -67,6 +71,44 @@ def front_door(apps) -> Iterator[tuple[str, dict[str, str]]]:
     httpd.server_close()
 
 
+class BlueHosts:
+    """Blue's Auto Scaling group in moto, and what AWS would do after its hosts are terminated."""
+
+    def __init__(self) -> None:
+        import boto3
+
+        self.ec2 = boto3.client("ec2", region_name="us-east-2")
+        self.asg = boto3.client("autoscaling", region_name="us-east-2")
+        template = self.ec2.create_launch_template(
+            LaunchTemplateName="blue-hosts",
+            LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "t3.medium"},
+        )["LaunchTemplate"]["LaunchTemplateId"]
+        self.asg.create_auto_scaling_group(
+            AutoScalingGroupName="blue-hosts",
+            LaunchTemplate={"LaunchTemplateId": template, "Version": "$Latest"},
+            MinSize=2,
+            MaxSize=4,
+            DesiredCapacity=2,
+            AvailabilityZones=["us-east-2a", "us-east-2b"],
+        )
+        self.original = self.instance_ids()
+
+    def instance_ids(self) -> list[str]:
+        group = self.asg.describe_auto_scaling_groups(AutoScalingGroupNames=["blue-hosts"])
+        return [i["InstanceId"] for i in group["AutoScalingGroups"][0]["Instances"]]
+
+    def terminated(self) -> bool:
+        found = self.ec2.describe_instances(InstanceIds=self.original)["Reservations"]
+        states = [i["State"]["Name"] for r in found for i in r["Instances"]]
+        return bool(states) and all(state == "terminated" for state in states)
+
+    def never_replaced(self) -> None:
+        """A group that cannot launch (say its AMI is gone): no host comes back."""
+        self.asg.update_auto_scaling_group(
+            AutoScalingGroupName="blue-hosts", MinSize=0, DesiredCapacity=0
+        )
+
+
 def blue_green_world():
     world = make_world(desired=2, hosts=2, service="blue")
     world.ecs.create_service(cluster=world.cluster, serviceName="blue-1box",
@@ -82,7 +124,8 @@ def blue_green_world():
 
 OUTPUTS = {"clusterName": "steadystate-test", "dnsPrimary": "blue",
            "serviceNames": {"blue-fleet": "blue", "blue-onebox": "blue-1box",
-                            "green-fleet": "green"}}  # fmt: skip
+                            "green-fleet": "green"},
+           "hostGroups": {"blue": "blue-hosts", "green": "green-hosts"}}  # fmt: skip
 
 
 def run(url, sleep, tmp_path, *extra):
@@ -103,38 +146,63 @@ def desired(world, service):
     return found[0]["desiredCount"]
 
 
-def test_blue_down_fails_over_to_green_and_the_rollback_brings_blue_back(
-    moto, front_door, tmp_path
-):
+def test_blue_hosts_lost_fails_over_to_green_and_blue_comes_back(moto, front_door, tmp_path):
     url, route = front_door
     world = blue_green_world()
+    hosts = BlueHosts()
 
-    def route53(_seconds: float) -> None:  # health check follows blue's state
-        route["to"] = "blue" if desired(world, "blue") else "green"
+    seen = {"failed_over": False}
 
+    def route53(_seconds: float) -> None:
+        if hosts.terminated():
+            seen["failed_over"] = True  # blue's load balancer has no healthy target
+
+    def answer() -> str:
+        # Green while blue is down; blue again once the rollback saw its new hosts and tasks.
+        return "green" if seen["failed_over"] and environment_loss.HOSTS else "blue"
+
+    route["to"] = answer
     code, log, journal = run(url, route53, tmp_path)
     assert code == 0, log
     assert "failover budget: 3.0s" in log
-    assert journal["run"][0]["output"] == {"desiredCountsBefore": {"blue": 2, "blue-1box": 1}}
+    output = journal["run"][0]["output"]
+    assert output == {"group": "blue-hosts", "terminatedInstances": hosts.original}
     after = journal["steady_states"]["after"]["probes"][0]
-    assert after["tolerance_met"] is True  # green answered /version with blue down
+    assert after["tolerance_met"] is True  # green answered /version with blue's hosts gone
     assert f"GET {url}/version: environment green, as expected" in log
-    assert journal["rollbacks"][0]["status"] == "succeeded"
-    assert (desired(world, "blue"), desired(world, "blue-1box")) == (2, 1)
-    assert environment_loss.DOWN == {}
+    assert journal["rollbacks"][0]["status"] == "succeeded", log
+    assert journal["rollbacks"][0]["output"] == {"back": {"blue-hosts": 2}}
+    assert answer() == "blue" and set(hosts.instance_ids()).isdisjoint(hosts.original)
+    assert (desired(world, "blue"), desired(world, "blue-1box")) == (2, 1)  # never touched
+    assert environment_loss.HOSTS == {}
 
 
-def test_no_failover_within_the_budget_deviates_and_blue_still_comes_back(
-    moto, front_door, tmp_path
-):
+def test_no_failover_within_the_budget_deviates(moto, front_door, tmp_path):
     url, route = front_door
-    world = blue_green_world()
+    blue_green_world()
+    BlueHosts()
     code, log, journal = run(url, lambda _s: None, tmp_path)  # Route 53 never switches
     assert code == 1, log
     assert "outcome: deviated" in log
     assert "environment blue after 3s, expected environment green" in log
     assert journal["rollbacks"][0]["status"] == "succeeded"
-    assert desired(world, "blue") == 2 and route["to"] == "blue"
+    assert route["to"] == "blue"
+
+
+def test_blue_not_coming_back_fails_the_rollback(moto, front_door, tmp_path):
+    url, route = front_door
+    blue_green_world()
+    hosts = BlueHosts()
+
+    def hosts_never_replaced(_seconds: float) -> None:
+        if hosts.terminated() and route["to"] == "blue":
+            route["to"] = "green"
+            hosts.never_replaced()
+
+    _, log, journal = run(url, hosts_never_replaced, tmp_path)
+    assert journal["rollbacks"][0]["status"] == "failed", log
+    assert "blue-hosts: 0 of 2 new hosts InService" in log
+    environment_loss.HOSTS.clear()
 
 
 def test_a_standby_that_is_not_whole_aborts_before_taking_blue_down(moto, front_door, tmp_path):
@@ -150,6 +218,7 @@ def test_a_standby_that_is_not_whole_aborts_before_taking_blue_down(moto, front_
     assert code == 1 and "outcome: aborted" in log, log
     assert "probe 'standby-runs-every-desired-task' not within tolerance" in log
     assert desired(world, "blue") == 2  # nothing was taken down
+    assert environment_loss.HOSTS == {}
 
 
 def test_the_experiment_validates_and_the_budget_comes_from_the_resilience_model():

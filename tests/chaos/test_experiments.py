@@ -122,6 +122,7 @@ def test_chaostoolkit_validates_each_experiment(name, monkeypatch):
     monkeypatch.setenv("URL", "http://127.0.0.1:9")
     monkeypatch.setenv("DOWN_SERVICES", '["b"]')
     monkeypatch.setenv("STANDBY_SERVICE", "g")
+    monkeypatch.setenv("HOST_GROUP", "blue-hosts")
     monkeypatch.setenv("FAILOVER_WITHIN", "90")
     monkeypatch.setenv("FIS_TEMPLATE_IDS", '{"dependency-db": "EXT1", "dependency-cdn": "EXT2"}')
     monkeypatch.setenv("ALARM_NAME", "blue-db")

@@ -79,9 +79,11 @@ class Stack:
 # Off every default and off dev's and prod's values, inside every limit and cross-key rule.
 DISTINCT: dict[str, dict[str, Any]] = {
     "network": {"flowLogRetentionDays": 60},
-    "cluster": {"targetCapacityPercent": 80, "rootVolumeGib": 40, "minInstances": 4},
+    # Zone-safe over prod's three zones (settings/loader.py zone_loss_group): 6 tasks at 65 % leave
+    # 4 that carry the load, 6 hosts leave 4 with room for the 6 tasks and the onebox's 3.
+    "cluster": {"targetCapacityPercent": 50, "rootVolumeGib": 40, "minInstances": 6},
     "service": {
-        "minTasks": 4,
+        "minTasks": 6,
         "maxTasks": 17,
         "cpuTarget": 65,
         "memoryTarget": 75,

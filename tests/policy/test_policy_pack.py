@@ -122,6 +122,8 @@ def test_prod_only_policies_read_the_environment_and_default_to_prod() -> None:
         "db-app-secret-rotation",
         "lb-zonal-shift-enabled",
         "lb-zonal-autoshift-practised",
+        "ecs-environments-own-capacity",
+        "zone-loss-static-stability",
     }
     for name in PROD_ONLY:
         assert _default(name, "environment") == "prod"

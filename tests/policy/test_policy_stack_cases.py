@@ -98,6 +98,25 @@ def _is_weighted_listener(r: Res) -> bool:
     return bool(actions) and "forward" in actions[0] and actions[0]["forward"] is not None
 
 
+def _green_on_blues_hosts(resources: list[Res]) -> list[Res]:
+    """Green's services placed on blue's capacity provider (shared capacity)."""
+    blue = next(
+        r
+        for r in resources
+        if r.type == "aws:ecs/capacityProvider:CapacityProvider" and "-blue-" in r.name
+    )
+    for r in resources:
+        if r.type == "aws:ecs/service:Service" and r.name.startswith("green-"):
+            r.deps["capacityProviderStrategies"] = [blue.name]
+            for strategy in r.props["capacityProviderStrategies"]:
+                strategy["capacityProvider"] = blue.props["name"]
+    return resources
+
+
+def _is_capacity_provider(r: Res) -> bool:
+    return r.type == "aws:ecs/capacityProvider:CapacityProvider"
+
+
 BREAKS: dict[str, Break] = {
     "vpc-flow-logs-enabled": drop("aws:ec2/flowLog:FlowLog"),
     "lb-subnets-distinct-azs": _one_zone,
@@ -173,6 +192,12 @@ BREAKS: dict[str, Break] = {
     # issue 21: failure domains
     "lb-zonal-autoshift-practised": drop(
         "aws:arczonalshift/zonalAutoshiftConfiguration:ZonalAutoshiftConfiguration"
+    ),
+    "ecs-environments-own-capacity": _green_on_blues_hosts,
+    "zone-loss-static-stability": change(
+        "aws:ecs/capacityProvider:CapacityProvider",
+        _is_capacity_provider,
+        lambda p: p["autoScalingGroupProvider"]["managedScaling"].update(targetCapacity=100),
     ),
 }
 

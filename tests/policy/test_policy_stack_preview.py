@@ -139,6 +139,9 @@ UNDECIDABLE_IN_PREVIEW = {
     # which secret the rotation task rotates is in its containerDefinitions, a JSON string that
     # embeds the image digest and the secret's ARN: unknown as a whole until they exist
     "db-app-secret-rotation",
+    # the launch template's instance type is its host pin's recorded value (an SSM parameter's
+    # output): unknown until the pin exists; zones, tasks, CPU target and headroom are judged
+    "zone-loss-static-stability",
 }
 """Stack policies that cannot judge the real prod stack during its first preview, and why; every
 other one must decide from known values and property dependencies."""

@@ -185,6 +185,7 @@ def test_the_list_settings_are_the_ones_this_file_knows() -> None:
         "network.avoidCidrs",
         "network.zones",
         "release.faults",
+        "release.hostRollout",
         "release.pins",
         "release.rollout",
         "zonalShift.practiceDays",

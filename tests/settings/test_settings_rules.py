@@ -13,7 +13,14 @@ from settings import Settings, SettingsError, load_settings
 from settings.loader import consistency_problems
 
 ARN = "arn:aws:acm:us-east-2:123456789012:certificate/abc"
-PROD = {"stage": "prod", "service": {"minTasks": 2}, "connectivity": {"alarmEmails": ["o@x.io"]}}
+#: Prod over the default two zones that rides out a zone's loss (settings/loader.py
+#: zone_loss_group): two hosts, managed scaling and the CPU target at most half.
+PROD = {
+    "stage": "prod",
+    "service": {"minTasks": 2, "cpuTarget": 50},
+    "cluster": {"minInstances": 2, "targetCapacityPercent": 50},
+    "connectivity": {"alarmEmails": ["o@x.io"]},
+}
 
 
 def raw(groups: dict[str, object]) -> dict[str, str]:

@@ -12,6 +12,10 @@ import yaml
 from ops.synth.runner import PROJECT_DIR, synthesize
 from settings import Settings, SettingsError, choose_zones, load_settings, pin_zones_advice
 
+#: Prod over the default two zones that rides out a zone's loss (settings/loader.py
+#: zone_loss_group): two hosts, managed scaling and the CPU target at most half.
+ZONE_SAFE_CLUSTER = {"minInstances": 2, "targetCapacityPercent": 50}
+
 
 def raw(**groups: object) -> dict[str, str]:
     """A config map as Pulumi passes it: `steadystate:<key>` → string (JSON for non-strings)."""
@@ -78,13 +82,19 @@ BAD_INPUTS = {
         "steadystate:release.oneboxWeight = 30: ",
     ),
     "prod minimum capacity": (
-        {"stage": "prod", "service": {"minTasks": 1}, "connectivity": {"alarmEmails": ["o@x.io"]}},
+        {
+            "stage": "prod",
+            "service": {"minTasks": 1, "cpuTarget": 50},
+            "cluster": ZONE_SAFE_CLUSTER,
+            "connectivity": {"alarmEmails": ["o@x.io"]},
+        },
         "steadystate:service.minTasks = 1: ",
     ),
     "prod onebox of one task": (
         {
             "stage": "prod",
-            "service": {"minTasks": 2},
+            "service": {"minTasks": 2, "cpuTarget": 50},
+            "cluster": ZONE_SAFE_CLUSTER,
             "release": {"onebox": True},
             "connectivity": {"alarmEmails": ["o@x.io"]},
         },
@@ -111,7 +121,11 @@ BAD_INPUTS = {
         "steadystate:connectivity.alarmEmails = [\"ops-at-example.com\"]: item 0 ('ops-at-example.com') is not an email address",
     ),
     "prod alarms that notify nobody": (
-        {"stage": "prod", "service": {"minTasks": 2}},
+        {
+            "stage": "prod",
+            "service": {"minTasks": 2, "cpuTarget": 50},
+            "cluster": ZONE_SAFE_CLUSTER,
+        },
         "steadystate:connectivity.alarmEmails = []: must list at least one address in prod",
     ),
     "webhook over plain HTTP": (
@@ -153,7 +167,8 @@ def test_min_above_max_is_one_message(stage: str) -> None:
     """The cross-key rule and the capacity guardrail both see minTasks > maxTasks: say it once."""
     found = problems(
         stage=stage,
-        service={"minTasks": 5, "maxTasks": 3},
+        service={"minTasks": 5, "maxTasks": 3, "cpuTarget": 50},
+        cluster=ZONE_SAFE_CLUSTER,
         connectivity={"alarmEmails": ["o@x.io"]},
     )
     assert found == ["steadystate:service.minTasks = 5: must not exceed service.maxTasks (3)"]
@@ -164,7 +179,8 @@ def test_max_above_the_cap_is_filed_under_max_tasks(stage: str) -> None:
     """The guardrail's problem with the maximum names service.maxTasks and its value."""
     found = problems(
         stage=stage,
-        service={"minTasks": 2, "maxTasks": 50},
+        service={"minTasks": 2, "maxTasks": 50, "cpuTarget": 50},
+        cluster=ZONE_SAFE_CLUSTER,
         connectivity={"alarmEmails": ["o@x.io"]},
     )
     assert found == ["steadystate:service.maxTasks = 50: max capacity must be at most 20 (got 50)"]
@@ -173,7 +189,8 @@ def test_max_above_the_cap_is_filed_under_max_tasks(stage: str) -> None:
 def test_each_bound_names_its_own_key_when_both_are_wrong() -> None:
     found = problems(
         stage="prod",
-        service={"minTasks": 1, "maxTasks": 50},
+        service={"minTasks": 1, "maxTasks": 50, "cpuTarget": 50},
+        cluster=ZONE_SAFE_CLUSTER,
         connectivity={"alarmEmails": ["o@x.io"]},
     )
     assert found == [
@@ -193,7 +210,8 @@ def test_unrelated_namespaces_are_ignored() -> None:
         {
             "aws:region": "us-east-2",
             "steadystate:stage": "prod",
-            "steadystate:service": json.dumps({"minTasks": 2}),
+            "steadystate:service": json.dumps({"minTasks": 2, "cpuTarget": 50}),
+            "steadystate:cluster": json.dumps(ZONE_SAFE_CLUSTER),
             "steadystate:connectivity": json.dumps({"alarmEmails": ["oncall@example.com"]}),
         }
     )
@@ -208,7 +226,14 @@ def test_unrelated_namespaces_are_ignored() -> None:
     ],
 )
 def test_prod_with_a_subscriber_loads(connectivity: dict) -> None:
-    settings = load_settings(raw(stage="prod", service={"minTasks": 2}, connectivity=connectivity))
+    settings = load_settings(
+        raw(
+            stage="prod",
+            service={"minTasks": 2, "cpuTarget": 50},
+            cluster=ZONE_SAFE_CLUSTER,
+            connectivity=connectivity,
+        )
+    )
     assert settings.connectivity.alarm_emails or settings.connectivity.alarm_webhooks
 
 
@@ -350,7 +375,12 @@ def test_a_release_pin_whose_version_is_no_exact_image_tag_is_refused() -> None:
 def test_teardown_is_off_by_default_and_keeps_the_final_snapshot() -> None:
     assert (
         load_settings(
-            raw(stage="prod", connectivity={"alarmEmails": ["a@b.co"]}, service={"minTasks": 2})
+            raw(
+                stage="prod",
+                connectivity={"alarmEmails": ["a@b.co"]},
+                service={"minTasks": 2, "cpuTarget": 50},
+                cluster=ZONE_SAFE_CLUSTER,
+            )
         ).teardown.allow_data_loss
         is False
     )

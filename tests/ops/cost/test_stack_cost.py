@@ -76,7 +76,8 @@ def test_fewer_hosts_at_most_lowers_only_the_maximum(prod: Estimate, tmp_path: P
     cheaper = estimate_stack("prod", _project(tmp_path, "prod", fewer))
     host = P.of("ec2_hour", "t3.medium", "") * HOURS + 30 * P.of("ebs_gb_month", "gp3", "")
     assert prod.monthly_min == pytest.approx(cheaper.monthly_min)
-    assert prod.monthly_max - cheaper.monthly_max == pytest.approx(6 * host)
+    # maxInstances bounds each environment's own group (cluster.capacityPerEnvironment): 2 × 6
+    assert prod.monthly_max - cheaper.monthly_max == pytest.approx(2 * 6 * host)
 
 
 def test_dropping_interface_endpoints_saves_each_endpoint_in_each_zone(

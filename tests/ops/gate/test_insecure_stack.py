@@ -90,6 +90,9 @@ EXPECTED = (
     # zonal shift (issue 21)
     "lb-zonal-shift-enabled",
     "lb-zonal-autoshift-practised",
+    # failure domains (issue 21)
+    "ecs-environments-own-capacity",
+    "zone-loss-static-stability",
 )
 
 

@@ -518,18 +518,22 @@ def test_dry_run_prints_the_per_environment_plan(monkeypatch, tmp_path):
         "blue then green"
     )
     order = [line for line in lines if "pulumi up" in line]
+    every = "blue-onebox,blue-fleet,green-onebox,green-fleet"
+    # prod has hosts per environment: application steps hold them, then blue's, then green's move
     assert [line.rsplit("release.rollout=", 1)[1] for line in order] == [
-        "blue-onebox>",
-        "blue-onebox,blue-fleet>",
-        "blue-onebox,blue-fleet,green-onebox>",
-        "blue-onebox,blue-fleet,green-onebox,green-fleet>",
+        "blue-onebox, release.hostRollout=>",
+        "blue-onebox,blue-fleet, release.hostRollout=>",
+        "blue-onebox,blue-fleet,green-onebox, release.hostRollout=>",
+        f"{every}, release.hostRollout=>",
+        f"{every}, release.hostRollout=blue>",
+        f"{every}, release.hostRollout=blue,green>",
     ]
     text = "\n".join(lines)
     assert "smoke blue: /health 200, /version shows the new version" in text
     assert "bake blue onebox 600s with load 20 requests/s for 600s to the blue URL" in text
     assert lines[-1] == "[dry-run] dry run: nothing selected, changed or deployed"
     plan = json.loads(out.getvalue())
-    assert plan["order"] == ["blue", "green"] and len(plan["steps"]) == 16
+    assert plan["order"] == ["blue", "green"] and len(plan["steps"]) == 20
     assert plan["exitCodes"]["10"].startswith("a deployment failed")
 
 

@@ -20,6 +20,7 @@ from ops.resilience.model import (
     StackInputs,
     StepTrigger,
     TargetGroupHealth,
+    ZoneGroupInput,
 )
 
 ALB = "AWS/ApplicationELB"
@@ -61,6 +62,7 @@ def stack_inputs(
         step_triggers=[]
         if fast_dp is None
         else [StepTrigger("service/c/fleet", "fast", "task-cpu-utilization", 10, fast_dp, 10)],
+        zone_groups=[ZoneGroupInput("blue", 3, 3, 60, 512, 1024, 3, "t3.medium", 66, 2, 120.0)],
     )
 
 
@@ -112,7 +114,12 @@ def test_source_figures_come_from_the_model():
 
 def test_missing_a_target_on_prod_exits_1_and_names_it():
     report = rr.build_report("prod", stack_inputs(errors_dp=2, latency_dp=3, threshold=4))
-    assert [row.key for row in report.missed] == ["env_failover", "release_errors", "release_slow"]
+    assert [row.key for row in report.missed] == [
+        "env_failover",
+        "release_errors",
+        "release_slow",
+        "env_hosts_lost",
+    ]
     assert report.exit_code == rr.EXIT_TARGET_MISSED
     out = io.StringIO()
     rr.render_text(report, out)
@@ -163,6 +170,9 @@ def test_json_is_complete_and_never_is_null():
         "release_slow",
         "task_dies",
         "scale_out",
+        "zone_replacement",
+        "zonal_shift",
+        "env_hosts_lost",
     }
     env = by_key["env_failover"]
     assert env["stack"]["seconds"] == 90 and env["target_met"] is True
