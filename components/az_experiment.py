@@ -114,8 +114,7 @@ def schedule_expression(cadence: str, weekday: str, hour: int) -> str:
     """At ``hour`` on the business day after ``weekday`` (FRI -> MON), so never on the day of
     another template (those run on ``weekday``): weekly, or monthly on its 2nd occurrence (28 or
     35 days apart)."""
-    days = limits.BUSINESS_DAYS
-    following = days[(days.index(weekday) + 1) % len(days)]
+    following = limits.next_business_day(weekday)
     return f"cron(0 {hour} ? * {following}{'#2' if cadence == 'monthly' else ''} *)"
 
 

@@ -29,7 +29,7 @@ remaining zones cannot carry the service. Two alarms, not one sum: ``FILL`` of a
 datapoint in the whole window is undocumented (``ops.alarm_replay.metric_math``), and the load
 balancer's own 5xx count is absent in every healthy window, so a sum could stay empty. The blocking
 alarms are the environment's deployment alarms and connectivity alarm: no practice while a release
-is failing or a dependency is lost. Practice windows skip the chaos day (``default_practice_days``).
+is failing or a dependency is lost. Practice windows skip the chaos days (``default_practice_days``).
 
 The zone alarm reads the fleet's ``HealthyHostCount`` per zone (``AvailabilityZone``,
 ``LoadBalancer``, ``TargetGroup``; "Reporting criteria: Reported if health checks are enabled", ELB
@@ -42,7 +42,7 @@ where the fleet's minimum covers every zone.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -65,10 +65,11 @@ PRACTICE_RUN_MINUTES = 30
 _DAY_NAMES = {"MON": "Mon", "TUE": "Tue", "WED": "Wed", "THU": "Thu", "FRI": "Fri"}
 
 
-def default_practice_days(chaos_weekday: str | None) -> list[str]:
-    """The business days (``limits.BUSINESS_DAYS``) without the chaos day, so a practice run never
-    overlaps a chaos experiment; every business day without chaos."""
-    return [day for day in limits.BUSINESS_DAYS if day != chaos_weekday]
+def default_practice_days(chaos_days: Collection[str]) -> list[str]:
+    """The business days (``limits.BUSINESS_DAYS``) without the days chaos runs (its weekday, and
+    the day after it when the AZ experiment runs), so a practice run never overlaps a chaos
+    experiment; every business day without chaos."""
+    return [day for day in limits.BUSINESS_DAYS if day not in chaos_days]
 
 
 def practice_windows(days: Sequence[str], start_hour: int, end_hour: int) -> list[str]:

@@ -506,6 +506,16 @@ def environment_args(
     )
 
 
+def chaos_days(s: Settings) -> list[str]:
+    """The days chaos runs: ``chaos.weekday``, and the day after it for the AZ experiment."""
+    if not s.chaos.enabled:
+        return []
+    days = [s.chaos.weekday]
+    if s.chaos.az_experiment:
+        days.append(limits.next_business_day(s.chaos.weekday))
+    return days
+
+
 def zonal_autoshift_args(
     s: Settings,
     zones: Sequence[str],
@@ -518,7 +528,7 @@ def zonal_autoshift_args(
     connectivity alarm. The zone alarm watches the fleet when its minimum puts a task in every
     zone (tasks spread over zones first); with fewer, a zone is empty by design."""
     z = s.zonal_shift
-    days = z.practice_days or default_practice_days(s.chaos.weekday if s.chaos.enabled else None)
+    days = z.practice_days or default_practice_days(chaos_days(s))
     blocking: list[pulumi.Input[str]] = [
         arn for svc in environment.services.values() for arn in svc.alarm_arns
     ]

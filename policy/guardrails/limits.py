@@ -381,6 +381,12 @@ BUSINESS_HOURS_END = 17
 BUSINESS_DAYS = ("MON", "TUE", "WED", "THU", "FRI")
 """Days a chaos schedule may run on: someone is at work to watch the experiment."""
 
+
+def next_business_day(day: str) -> str:
+    """The business day after ``day`` (FRI -> MON): the AZ experiment's day, next to the chaos day."""
+    return BUSINESS_DAYS[(BUSINESS_DAYS.index(day) + 1) % len(BUSINESS_DAYS)]
+
+
 CHAOS_SCHEDULE_MAX_RETRY_AGE_SECONDS = 900
 """Latest a retry of a failed scheduled FIS start may run after its scheduled time (15 min):
 Scheduler's default, 24 hours, would let a start refused at 10:00 succeed in the night."""

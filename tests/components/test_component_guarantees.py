@@ -484,6 +484,7 @@ def test_load_balancers_follow_the_load_balancer_settings(stack) -> None:
 
 def test_zonal_autoshift_follows_the_zonal_shift_settings(stack) -> None:
     from components.zonal_autoshift import default_practice_days, practice_windows
+    from composition.args import chaos_days
 
     z = stack.s.zonal_shift
     for record in stack.of("aws:lb/loadBalancer:LoadBalancer"):
@@ -493,8 +494,7 @@ def test_zonal_autoshift_follows_the_zonal_shift_settings(stack) -> None:
         assert configs == []
         return
     assert len(configs) == len(stack.s.environments)
-    chaos_day = stack.s.chaos.weekday if stack.s.chaos.enabled else None
-    days = z.practice_days or default_practice_days(chaos_day)
+    days = z.practice_days or default_practice_days(chaos_days(stack.s))
     windows = practice_windows(days, z.practice_start_hour, z.practice_end_hour)
     alarms = {r.outputs.get("arn"): r for r in stack.of("aws:cloudwatch/metricAlarm:MetricAlarm")}
     for config in configs:

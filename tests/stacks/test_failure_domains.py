@@ -15,7 +15,7 @@ import pytest
 
 from components.host_pins import HostSettings, host_pin_document, read_host_pin
 from ops.synth import mocks as mocks_module
-from ops.synth.runner import Recording
+from ops.synth.runner import Recording, synthesize
 from tests.stacks.test_release_pins import synth
 
 PIN = "aws:ssm/parameter:Parameter"
@@ -122,3 +122,29 @@ def test_dev_keeps_one_shared_group_under_its_old_names(fresh_loop) -> None:
     assert pin.options["ignoreChanges"] == []
     assert json.loads(pin.inputs["insecureValue"])["instanceType"] == "t3.small"
     assert named(rec, GROUP)["cluster-hosts"].inputs.get("instanceRefresh") is None
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_no_autoshift_practice_window_falls_on_a_chaos_day(stack: str, fresh_loop) -> None:
+    """An ARC practice run takes a zone's traffic away for about 30 minutes: it must not meet a
+    FIS experiment (the AZ experiment runs the business day after chaos.weekday)."""
+    import re
+
+    synthesis = synthesize(stack)
+    chaos_days = {
+        match[1]
+        for r in synthesis.of_type("aws:scheduler/schedule:Schedule")
+        if (
+            match := re.fullmatch(
+                r"cron\(\d+ \d+ \? \* ([A-Z]{3})(#\d)? \*\)", r.inputs["scheduleExpression"]
+            )
+        )
+    }
+    assert chaos_days
+    configs = synthesis.of_type(
+        "aws:arczonalshift/zonalAutoshiftConfiguration:ZonalAutoshiftConfiguration"
+    )
+    windows = [w for c in configs for w in c.inputs["allowedWindows"]]
+    practice_days = {w[:3].upper() for w in windows}
+    assert practice_days.isdisjoint(chaos_days), (practice_days, chaos_days)
+    assert configs or stack == "dev"
