@@ -181,6 +181,16 @@ def consistency_problems(s: Settings, project: str = "steadystate") -> list[Prob
             add("service.minTasks", s.service.min_tasks, min_problem)
         if max_problem := limits.max_bound_problem(s.service.max_tasks, s.service.min_tasks):
             add("service.maxTasks", s.service.max_tasks, max_problem)
+    if problem := limits.deployment_headroom_problem(
+        s.service.minimum_healthy_percent, s.service.maximum_percent
+    ):
+        add(
+            "service.maximumPercent",
+            s.service.maximum_percent,
+            f"{problem} (service.minimumHealthyPercent): ECS could neither start a new task nor "
+            "stop an old one, so every deployment would hang (the gate refuses it, "
+            "ecs-service-deployment-headroom)",
+        )
     hc = s.service.health_check
     if hc.timeout >= hc.interval:
         add(
@@ -299,12 +309,6 @@ def consistency_problems(s: Settings, project: str = "steadystate") -> list[Prob
             s.network.zones,
             f"names {len(s.network.zones)} zones but network.availabilityZones is "
             f"{s.network.availability_zones}: set both to the same count",
-        )
-    if s.database.enabled and s.network.availability_zones < 2:
-        add(
-            "network.availabilityZones",
-            s.network.availability_zones,
-            "must be at least 2 when database.enabled: an RDS subnet group spans two zones",
         )
     if s.teardown.allow_data_loss and s.database.enabled and not s.database.final_snapshot:
         add(

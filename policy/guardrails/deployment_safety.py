@@ -72,7 +72,9 @@ def ecs_service_deployment_headroom(check: ResourceCheck) -> None:
         return
     minimum = _percent(check, "deploymentMinimumHealthyPercent", ECS_DEFAULT_MINIMUM_HEALTHY)
     maximum = _percent(check, "deploymentMaximumPercent", ECS_DEFAULT_MAXIMUM)
-    if isinstance(minimum, int | float) and isinstance(maximum, int | float) and maximum <= minimum:
+    # limits.deployment_headroom_problem is also the settings' rule for service.maximumPercent.
+    numbers = isinstance(minimum, int | float) and isinstance(maximum, int | float)
+    if numbers and limits.deployment_headroom_problem(minimum, maximum):
         check.violation(
             f"deploymentMaximumPercent {fmt(maximum)} is not above "
             f"deploymentMinimumHealthyPercent {fmt(minimum)}",
@@ -207,11 +209,13 @@ def autoscaling_scale_out_cooldown(check: ResourceCheck) -> None:
             return  # step policies without a cooldown apply every alarm evaluation
     else:
         return
-    if isinstance(cooldown, int | float) and cooldown > ceiling:
+    # limits.scale_out_cooldown_problem is also the settings' rule for the cooldown settings.
+    if isinstance(cooldown, int | float) and limits.scale_out_cooldown_problem(cooldown, ceiling):
         check.violation(
             f"{where} is {shown if isinstance(shown, str) else f'{fmt(shown)} s'}, "
             f"more than {ceiling} s",
             f"set {where}={min(60, ceiling)} (scale in slowly instead: scaleInCooldown 300)",
+            prop=where,
         )
 
 

@@ -103,6 +103,32 @@ HEALTH_CHECK_GRACE_MINIMUM_SECONDS = 30
 task gets this long to start before failed load-balancer health checks count against it."""
 
 
+MULTI_AZ_MINIMUM = 2
+"""Fewest Availability Zones a load balancer or an Auto Scaling group may span (FSBP ELB.13,
+AutoScaling.2): in one zone a zone outage takes the service down."""
+
+
+def zone_count_problem(count: object, minimum: int = MULTI_AZ_MINIMUM) -> str | None:
+    """Judge how many zones (or subnets, one per zone) something spans: at least ``minimum``.
+
+    Example: ``zone_count_problem(1)`` -> ``"spans 1 zone; at least 2 are needed"``.
+    """
+    value = _whole(count)
+    if value is None:
+        return f"must be a whole number of zones, at least {minimum} (got {count!r})"
+    if value < minimum:
+        return f"spans {value} zone{'s' if value != 1 else ''}; at least {minimum} are needed"
+    return None
+
+
+def access_logs_problem(enabled: object) -> str | None:
+    """Judge a load balancer's access logging (FSBP ELB.5): it must be on, because the access
+    log is the only per-request record of who called the service."""
+    if enabled is not True:
+        return "access logging is off"
+    return None
+
+
 def _number(value: object) -> float | None:
     """``value`` as a finite real number, or None when it is not one (booleans are not numbers)."""
     if isinstance(value, bool) or not isinstance(value, Real):
@@ -334,6 +360,36 @@ back although the first new tasks are not enough."""
 PROD_MINIMUM_HEALTHY_PERCENT = 100
 """Lowest deploymentMinimumHealthyPercent for a prod service: a deployment never removes serving
 capacity before its replacement is healthy."""
+
+
+def scale_out_cooldown_problem(
+    seconds: object, ceiling: int = SCALE_OUT_COOLDOWN_CEILING_SECONDS
+) -> str | None:
+    """Judge a scale-out cooldown: at most ``ceiling`` seconds.
+
+    Example: ``scale_out_cooldown_problem(900)`` -> ``"is 900 s, more than 120 s"``.
+    """
+    value = _number(seconds)
+    if value is None:
+        return f"must be a number of seconds, at most {ceiling} (got {seconds!r})"
+    if value > ceiling:
+        return f"is {_fmt(value)} s, more than {ceiling} s"
+    return None
+
+
+def deployment_headroom_problem(minimum_healthy: object, maximum: object) -> str | None:
+    """Judge an ECS deployment's bounds: the maximum percent must be above the minimum healthy
+    percent, or ECS may neither start a new task nor stop an old one and the deployment hangs.
+
+    Example: ``deployment_headroom_problem(100, 100)`` -> ``"100 is not above the minimum
+    healthy percent 100"``.
+    """
+    low, high = _number(minimum_healthy), _number(maximum)
+    if low is None or high is None:
+        return f"must be numbers (got {minimum_healthy!r} and {maximum!r})"
+    if high <= low:
+        return f"{_fmt(high)} is not above the minimum healthy percent {_fmt(low)}"
+    return None
 
 
 def detection_seconds_problem(

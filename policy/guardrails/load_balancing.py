@@ -62,11 +62,11 @@ def _is_application(check: ResourceCheck) -> bool:
     ),
 )
 def lb_access_logs_enabled(check: ResourceCheck) -> None:
-    enabled = check.known("accessLogs.enabled")
-    bucket = check.get("accessLogs.bucket")
-    if enabled is not True or not is_set(bucket):
+    # limits.access_logs_problem is also the settings' rule for loadBalancer.accessLogs.
+    off = limits.access_logs_problem(check.known("accessLogs.enabled"))
+    if off or not is_set(check.get("accessLogs.bucket")):
         check.violation(
-            "access logging is off" if enabled is not True else "access logs have no bucket",
+            off or "access logs have no bucket",
             "set accessLogs={bucket: <log bucket name>, enabled: true} (the bucket policy must "
             "let the regional ELB account write)",
         )
@@ -149,7 +149,8 @@ def lb_multi_az(check: ResourceCheck) -> None:
         check.note("the subnet list is unknown during preview")
         return
     count = max(len(subnets), len(mappings))
-    if count < 2:
+    # One subnet per zone: limits.zone_count_problem is also network.availabilityZones' rule.
+    if limits.zone_count_problem(count):
         check.violation(
             f"it is placed in {count} subnet{'s' if count != 1 else ''}",
             "set subnets to public subnets in at least two Availability Zones",
@@ -191,7 +192,7 @@ def lb_subnets_distinct_azs(check: StackCheck) -> None:
         if any(is_unknown(z) or z is None for z in zones):
             check.note(f"the Availability Zones of {lb.label()}'s subnets are unknown")
             continue
-        if len(zones) < 2:
+        if limits.zone_count_problem(len(zones)):
             check.violation(
                 lb,
                 f"all its subnets are in {', '.join(sorted(map(str, zones)))}",

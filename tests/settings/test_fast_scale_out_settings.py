@@ -36,7 +36,7 @@ ON = {"enabled": True}
         ),
         (
             {"service": {"fastScaleOut": {**ON, "cooldown": 10}}},
-            "steadystate:service.fastScaleOut.cooldown = 10: must be between 30 and 600",
+            "steadystate:service.fastScaleOut.cooldown = 10: must be at least 30",
         ),
     ],
 )

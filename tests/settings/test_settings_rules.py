@@ -57,12 +57,6 @@ CROSS_KEY_RULES: dict[str, tuple[dict[str, object], str, dict[str, object]]] = {
         "steadystate:dns.enabled = true: needs exactly two environments, got ['blue']",
         {"environments": ["blue", "green"], "dns": {"enabled": True}},
     ),
-    "database in one zone": (
-        {"network": {"availabilityZones": 1}, "database": {"enabled": True}},
-        "steadystate:network.availabilityZones = 1: must be at least 2 when database.enabled: "
-        "an RDS subnet group spans two zones",
-        {"network": {"availabilityZones": 2}, "database": {"enabled": True}},
-    ),
     "storage ceiling below storage": (
         {"database": {"allocatedStorage": 50, "maxAllocatedStorage": 40}},
         "steadystate:database.maxAllocatedStorage = 40: must be at least database.allocatedStorage (50)",

@@ -1,0 +1,119 @@
+"""The settings refuse every value that a mandatory policy would always reject, with the policy's
+own rule function, naming the key; and the pack's violation on such a resource names that key.
+
+One row per pair that ``bench/settings_policy_sweep.py`` found: a value set alone in the shipped
+stack file, accepted by the settings, synthesized and judged by the real pack with a mandatory
+violation every time. ``rule`` is what the shared function in ``policy.guardrails.limits`` says
+about the value: the settings' message must carry it, so the settings and the policy judge with
+the same function, not two copies of a threshold. A value only prod's policies reject
+(``prod_only``) is still accepted in dev.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ops.synth.stack_config import load_stack_config
+from policy.guardrails import limits
+from policy.guardrails.setting_keys import SETTING_KEYS
+from settings import SettingsError, load_settings
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Pair:
+    stack: str
+    key: str
+    value: Any
+    policies: tuple[str, ...]
+    rule: str | None
+    """The shared limits function's verdict on the value, which the settings' message carries."""
+    prod_only: bool = False
+
+
+PAIRS = [
+    Pair(
+        "dev",
+        "loadBalancer.accessLogs",
+        False,
+        ("lb-access-logs-enabled",),
+        limits.access_logs_problem(False),
+    ),
+    Pair(
+        "dev",
+        "network.availabilityZones",
+        1,
+        ("lb-multi-az", "lb-subnets-distinct-azs", "autoscaling-group-multi-az"),
+        limits.zone_count_problem(1),
+    ),
+    Pair(
+        "dev",
+        "service.maximumPercent",
+        100,
+        ("ecs-service-deployment-headroom",),
+        limits.deployment_headroom_problem(100, 100),
+    ),
+    Pair(
+        "dev",
+        "service.scaleOutCooldown",
+        900,
+        ("autoscaling-scale-out-cooldown",),
+        limits.scale_out_cooldown_problem(900),
+    ),
+]
+
+
+def stack_config_with(stack: str, key: str, value: Any) -> dict[str, str]:
+    """The shipped stack's config as the program gets it, with ``key`` set to ``value`` (a group
+    the stack file leaves out starts from its project default, as Pulumi merges them)."""
+    values = dict(load_stack_config(PROJECT_DIR, stack).values)
+    group, _, rest = key.partition(".")
+    full = f"steadystate:{group}"
+    if not rest:
+        values[full] = json.dumps(value)
+        return values
+    data = json.loads(values.get(full, "{}"))
+    node = data
+    *path, leaf = rest.split(".")
+    for part in path:
+        node = node.setdefault(part, {})
+    node[leaf] = value
+    values[full] = json.dumps(data)
+    return values
+
+
+def _id(pair: Pair) -> str:
+    return f"{pair.stack}:{pair.key}={json.dumps(pair.value)}"
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=_id)
+def test_the_settings_refuse_it_with_the_policy_s_rule_naming_the_key(pair: Pair) -> None:
+    assert pair.rule, "the shared function must refuse the value itself"
+    with pytest.raises(SettingsError) as caught:
+        load_settings(stack_config_with(pair.stack, pair.key, pair.value))
+    mine = [p.message for p in caught.value.problems if p.key == f"steadystate:{pair.key}"]
+    assert mine, f"no problem names steadystate:{pair.key}: {caught.value}"
+    assert any(pair.rule in message for message in mine), (pair.rule, mine)
+    assert any(policy in message for message in mine for policy in pair.policies), mine
+
+
+@pytest.mark.parametrize("pair", [p for p in PAIRS if p.prod_only], ids=_id)
+def test_a_value_only_prod_refuses_is_still_accepted_in_dev(pair: Pair) -> None:
+    load_settings(stack_config_with("dev", pair.key, pair.value))
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=_id)
+def test_the_pack_s_violation_names_the_same_key(pair: Pair) -> None:
+    for policy in pair.policies:
+        assert pair.key in [source.key for source in SETTING_KEYS[policy]], policy
+
+
+def test_the_shipped_stacks_are_accepted() -> None:
+    for stack in ("dev", "prod"):
+        load_settings(load_stack_config(PROJECT_DIR, stack).values)
