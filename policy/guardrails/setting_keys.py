@@ -46,7 +46,6 @@ _CHAOS = "steadystate:chaos:ChaosExperiments"
 _RECORDER = "steadystate:chaos:FisRunRecorder"
 _DATABASE = "steadystate:database:Database"
 _BOOTSTRAP = "steadystate:database:DatabaseBootstrap"
-_ROTATION = "steadystate:credential_rotation:ScheduledRotation"
 
 SETTING_KEYS: dict[str, tuple[Source, ...]] = {
     "lb-access-logs-enabled": _any("loadBalancer.accessLogs"),
@@ -74,7 +73,6 @@ SETTING_KEYS: dict[str, tuple[Source, ...]] = {
         Source("service.logRetentionDays", _RECORDER),
         Source("service.logRetentionDays", _DATABASE),
         Source("service.logRetentionDays", _BOOTSTRAP),
-        Source("service.logRetentionDays", _ROTATION),
     ),
     "autoscaling-target-value-range": _any("service.cpuTarget", "service.memoryTarget"),
     "autoscaling-capacity-bounds": _any(
