@@ -191,6 +191,25 @@ def consistency_problems(s: Settings, project: str = "steadystate") -> list[Prob
             "stop an old one, so every deployment would hang (the gate refuses it, "
             "ecs-service-deployment-headroom)",
         )
+    if s.is_prod and (
+        problem := limits.prod_minimum_healthy_problem(s.service.minimum_healthy_percent)
+    ):
+        add(
+            "service.minimumHealthyPercent",
+            s.service.minimum_healthy_percent,
+            f"{problem} in prod: a deployment must start new tasks before stopping old ones (the "
+            "gate refuses it, ecs-service-prod-minimum-healthy-percent); lower it in dev only",
+        )
+    # The capacity provider's value, as components.ecs_cluster.termination_protection_setting maps it.
+    protection = "ENABLED" if s.cluster.managed_termination_protection else "DISABLED"
+    if s.is_prod and (problem := limits.termination_protection_problem(protection)):
+        add(
+            "cluster.managedTerminationProtection",
+            s.cluster.managed_termination_protection,
+            f"must be true in prod (managed termination protection {problem}): a scale-in "
+            "could terminate a host with running tasks (the gate refuses it, "
+            "ecs-capacity-provider-termination-protection); set it false in dev only",
+        )
     hc = s.service.health_check
     if hc.timeout >= hc.interval:
         add(

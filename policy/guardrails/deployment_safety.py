@@ -48,9 +48,11 @@ def ecs_service_prod_minimum_healthy(check: ResourceCheck) -> None:
         return
     minimum = check.config["minimumHealthyPercent"]
     value = _percent(check, "deploymentMinimumHealthyPercent", ECS_DEFAULT_MINIMUM_HEALTHY)
-    if not isinstance(value, int | float) or value < minimum:
+    # limits.prod_minimum_healthy_problem is also the settings' rule for
+    # service.minimumHealthyPercent in prod.
+    if problem := limits.prod_minimum_healthy_problem(value, minimum):
         check.violation(
-            f"deploymentMinimumHealthyPercent is {fmt(value)}, below {minimum}",
+            f"deploymentMinimumHealthyPercent {problem}",
             f"set deploymentMinimumHealthyPercent={minimum} and deploymentMaximumPercent=200 "
             "(the cluster needs room for the extra tasks: managed scaling adds it)",
         )

@@ -392,6 +392,30 @@ def deployment_headroom_problem(minimum_healthy: object, maximum: object) -> str
     return None
 
 
+def prod_minimum_healthy_problem(
+    percent: object, minimum: int = PROD_MINIMUM_HEALTHY_PERCENT
+) -> str | None:
+    """Judge a prod service's deployment floor: at least ``minimum`` percent of desired.
+
+    Example: ``prod_minimum_healthy_problem(50)`` -> ``"is 50, below 100"``.
+    """
+    value = _number(percent)
+    if value is None or value < minimum:
+        return f"is {_fmt(percent)}, below {minimum}"
+    return None
+
+
+def termination_protection_problem(status: object) -> str | None:
+    """Judge a prod capacity provider's managed termination protection: it
+    must be ``"ENABLED"``, or a scale-in may terminate a host with running tasks.
+
+    Example: ``termination_protection_problem("DISABLED")`` -> ``'is "DISABLED"'``.
+    """
+    if status != "ENABLED":
+        return f'is "{status}"' if status else "is unset (DISABLED)"
+    return None
+
+
 def detection_seconds_problem(
     interval: object, threshold: object, budget: float, what: str
 ) -> str | None:

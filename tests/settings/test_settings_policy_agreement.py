@@ -66,6 +66,22 @@ PAIRS = [
         ("autoscaling-scale-out-cooldown",),
         limits.scale_out_cooldown_problem(900),
     ),
+    Pair(
+        "prod",
+        "service.minimumHealthyPercent",
+        50,
+        ("ecs-service-prod-minimum-healthy-percent",),
+        limits.prod_minimum_healthy_problem(50),
+        prod_only=True,
+    ),
+    Pair(
+        "prod",
+        "cluster.managedTerminationProtection",
+        False,
+        ("ecs-capacity-provider-termination-protection",),
+        limits.termination_protection_problem("DISABLED"),
+        prod_only=True,
+    ),
 ]
 
 
