@@ -210,6 +210,36 @@ def consistency_problems(s: Settings, project: str = "steadystate") -> list[Prob
             "could terminate a host with running tasks (the gate refuses it, "
             "ecs-capacity-provider-termination-protection); set it false in dev only",
         )
+    armed = s.teardown.allow_data_loss
+    lb = s.load_balancer
+    if s.is_prod and (problem := limits.deletion_protection_problem(lb.deletion_protection, armed)):
+        add(
+            "loadBalancer.deletionProtection",
+            False,
+            f"must be true in prod ({problem}; the gate refuses it, lb-deletion-protection); to "
+            "tear prod down set teardown.allowDataLoss instead",
+        )
+    db = s.database
+    if (
+        s.is_prod
+        and db.enabled
+        and (problem := limits.deletion_protection_problem(db.deletion_protection, armed))
+    ):
+        add(
+            "database.deletionProtection",
+            False,
+            f"must be true in prod ({problem}; the gate refuses it, rds-deletion-protection); to "
+            "tear prod down set teardown.allowDataLoss instead",
+        )
+    # Without a certificate the program's HTTP listener forwards (composition.args.serves_https).
+    serves_https = bool(lb.certificate_arn or lb.certificate_domain)
+    if s.is_prod and (problem := limits.plain_http_problem(not serves_https)):
+        add(
+            "loadBalancer.certificateDomain",
+            None,
+            "must be set in prod, or loadBalancer.certificateArn: without a certificate the HTTP "
+            f"listener {problem} (the gate refuses it in prod, lb-http-redirects-to-https)",
+        )
     hc = s.service.health_check
     if hc.timeout >= hc.interval:
         add(

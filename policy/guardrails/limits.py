@@ -121,6 +121,23 @@ def zone_count_problem(count: object, minimum: int = MULTI_AZ_MINIMUM) -> str | 
     return None
 
 
+def deletion_protection_problem(enabled: object, armed_for_teardown: bool = False) -> str | None:
+    """Judge a prod load balancer's or database's deletion protection: on, unless the stack is
+    armed for teardown (``steadystate:teardown.allowDataLoss``, tagged Teardown=armed), which
+    turns it off on purpose before a ``pulumi destroy``."""
+    if enabled is True or armed_for_teardown:
+        return None
+    return "deletion protection is off"
+
+
+def plain_http_problem(forwards_http: bool, require_https: bool = True) -> str | None:
+    """Judge a plain-HTTP listener: where the stack serves HTTPS (``require_https``, prod's
+    policy config), it must redirect to HTTPS, never forward to the targets (FSBP ELB.1)."""
+    if forwards_http and require_https:
+        return "forwards plain HTTP to targets"
+    return None
+
+
 def access_logs_problem(enabled: object) -> str | None:
     """Judge a load balancer's access logging (FSBP ELB.5): it must be on, because the access
     log is the only per-request record of who called the service."""

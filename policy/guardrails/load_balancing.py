@@ -84,13 +84,17 @@ def lb_access_logs_enabled(check: ResourceCheck) -> None:
     ),
 )
 def lb_deletion_protection(check: ResourceCheck) -> None:
-    if check.known("enableDeletionProtection") is True:
-        return
-    if is_armed_for_teardown(check.tags):
-        check.note(f"armed for teardown ({TEARDOWN_TAG}={TEARDOWN_ARMED}); teardown-armed says so")
+    enabled = check.known("enableDeletionProtection")
+    # limits.deletion_protection_problem is also the settings' rule in prod.
+    problem = limits.deletion_protection_problem(enabled, is_armed_for_teardown(check.tags))
+    if problem is None:
+        if enabled is not True:
+            check.note(
+                f"armed for teardown ({TEARDOWN_TAG}={TEARDOWN_ARMED}); teardown-armed says so"
+            )
         return
     check.violation(
-        "deletion protection is off",
+        problem,
         "set enableDeletionProtection=true (to tear prod down, set "
         "steadystate:teardown.allowDataLoss instead)",
     )
@@ -256,8 +260,9 @@ def lb_http_redirects_to_https(check: ResourceCheck) -> None:
                     'set defaultActions[].redirect.protocol="HTTPS" and port="443"',
                 )
         elif kind == "forward" or is_set(action.get("targetGroupArn")):
+            # limits.plain_http_problem is also the settings' rule for a prod certificate.
             check.violation(
-                f"the HTTP listener forwards plain HTTP to targets (defaultActions[{i}])",
+                f"the HTTP listener {limits.plain_http_problem(True)} (defaultActions[{i}])",
                 f"set {_HTTPS_REDIRECT} and serve the targets from an HTTPS listener",
             )
 

@@ -104,10 +104,13 @@ def rds_multi_az(check: ResourceCheck) -> None:
     ),
 )
 def rds_deletion_protection(check: ResourceCheck) -> None:
-    if check.known("deletionProtection") is True:
-        return
-    if is_armed_for_teardown(check.tags):
-        check.note(f"armed for teardown ({TEARDOWN_TAG}={TEARDOWN_ARMED}); teardown-armed says so")
+    enabled = check.known("deletionProtection")
+    # limits.deletion_protection_problem is also the settings' rule in prod.
+    if limits.deletion_protection_problem(enabled, is_armed_for_teardown(check.tags)) is None:
+        if enabled is not True:
+            check.note(
+                f"armed for teardown ({TEARDOWN_TAG}={TEARDOWN_ARMED}); teardown-armed says so"
+            )
         return
     check.violation(
         "deletionProtection is not enabled",

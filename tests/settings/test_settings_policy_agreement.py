@@ -82,6 +82,22 @@ PAIRS = [
         limits.termination_protection_problem("DISABLED"),
         prod_only=True,
     ),
+    Pair(
+        "prod",
+        "loadBalancer.deletionProtection",
+        False,
+        ("lb-deletion-protection",),
+        limits.deletion_protection_problem(False),
+        prod_only=True,
+    ),
+    Pair(
+        "prod",
+        "loadBalancer.certificateDomain",
+        None,
+        ("lb-http-redirects-to-https",),
+        limits.plain_http_problem(True),
+        prod_only=True,
+    ),
 ]
 
 

@@ -13,7 +13,16 @@ from settings import Settings, SettingsError, load_settings
 from settings.loader import consistency_problems
 
 ARN = "arn:aws:acm:us-east-2:123456789012:certificate/abc"
-PROD = {"stage": "prod", "service": {"minTasks": 2}, "connectivity": {"alarmEmails": ["o@x.io"]}}
+# A prod stack the settings accept: what prod's mandatory policies need beside the defaults (dev's).
+PROD_LB = {"deletionProtection": True, "certificateDomain": "api.example.com"}
+PROD = {
+    "stage": "prod",
+    "service": {"minTasks": 2},
+    "connectivity": {"alarmEmails": ["o@x.io"]},
+    "cluster": {"managedTerminationProtection": True},
+    "loadBalancer": PROD_LB,
+}
+PROD_DB = {"enabled": True, "deletionProtection": True}
 
 
 def raw(groups: dict[str, object]) -> dict[str, str]:
@@ -70,14 +79,14 @@ CROSS_KEY_RULES: dict[str, tuple[dict[str, object], str, dict[str, object]]] = {
         {**PROD, "chaos": {"enabled": False, "schedulesEnabled": False}},
     ),
     "prod database without scheduled rotation": (
-        {**PROD, "database": {"enabled": True, "rotationDays": None}},
+        {**PROD, "database": {**PROD_DB, "rotationDays": None}},
         "steadystate:database.rotationDays = null: must be set in prod (1–30): the app's "
         "database credentials rotate at least every 30 days (the gate refuses a prod app secret "
         "without it, db-app-secret-rotation)",
-        {**PROD, "database": {"enabled": True, "rotationDays": 30}},
+        {**PROD, "database": {**PROD_DB, "rotationDays": 30}},
     ),
     "prod load balancers without WAF": (
-        {**PROD, "loadBalancer": {"waf": False}},
+        {**PROD, "loadBalancer": {**PROD_LB, "waf": False}},
         "steadystate:loadBalancer.waf = false: must be true in prod: the internet-facing load "
         "balancers stay behind AWS WAF (the gate refuses a prod ALB without a web ACL, "
         "lb-internet-facing-waf); set it false in dev stacks only",

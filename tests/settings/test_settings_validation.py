@@ -21,6 +21,14 @@ def raw(**groups: object) -> dict[str, str]:
     }
 
 
+# What prod's mandatory policies need beside the settings' defaults (dev's): the settings refuse a
+# prod stack without them (tests/settings/test_settings_policy_agreement.py).
+PROD_NEEDS = {
+    "cluster": {"managedTerminationProtection": True},
+    "loadBalancer": {"deletionProtection": True, "certificateDomain": "api.example.com"},
+}
+
+
 def problems(**groups: object) -> list[str]:
     with pytest.raises(SettingsError) as caught:
         load_settings(raw(**groups))
@@ -155,6 +163,7 @@ def test_min_above_max_is_one_message(stage: str) -> None:
         stage=stage,
         service={"minTasks": 5, "maxTasks": 3},
         connectivity={"alarmEmails": ["o@x.io"]},
+        **PROD_NEEDS,
     )
     assert found == ["steadystate:service.minTasks = 5: must not exceed service.maxTasks (3)"]
 
@@ -166,6 +175,7 @@ def test_max_above_the_cap_is_filed_under_max_tasks(stage: str) -> None:
         stage=stage,
         service={"minTasks": 2, "maxTasks": 50},
         connectivity={"alarmEmails": ["o@x.io"]},
+        **PROD_NEEDS,
     )
     assert found == ["steadystate:service.maxTasks = 50: max capacity must be at most 20 (got 50)"]
 
@@ -175,6 +185,7 @@ def test_each_bound_names_its_own_key_when_both_are_wrong() -> None:
         stage="prod",
         service={"minTasks": 1, "maxTasks": 50},
         connectivity={"alarmEmails": ["o@x.io"]},
+        **PROD_NEEDS,
     )
     assert found == [
         "steadystate:service.minTasks = 1: min capacity must be at least 2 in prod (got 1)",
@@ -195,6 +206,7 @@ def test_unrelated_namespaces_are_ignored() -> None:
             "steadystate:stage": "prod",
             "steadystate:service": json.dumps({"minTasks": 2}),
             "steadystate:connectivity": json.dumps({"alarmEmails": ["oncall@example.com"]}),
+            **raw(**PROD_NEEDS),
         }
     )
     assert settings.is_prod and settings.service.min_tasks == 2
@@ -208,7 +220,9 @@ def test_unrelated_namespaces_are_ignored() -> None:
     ],
 )
 def test_prod_with_a_subscriber_loads(connectivity: dict) -> None:
-    settings = load_settings(raw(stage="prod", service={"minTasks": 2}, connectivity=connectivity))
+    settings = load_settings(
+        raw(stage="prod", service={"minTasks": 2}, connectivity=connectivity, **PROD_NEEDS)
+    )
     assert settings.connectivity.alarm_emails or settings.connectivity.alarm_webhooks
 
 
@@ -350,7 +364,12 @@ def test_a_release_pin_whose_version_is_no_exact_image_tag_is_refused() -> None:
 def test_teardown_is_off_by_default_and_keeps_the_final_snapshot() -> None:
     assert (
         load_settings(
-            raw(stage="prod", connectivity={"alarmEmails": ["a@b.co"]}, service={"minTasks": 2})
+            raw(
+                stage="prod",
+                connectivity={"alarmEmails": ["a@b.co"]},
+                service={"minTasks": 2},
+                **PROD_NEEDS,
+            )
         ).teardown.allow_data_loss
         is False
     )
