@@ -240,6 +240,29 @@ def consistency_problems(s: Settings, project: str = "steadystate") -> list[Prob
             "must be set in prod, or loadBalancer.certificateArn: without a certificate the HTTP "
             f"listener {problem} (the gate refuses it in prod, lb-http-redirects-to-https)",
         )
+    if s.is_prod and db.enabled and (problem := limits.multi_az_problem(db.multi_az)):
+        add(
+            "database.multiAz",
+            False,
+            f"must be true in prod ({problem}; the gate refuses it, rds-multi-az): a zone's loss "
+            "would take the data offline",
+        )
+    dns = s.dns
+    if dns.enabled and (
+        problem := limits.detection_seconds_problem(
+            dns.health_check_interval,
+            dns.failure_threshold,
+            limits.FAILOVER_TARGET_SECONDS - limits.FAILOVER_TTL_SECONDS,
+            "dns.healthCheckInterval × dns.failureThreshold",
+        )
+    ):
+        add(
+            "dns.failureThreshold",
+            dns.failure_threshold,
+            f"{problem} (failover target {limits.FAILOVER_TARGET_SECONDS} s minus the "
+            f"{limits.FAILOVER_TTL_SECONDS} s DNS TTL): lower it or dns.healthCheckInterval (the "
+            "gate refuses it, dns-health-check-detection-within-target)",
+        )
     hc = s.service.health_check
     if hc.timeout >= hc.interval:
         add(

@@ -50,6 +50,17 @@ def _access_logs(enabled: bool) -> str | None:
     return None
 
 
+def _step_tasks(tasks: int) -> str | None:
+    # The step policy adds stepTasks, and twice as many FAST_SCALE_OUT_BAND points higher
+    # (components.service): both steps are judged like step-scaling-bounded judges them.
+    if problem := limits.step_adjustment_problem(2 * tasks):
+        return (
+            f"the larger step (twice stepTasks) {problem}: the gate refuses it "
+            f"(step-scaling-bounded); at most {limits.FAST_SCALE_OUT_MAX_STEP // 2}"
+        )
+    return None
+
+
 def _scale_out_cooldown(seconds: int) -> str | None:
     if problem := limits.scale_out_cooldown_problem(seconds):
         return (
@@ -356,7 +367,9 @@ class FastScaleOutSettings:
         2,
         f"tasks added per step ({limits.FAST_SCALE_OUT_BAND} points above the threshold: twice as many)",
         minimum=1,
-        maximum=limits.FAST_SCALE_OUT_MAX_STEP,
+        check=_step_tasks,
+        allowed=f"1–{limits.FAST_SCALE_OUT_MAX_STEP // 2} (twice it is the larger step; same "
+        "function as the policy)",
     )
     cooldown: int = setting(
         60,

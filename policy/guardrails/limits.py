@@ -138,6 +138,14 @@ def plain_http_problem(forwards_http: bool, require_https: bool = True) -> str |
     return None
 
 
+def multi_az_problem(enabled: object) -> str | None:
+    """Judge a prod database's Multi-AZ (FSBP RDS.5): on, so a zone's loss fails over to the
+    standby instead of taking the data offline."""
+    if enabled is not True:
+        return "multiAz is not enabled"
+    return None
+
+
 def access_logs_problem(enabled: object) -> str | None:
     """Judge a load balancer's access logging (FSBP ELB.5): it must be on, because the access
     log is the only per-request record of who called the service."""

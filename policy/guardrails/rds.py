@@ -88,8 +88,9 @@ def rds_backup_retention(check: ResourceCheck) -> None:
     ),
 )
 def rds_multi_az(check: ResourceCheck) -> None:
-    if check.known("multiAz") is not True:
-        check.violation("multiAz is not enabled", "set multiAz=true")
+    # limits.multi_az_problem is also the settings' rule for database.multiAz in prod.
+    if problem := limits.multi_az_problem(check.known("multiAz")):
+        check.violation(problem, "set multiAz=true")
 
 
 @resource_rule(

@@ -62,7 +62,12 @@ LIMITS: dict[str, tuple[float, float, float, str]] = {
         1,
         "limits.FAST_SCALE_OUT_MIN_DATAPOINTS: no one-off",
     ),
-    "service.fastScaleOut.stepTasks": (1, 10, 1, "limits.FAST_SCALE_OUT_MAX_STEP"),
+    "service.fastScaleOut.stepTasks": (
+        1,
+        5,
+        1,
+        "limits.FAST_SCALE_OUT_MAX_STEP: the larger step, twice stepTasks, at most 10",
+    ),
     "service.fastScaleOut.cooldown": (
         30,
         120,

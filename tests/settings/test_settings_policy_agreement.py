@@ -35,6 +35,8 @@ class Pair:
     rule: str | None
     """The shared limits function's verdict on the value, which the settings' message carries."""
     prod_only: bool = False
+    filed_under: str | None = None
+    """The key the problem names when it is not ``key`` (a rule over two keys files it once)."""
 
 
 PAIRS = [
@@ -92,6 +94,76 @@ PAIRS = [
     ),
     Pair(
         "prod",
+        "database.deletionProtection",
+        False,
+        ("rds-deletion-protection",),
+        limits.deletion_protection_problem(False),
+        prod_only=True,
+    ),
+    Pair(
+        "prod",
+        "database.multiAz",
+        False,
+        ("rds-multi-az",),
+        limits.multi_az_problem(False),
+        prod_only=True,
+    ),
+    Pair(
+        "prod",
+        "dns.failureThreshold",
+        6,
+        ("dns-health-check-detection-within-target",),
+        limits.detection_seconds_problem(
+            10, 6, 30, "dns.healthCheckInterval × dns.failureThreshold"
+        ),
+    ),
+    Pair(
+        "prod",
+        "dns.healthCheckInterval",
+        30,
+        ("dns-health-check-detection-within-target",),
+        limits.detection_seconds_problem(
+            30, 3, 30, "dns.healthCheckInterval × dns.failureThreshold"
+        ),
+        filed_under="dns.failureThreshold",
+    ),
+    Pair(
+        "prod",
+        "service.fastScaleOut.cooldown",
+        600,
+        ("autoscaling-scale-out-cooldown",),
+        limits.scale_out_cooldown_problem(600),
+    ),
+    Pair(
+        "prod",
+        "service.fastScaleOut.stepTasks",
+        6,
+        ("step-scaling-bounded",),
+        limits.step_adjustment_problem(12),
+    ),
+    Pair(
+        "prod",
+        "loadBalancer.accessLogs",
+        False,
+        ("lb-access-logs-enabled",),
+        limits.access_logs_problem(False),
+    ),
+    Pair(
+        "prod",
+        "service.maximumPercent",
+        100,
+        ("ecs-service-deployment-headroom",),
+        limits.deployment_headroom_problem(100, 100),
+    ),
+    Pair(
+        "prod",
+        "service.scaleOutCooldown",
+        900,
+        ("autoscaling-scale-out-cooldown",),
+        limits.scale_out_cooldown_problem(900),
+    ),
+    Pair(
+        "prod",
         "loadBalancer.certificateDomain",
         None,
         ("lb-http-redirects-to-https",),
@@ -129,8 +201,10 @@ def test_the_settings_refuse_it_with_the_policy_s_rule_naming_the_key(pair: Pair
     assert pair.rule, "the shared function must refuse the value itself"
     with pytest.raises(SettingsError) as caught:
         load_settings(stack_config_with(pair.stack, pair.key, pair.value))
-    mine = [p.message for p in caught.value.problems if p.key == f"steadystate:{pair.key}"]
-    assert mine, f"no problem names steadystate:{pair.key}: {caught.value}"
+    key = pair.filed_under or pair.key
+    mine = [p.message for p in caught.value.problems if p.key == f"steadystate:{key}"]
+    assert mine, f"no problem names steadystate:{key}: {caught.value}"
+    assert any(pair.key in message for message in mine) or key == pair.key, mine
     assert any(pair.rule in message for message in mine), (pair.rule, mine)
     assert any(policy in message for message in mine for policy in pair.policies), mine
 

@@ -22,7 +22,7 @@ PROD = {
     "cluster": {"managedTerminationProtection": True},
     "loadBalancer": PROD_LB,
 }
-PROD_DB = {"enabled": True, "deletionProtection": True}
+PROD_DB = {"enabled": True, "deletionProtection": True, "multiAz": True}
 
 
 def raw(groups: dict[str, object]) -> dict[str, str]:
