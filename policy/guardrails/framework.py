@@ -221,11 +221,11 @@ class StackCheck:
             return True
         return None if any(isinstance(i, Unknown) for i in identities) else False
 
-    def violation(
-        self, resource: StackResource, problem: str, fix: str, *, prop: str | None = None
-    ) -> None:
+    def violation(self, resource: StackResource, problem: str, fix: str) -> None:
+        """Report ``problem`` on ``resource`` and ``fix``; on a resource the program built from
+        settings, also the setting to change."""
         message = _message(resource.type, resource.name, problem, fix)
-        self._outcome.emit(_with_setting(self._outcome, message, resource.urn, prop), resource.urn)
+        self._outcome.emit(_with_setting(self._outcome, message, resource.urn, None), resource.urn)
 
     def note(self, reason: str) -> None:
         self._outcome.note(reason)
