@@ -187,6 +187,88 @@ def consistency_problems(s: Settings, project: str = "steadystate") -> list[Prob
             add("service.minTasks", s.service.min_tasks, min_problem)
         if max_problem := limits.max_bound_problem(s.service.max_tasks, s.service.min_tasks):
             add("service.maxTasks", s.service.max_tasks, max_problem)
+    if problem := limits.deployment_headroom_problem(
+        s.service.minimum_healthy_percent, s.service.maximum_percent
+    ):
+        add(
+            "service.maximumPercent",
+            s.service.maximum_percent,
+            f"{problem} (service.minimumHealthyPercent): ECS could neither start a new task nor "
+            "stop an old one, so every deployment would hang (the gate refuses it, "
+            "ecs-service-deployment-headroom)",
+        )
+    if s.is_prod and (
+        problem := limits.prod_minimum_healthy_problem(s.service.minimum_healthy_percent)
+    ):
+        add(
+            "service.minimumHealthyPercent",
+            s.service.minimum_healthy_percent,
+            f"{problem} in prod: a deployment must start new tasks before stopping old ones (the "
+            "gate refuses it, ecs-service-prod-minimum-healthy-percent); lower it in dev only",
+        )
+    # The capacity provider's value, as components.ecs_cluster.termination_protection_setting maps it.
+    protection = "ENABLED" if s.cluster.managed_termination_protection else "DISABLED"
+    if s.is_prod and (problem := limits.termination_protection_problem(protection)):
+        add(
+            "cluster.managedTerminationProtection",
+            s.cluster.managed_termination_protection,
+            f"must be true in prod (managed termination protection {problem}): a scale-in "
+            "could terminate a host with running tasks (the gate refuses it, "
+            "ecs-capacity-provider-termination-protection); set it false in dev only",
+        )
+    armed = s.teardown.allow_data_loss
+    lb = s.load_balancer
+    if s.is_prod and (problem := limits.deletion_protection_problem(lb.deletion_protection, armed)):
+        add(
+            "loadBalancer.deletionProtection",
+            False,
+            f"must be true in prod ({problem}; the gate refuses it, lb-deletion-protection); to "
+            "tear prod down set teardown.allowDataLoss instead",
+        )
+    db = s.database
+    if (
+        s.is_prod
+        and db.enabled
+        and (problem := limits.deletion_protection_problem(db.deletion_protection, armed))
+    ):
+        add(
+            "database.deletionProtection",
+            False,
+            f"must be true in prod ({problem}; the gate refuses it, rds-deletion-protection); to "
+            "tear prod down set teardown.allowDataLoss instead",
+        )
+    # Without a certificate the program's HTTP listener forwards (composition.args.serves_https).
+    serves_https = bool(lb.certificate_arn or lb.certificate_domain)
+    if s.is_prod and (problem := limits.plain_http_problem(not serves_https)):
+        add(
+            "loadBalancer.certificateDomain",
+            None,
+            "must be set in prod, or loadBalancer.certificateArn: without a certificate the HTTP "
+            f"listener {problem} (the gate refuses it in prod, lb-http-redirects-to-https)",
+        )
+    if s.is_prod and db.enabled and (problem := limits.multi_az_problem(db.multi_az)):
+        add(
+            "database.multiAz",
+            False,
+            f"must be true in prod ({problem}; the gate refuses it, rds-multi-az): a zone's loss "
+            "would take the data offline",
+        )
+    dns = s.dns
+    if dns.enabled and (
+        problem := limits.detection_seconds_problem(
+            dns.health_check_interval,
+            dns.failure_threshold,
+            limits.FAILOVER_TARGET_SECONDS - limits.FAILOVER_TTL_SECONDS,
+            "dns.healthCheckInterval × dns.failureThreshold",
+        )
+    ):
+        add(
+            "dns.failureThreshold",
+            dns.failure_threshold,
+            f"{problem} (failover target {limits.FAILOVER_TARGET_SECONDS} s minus the "
+            f"{limits.FAILOVER_TTL_SECONDS} s DNS TTL): lower it or dns.healthCheckInterval (the "
+            "gate refuses it, dns-health-check-detection-within-target)",
+        )
     hc = s.service.health_check
     if hc.timeout >= hc.interval:
         add(
@@ -333,12 +415,6 @@ def consistency_problems(s: Settings, project: str = "steadystate") -> list[Prob
             s.network.zones,
             f"names {len(s.network.zones)} zones but network.availabilityZones is "
             f"{s.network.availability_zones}: set both to the same count",
-        )
-    if s.database.enabled and s.network.availability_zones < 2:
-        add(
-            "network.availabilityZones",
-            s.network.availability_zones,
-            "must be at least 2 when database.enabled: an RDS subnet group spans two zones",
         )
     if s.teardown.allow_data_loss and s.database.enabled and not s.database.final_snapshot:
         add(

@@ -31,6 +31,49 @@ def _retention(days: int) -> str | None:
     return limits.log_retention_problem(days)
 
 
+def _zone_count(count: int) -> str | None:
+    if problem := limits.zone_count_problem(count):
+        return (
+            f"{problem}: the load balancers and the hosts' Auto Scaling group span the stack's "
+            "zones, and the gate refuses either in one zone (lb-multi-az, autoscaling-group-multi-az)"
+        )
+    return None
+
+
+def _access_logs(enabled: bool) -> str | None:
+    if problem := limits.access_logs_problem(enabled):
+        return (
+            f"must be true ({problem} would be refused by the gate in every stack, "
+            "lb-access-logs-enabled): the access log is the only per-request record of who "
+            "called the service"
+        )
+    return None
+
+
+def _step_tasks(tasks: int) -> str | None:
+    # The step policy adds stepTasks, and twice as many FAST_SCALE_OUT_BAND points higher
+    # (components.service): both steps are judged like step-scaling-bounded judges them.
+    if problem := limits.step_adjustment_problem(2 * tasks):
+        return (
+            f"the larger step (twice stepTasks) {problem}: the gate refuses it "
+            f"(step-scaling-bounded); at most {limits.FAST_SCALE_OUT_MAX_STEP // 2}"
+        )
+    return None
+
+
+def _scale_out_cooldown(seconds: int) -> str | None:
+    if problem := limits.scale_out_cooldown_problem(seconds):
+        return (
+            f"{problem}: a longer cooldown holds the next scale-out back during a spike (the gate "
+            "refuses it, autoscaling-scale-out-cooldown)"
+        )
+    return None
+
+
+def _cooldown_range(low: int) -> str:
+    return f"{low}–{limits.SCALE_OUT_COOLDOWN_CEILING_SECONDS} (same function as the policy)"
+
+
 def _ipv4_network(value: str) -> str | None:
     try:
         net = ipaddress.IPv4Network(value)
@@ -206,7 +249,13 @@ class NetworkSettings:
         check=_ipv4_network,
         allowed="/16–/22, not overlapping 172.17.0.0/16 or avoidCidrs",
     )
-    availability_zones: int = setting(2, "zones to spread subnets over", minimum=1, maximum=6)
+    availability_zones: int = setting(
+        2,
+        "zones to spread subnets over",
+        maximum=6,
+        check=_zone_count,
+        allowed=f"{limits.MULTI_AZ_MINIMUM}–6 (same function as the policy)",
+    )
     zones: list[str] | None = setting(
         None,
         "the stack's zones, pinned: zone IDs (use2-az1, the same place in every account) or names; "
@@ -324,13 +373,16 @@ class FastScaleOutSettings:
         2,
         f"tasks added per step ({limits.FAST_SCALE_OUT_BAND} points above the threshold: twice as many)",
         minimum=1,
-        maximum=limits.FAST_SCALE_OUT_MAX_STEP,
+        check=_step_tasks,
+        allowed=f"1–{limits.FAST_SCALE_OUT_MAX_STEP // 2} (twice it is the larger step; same "
+        "function as the policy)",
     )
     cooldown: int = setting(
         60,
         "seconds after a step before the next",
         minimum=limits.FAST_SCALE_OUT_MIN_COOLDOWN,
-        maximum=600,
+        check=_scale_out_cooldown,
+        allowed=_cooldown_range(limits.FAST_SCALE_OUT_MIN_COOLDOWN),
     )
 
 
@@ -366,7 +418,11 @@ class ServiceSettings:
         maximum=100000,
     )
     scale_out_cooldown: int = setting(
-        60, "seconds between scale-out steps", minimum=0, maximum=3600
+        60,
+        "seconds between scale-out steps",
+        minimum=0,
+        check=_scale_out_cooldown,
+        allowed=_cooldown_range(0),
     )
     scale_in_cooldown: int = setting(300, "seconds between scale-in steps", minimum=0, maximum=3600)
     health_check_grace_period: int = setting(
@@ -414,7 +470,12 @@ class LoadBalancerSettings:
         check=_dns_name,
     )
     deletion_protection: bool = setting(False, "refuse to delete the load balancer")
-    access_logs: bool = setting(True, "write access logs to an S3 bucket in the stack")
+    access_logs: bool = setting(
+        True,
+        "write access logs to an S3 bucket in the stack",
+        check=_access_logs,
+        allowed="true (the gate refuses a load balancer without access logs)",
+    )
     access_log_retention_days: int = setting(
         90, "days to keep access logs", minimum=1, maximum=3650
     )

@@ -4,6 +4,7 @@ scale-in; and a service on such capacity packs its tasks, so emptied hosts can b
 
 from __future__ import annotations
 
+from . import limits
 from .aws_types import AUTOSCALING_GROUP, ECS_CAPACITY_PROVIDER, ECS_SERVICE
 from .framework import (
     MANDATORY,
@@ -32,9 +33,11 @@ def ecs_capacity_provider_termination_protection(check: ResourceCheck) -> None:
     if not is_set(check.get("autoScalingGroupProvider")):
         return
     value = check.known("autoScalingGroupProvider.managedTerminationProtection")
-    if value != "ENABLED":
+    # limits.termination_protection_problem is also the settings' rule for
+    # cluster.managedTerminationProtection in prod.
+    if problem := limits.termination_protection_problem(value):
         check.violation(
-            f"managedTerminationProtection is {fmt(value) if value else 'unset (DISABLED)'}",
+            f"managedTerminationProtection {problem}",
             'set autoScalingGroupProvider.managedTerminationProtection="ENABLED" (and '
             "protectFromScaleIn=true on its Auto Scaling group)",
         )

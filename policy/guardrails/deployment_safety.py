@@ -48,9 +48,11 @@ def ecs_service_prod_minimum_healthy(check: ResourceCheck) -> None:
         return
     minimum = check.config["minimumHealthyPercent"]
     value = _percent(check, "deploymentMinimumHealthyPercent", ECS_DEFAULT_MINIMUM_HEALTHY)
-    if not isinstance(value, int | float) or value < minimum:
+    # limits.prod_minimum_healthy_problem is also the settings' rule for
+    # service.minimumHealthyPercent in prod.
+    if problem := limits.prod_minimum_healthy_problem(value, minimum):
         check.violation(
-            f"deploymentMinimumHealthyPercent is {fmt(value)}, below {minimum}",
+            f"deploymentMinimumHealthyPercent {problem}",
             f"set deploymentMinimumHealthyPercent={minimum} and deploymentMaximumPercent=200 "
             "(the cluster needs room for the extra tasks: managed scaling adds it)",
         )
@@ -72,7 +74,9 @@ def ecs_service_deployment_headroom(check: ResourceCheck) -> None:
         return
     minimum = _percent(check, "deploymentMinimumHealthyPercent", ECS_DEFAULT_MINIMUM_HEALTHY)
     maximum = _percent(check, "deploymentMaximumPercent", ECS_DEFAULT_MAXIMUM)
-    if isinstance(minimum, int | float) and isinstance(maximum, int | float) and maximum <= minimum:
+    # limits.deployment_headroom_problem is also the settings' rule for service.maximumPercent.
+    numbers = isinstance(minimum, int | float) and isinstance(maximum, int | float)
+    if numbers and limits.deployment_headroom_problem(minimum, maximum):
         check.violation(
             f"deploymentMaximumPercent {fmt(maximum)} is not above "
             f"deploymentMinimumHealthyPercent {fmt(minimum)}",
@@ -207,11 +211,13 @@ def autoscaling_scale_out_cooldown(check: ResourceCheck) -> None:
             return  # step policies without a cooldown apply every alarm evaluation
     else:
         return
-    if isinstance(cooldown, int | float) and cooldown > ceiling:
+    # limits.scale_out_cooldown_problem is also the settings' rule for the cooldown settings.
+    if isinstance(cooldown, int | float) and limits.scale_out_cooldown_problem(cooldown, ceiling):
         check.violation(
             f"{where} is {shown if isinstance(shown, str) else f'{fmt(shown)} s'}, "
             f"more than {ceiling} s",
             f"set {where}={min(60, ceiling)} (scale in slowly instead: scaleInCooldown 300)",
+            prop=where,
         )
 
 

@@ -41,6 +41,7 @@ from pulumi_policy import (
 
 from .aws_types import short
 from .properties import DocumentError, Unknown, find_unknown, get, plain, tags_of
+from .setting_keys import settings_hint
 
 LOG = logging.getLogger("steadystate.guardrails")
 
@@ -79,8 +80,9 @@ def resolve_config(schema: PolicyConfigSchema | None, given: Mapping[str, Any]) 
 class _Outcome:
     """What one validation run reported and skipped."""
 
-    def __init__(self, report: ReportViolation) -> None:
+    def __init__(self, report: ReportViolation, policy: str = "") -> None:
         self._report = report
+        self.policy = policy
         self.reported = 0
         self.notes: list[str] = []
 
@@ -98,6 +100,12 @@ def _message(type_token: str, name: str, problem: str, fix: str) -> str:
     return f'{short(type_token)} "{name}": {problem}. Fix: {fix}.'
 
 
+def _with_setting(outcome: _Outcome, message: str, urn: str | None, prop: str | None) -> str:
+    """``message`` plus the `steadystate:` settings to change when the program built the resource
+    from them (:mod:`.setting_keys`)."""
+    return message + settings_hint(outcome.policy, urn, prop)
+
+
 class ResourceCheck:
     """What a resource rule's check function gets."""
 
@@ -106,6 +114,7 @@ class ResourceCheck:
     ) -> None:
         self.type = args.resource_type
         self.name = args.name
+        self.urn: str | None = args.urn
         self.props: dict[str, Any] = plain(args.props)
         self.config = config
         self._outcome = outcome
@@ -126,9 +135,12 @@ class ResourceCheck:
     def tags(self) -> dict[str, Any] | Unknown:
         return tags_of(self.props)
 
-    def violation(self, problem: str, fix: str) -> None:
-        """Report ``problem`` (what is wrong) and ``fix`` (the property and value to set)."""
-        self._outcome.emit(_message(self.type, self.name, problem, fix))
+    def violation(self, problem: str, fix: str, *, prop: str | None = None) -> None:
+        """Report ``problem`` (what is wrong) and ``fix`` (the property and value to set); on a
+        resource the program built from settings, also the setting to change (the one behind
+        ``prop``, the property judged, when the policy's settings differ by property)."""
+        message = _message(self.type, self.name, problem, fix)
+        self._outcome.emit(_with_setting(self._outcome, message, self.urn, prop))
 
     def note(self, reason: str) -> None:
         """Skip one part of the check (e.g. one container) and say why."""
@@ -210,7 +222,10 @@ class StackCheck:
         return None if any(isinstance(i, Unknown) for i in identities) else False
 
     def violation(self, resource: StackResource, problem: str, fix: str) -> None:
-        self._outcome.emit(_message(resource.type, resource.name, problem, fix), resource.urn)
+        """Report ``problem`` on ``resource`` and ``fix``; on a resource the program built from
+        settings, also the setting to change."""
+        message = _message(resource.type, resource.name, problem, fix)
+        self._outcome.emit(_with_setting(self._outcome, message, resource.urn, None), resource.urn)
 
     def note(self, reason: str) -> None:
         self._outcome.note(reason)
@@ -272,7 +287,7 @@ class _Judging:
         config = resolve_config(self.config_schema, args.get_config())
         if self.prod_only and (reason := _not_in_prod(self.name, config)):
             args.not_applicable(reason)
-        outcome = _Outcome(report)
+        outcome = _Outcome(report, self.name)
         check = make_check(args, outcome, config)
         _run(outcome, lambda: self._check(check))
         _finish(self.name, outcome, args.not_applicable)

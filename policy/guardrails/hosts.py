@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import limits
 from .aws_types import AUTOSCALING_GROUP, EBS_VOLUME, INSTANCE, LAUNCH_TEMPLATE
 from .framework import MANDATORY, ResourceCheck, resource_rule
 from .properties import as_list, find_unknown, fmt, is_set, is_unknown
@@ -139,7 +140,7 @@ def autoscaling_group_multi_az(check: ResourceCheck) -> None:
         check.note("vpcZoneIdentifiers / availabilityZones are unknown during preview")
         return
     count = max(_count(subnets), _count(zones))
-    if count < 2:
+    if limits.zone_count_problem(count):
         check.violation(
             f"it launches into {count} subnet{'s' if count != 1 else ''}/zone",
             "set vpcZoneIdentifiers to private subnets in at least two Availability Zones",

@@ -103,6 +103,57 @@ HEALTH_CHECK_GRACE_MINIMUM_SECONDS = 30
 task gets this long to start before failed load-balancer health checks count against it."""
 
 
+MULTI_AZ_MINIMUM = 2
+"""Fewest Availability Zones a load balancer or an Auto Scaling group may span (FSBP ELB.13,
+AutoScaling.2): in one zone a zone outage takes the service down."""
+
+
+def zone_count_problem(count: object, minimum: int = MULTI_AZ_MINIMUM) -> str | None:
+    """Judge how many zones (or subnets, one per zone) something spans: at least ``minimum``.
+
+    Example: ``zone_count_problem(1)`` -> ``"spans 1 zone; at least 2 are needed"``.
+    """
+    value = _whole(count)
+    if value is None:
+        return f"must be a whole number of zones, at least {minimum} (got {count!r})"
+    if value < minimum:
+        return f"spans {value} zone{'s' if value != 1 else ''}; at least {minimum} are needed"
+    return None
+
+
+def deletion_protection_problem(enabled: object, armed_for_teardown: bool = False) -> str | None:
+    """Judge a prod load balancer's or database's deletion protection: on, unless the stack is
+    armed for teardown (``steadystate:teardown.allowDataLoss``, tagged Teardown=armed), which
+    turns it off on purpose before a ``pulumi destroy``."""
+    if enabled is True or armed_for_teardown:
+        return None
+    return "deletion protection is off"
+
+
+def plain_http_problem(forwards_http: bool, require_https: bool = True) -> str | None:
+    """Judge a plain-HTTP listener: where the stack serves HTTPS (``require_https``, prod's
+    policy config), it must redirect to HTTPS, never forward to the targets (FSBP ELB.1)."""
+    if forwards_http and require_https:
+        return "forwards plain HTTP to targets"
+    return None
+
+
+def multi_az_problem(enabled: object) -> str | None:
+    """Judge a prod database's Multi-AZ (FSBP RDS.5): on, so a zone's loss fails over to the
+    standby instead of taking the data offline."""
+    if enabled is not True:
+        return "multiAz is not enabled"
+    return None
+
+
+def access_logs_problem(enabled: object) -> str | None:
+    """Judge a load balancer's access logging (FSBP ELB.5): it must be on, because the access
+    log is the only per-request record of who called the service."""
+    if enabled is not True:
+        return "access logging is off"
+    return None
+
+
 def _number(value: object) -> float | None:
     """``value`` as a finite real number, or None when it is not one (booleans are not numbers)."""
     if isinstance(value, bool) or not isinstance(value, Real):
@@ -334,6 +385,60 @@ back although the first new tasks are not enough."""
 PROD_MINIMUM_HEALTHY_PERCENT = 100
 """Lowest deploymentMinimumHealthyPercent for a prod service: a deployment never removes serving
 capacity before its replacement is healthy."""
+
+
+def scale_out_cooldown_problem(
+    seconds: object, ceiling: int = SCALE_OUT_COOLDOWN_CEILING_SECONDS
+) -> str | None:
+    """Judge a scale-out cooldown: at most ``ceiling`` seconds.
+
+    Example: ``scale_out_cooldown_problem(900)`` -> ``"is 900 s, more than 120 s"``.
+    """
+    value = _number(seconds)
+    if value is None:
+        return f"must be a number of seconds, at most {ceiling} (got {seconds!r})"
+    if value > ceiling:
+        return f"is {_fmt(value)} s, more than {ceiling} s"
+    return None
+
+
+def deployment_headroom_problem(minimum_healthy: object, maximum: object) -> str | None:
+    """Judge an ECS deployment's bounds: the maximum percent must be above the minimum healthy
+    percent, or ECS may neither start a new task nor stop an old one and the deployment hangs.
+
+    Example: ``deployment_headroom_problem(100, 100)`` -> ``"100 is not above the minimum
+    healthy percent 100"``.
+    """
+    low, high = _number(minimum_healthy), _number(maximum)
+    if low is None or high is None:
+        return f"must be numbers (got {minimum_healthy!r} and {maximum!r})"
+    if high <= low:
+        return f"{_fmt(high)} is not above the minimum healthy percent {_fmt(low)}"
+    return None
+
+
+def prod_minimum_healthy_problem(
+    percent: object, minimum: int = PROD_MINIMUM_HEALTHY_PERCENT
+) -> str | None:
+    """Judge a prod service's deployment floor: at least ``minimum`` percent of desired.
+
+    Example: ``prod_minimum_healthy_problem(50)`` -> ``"is 50, below 100"``.
+    """
+    value = _number(percent)
+    if value is None or value < minimum:
+        return f"is {_fmt(percent)}, below {minimum}"
+    return None
+
+
+def termination_protection_problem(status: object) -> str | None:
+    """Judge a prod capacity provider's managed termination protection: it
+    must be ``"ENABLED"``, or a scale-in may terminate a host with running tasks.
+
+    Example: ``termination_protection_problem("DISABLED")`` -> ``'is "DISABLED"'``.
+    """
+    if status != "ENABLED":
+        return f'is "{status}"' if status else "is unset (DISABLED)"
+    return None
 
 
 def detection_seconds_problem(

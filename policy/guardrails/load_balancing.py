@@ -62,11 +62,11 @@ def _is_application(check: ResourceCheck) -> bool:
     ),
 )
 def lb_access_logs_enabled(check: ResourceCheck) -> None:
-    enabled = check.known("accessLogs.enabled")
-    bucket = check.get("accessLogs.bucket")
-    if enabled is not True or not is_set(bucket):
+    # limits.access_logs_problem is also the settings' rule for loadBalancer.accessLogs.
+    off = limits.access_logs_problem(check.known("accessLogs.enabled"))
+    if off or not is_set(check.get("accessLogs.bucket")):
         check.violation(
-            "access logging is off" if enabled is not True else "access logs have no bucket",
+            off or "access logs have no bucket",
             "set accessLogs={bucket: <log bucket name>, enabled: true} (the bucket policy must "
             "let the regional ELB account write)",
         )
@@ -84,13 +84,17 @@ def lb_access_logs_enabled(check: ResourceCheck) -> None:
     ),
 )
 def lb_deletion_protection(check: ResourceCheck) -> None:
-    if check.known("enableDeletionProtection") is True:
-        return
-    if is_armed_for_teardown(check.tags):
-        check.note(f"armed for teardown ({TEARDOWN_TAG}={TEARDOWN_ARMED}); teardown-armed says so")
+    enabled = check.known("enableDeletionProtection")
+    # limits.deletion_protection_problem is also the settings' rule in prod.
+    problem = limits.deletion_protection_problem(enabled, is_armed_for_teardown(check.tags))
+    if problem is None:
+        if enabled is not True:
+            check.note(
+                f"armed for teardown ({TEARDOWN_TAG}={TEARDOWN_ARMED}); teardown-armed says so"
+            )
         return
     check.violation(
-        "deletion protection is off",
+        problem,
         "set enableDeletionProtection=true (to tear prod down, set "
         "steadystate:teardown.allowDataLoss instead)",
     )
@@ -149,7 +153,8 @@ def lb_multi_az(check: ResourceCheck) -> None:
         check.note("the subnet list is unknown during preview")
         return
     count = max(len(subnets), len(mappings))
-    if count < 2:
+    # One subnet per zone: limits.zone_count_problem is also network.availabilityZones' rule.
+    if limits.zone_count_problem(count):
         check.violation(
             f"it is placed in {count} subnet{'s' if count != 1 else ''}",
             "set subnets to public subnets in at least two Availability Zones",
@@ -191,7 +196,7 @@ def lb_subnets_distinct_azs(check: StackCheck) -> None:
         if any(is_unknown(z) or z is None for z in zones):
             check.note(f"the Availability Zones of {lb.label()}'s subnets are unknown")
             continue
-        if len(zones) < 2:
+        if limits.zone_count_problem(len(zones)):
             check.violation(
                 lb,
                 f"all its subnets are in {', '.join(sorted(map(str, zones)))}",
@@ -255,8 +260,9 @@ def lb_http_redirects_to_https(check: ResourceCheck) -> None:
                     'set defaultActions[].redirect.protocol="HTTPS" and port="443"',
                 )
         elif kind == "forward" or is_set(action.get("targetGroupArn")):
+            # limits.plain_http_problem is also the settings' rule for a prod certificate.
             check.violation(
-                f"the HTTP listener forwards plain HTTP to targets (defaultActions[{i}])",
+                f"the HTTP listener {limits.plain_http_problem(True)} (defaultActions[{i}])",
                 f"set {_HTTPS_REDIRECT} and serve the targets from an HTTPS listener",
             )
 

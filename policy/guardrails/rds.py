@@ -88,8 +88,9 @@ def rds_backup_retention(check: ResourceCheck) -> None:
     ),
 )
 def rds_multi_az(check: ResourceCheck) -> None:
-    if check.known("multiAz") is not True:
-        check.violation("multiAz is not enabled", "set multiAz=true")
+    # limits.multi_az_problem is also the settings' rule for database.multiAz in prod.
+    if problem := limits.multi_az_problem(check.known("multiAz")):
+        check.violation(problem, "set multiAz=true")
 
 
 @resource_rule(
@@ -104,10 +105,13 @@ def rds_multi_az(check: ResourceCheck) -> None:
     ),
 )
 def rds_deletion_protection(check: ResourceCheck) -> None:
-    if check.known("deletionProtection") is True:
-        return
-    if is_armed_for_teardown(check.tags):
-        check.note(f"armed for teardown ({TEARDOWN_TAG}={TEARDOWN_ARMED}); teardown-armed says so")
+    enabled = check.known("deletionProtection")
+    # limits.deletion_protection_problem is also the settings' rule in prod.
+    if limits.deletion_protection_problem(enabled, is_armed_for_teardown(check.tags)) is None:
+        if enabled is not True:
+            check.note(
+                f"armed for teardown ({TEARDOWN_TAG}={TEARDOWN_ARMED}); teardown-armed says so"
+            )
         return
     check.violation(
         "deletionProtection is not enabled",

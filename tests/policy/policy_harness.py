@@ -59,8 +59,11 @@ def _options(parent: str | None = None) -> PolicyResourceOptions:
     return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], parent)
 
 
-def urn_of(type_token: str, name: str) -> str:
-    return f"urn:pulumi:test::steadystate::{type_token}::{name}"
+def urn_of(type_token: str, name: str, component: str | None = None) -> str:
+    """The URN the engine gives ``name``; inside ``component`` (a type token such as
+    ``steadystate:network:Network``) its type chain runs through that component's."""
+    chain = f"{component}${type_token}" if component else type_token
+    return f"urn:pulumi:test::steadystate::{chain}::{name}"
 
 
 @dataclass
@@ -99,13 +102,14 @@ def run_resource(
     *,
     name: str = "subject",
     config: dict[str, Any] | None = None,
+    component: str | None = None,
 ) -> Outcome:
-    """Validate one resource with one policy."""
+    """Validate one resource with one policy (built inside ``component``, when given)."""
     policy = POLICIES[policy] if isinstance(policy, str) else policy
     args = ResourceValidationArgs(
         type_token,
         _props(props),
-        urn_of(type_token, name),
+        urn_of(type_token, name, component),
         name,
         _options(),
         None,
@@ -123,10 +127,11 @@ class Res:
     name: str
     props: dict[str, Any]
     deps: dict[str, list[str]] = field(default_factory=dict)
+    component: str | None = None
 
     @property
     def urn(self) -> str:
-        return urn_of(self.type, self.name)
+        return urn_of(self.type, self.name, self.component)
 
 
 def run_stack(

@@ -32,11 +32,12 @@ ON = {"enabled": True}
         ),
         (
             {"service": {"fastScaleOut": {**ON, "stepTasks": 11}}},
-            "steadystate:service.fastScaleOut.stepTasks = 11: must be between 1 and 10",
+            "steadystate:service.fastScaleOut.stepTasks = 11: the larger step (twice stepTasks) must add "
+            "between 1 and 10 tasks (got 22)",
         ),
         (
             {"service": {"fastScaleOut": {**ON, "cooldown": 10}}},
-            "steadystate:service.fastScaleOut.cooldown = 10: must be between 30 and 600",
+            "steadystate:service.fastScaleOut.cooldown = 10: must be at least 30",
         ),
     ],
 )

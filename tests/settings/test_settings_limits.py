@@ -23,7 +23,12 @@ from settings.fields import Rule, camel, rule_problem, snake
 
 # key -> (lowest allowed, highest allowed, step past the bound, why)
 LIMITS: dict[str, tuple[float, float, float, str]] = {
-    "network.availabilityZones": (1, 6, 1, "room for 3 tiers of subnets in the /16–/22 plan"),
+    "network.availabilityZones": (
+        2,
+        6,
+        1,
+        "limits.MULTI_AZ_MINIMUM (lb-multi-az); room for 3 tiers of subnets in the /16–/22 plan",
+    ),
     "network.flowLogRetentionDays": (30, 3653, 1, "guardrail minimum; CloudWatch's longest value"),
     "cluster.minInstances": (0, 100, 1, "ASG sizes this project supports"),
     "cluster.maxInstances": (1, 100, 1, "at least one host"),
@@ -38,7 +43,7 @@ LIMITS: dict[str, tuple[float, float, float, str]] = {
     "service.cpuTarget": (10, 90, 1, "policy.guardrails.limits TARGET_VALUE_LOW..HIGH"),
     "service.memoryTarget": (10, 90, 1, "policy.guardrails.limits TARGET_VALUE_LOW..HIGH"),
     "service.requestsPerTarget": (1, 100000, 1, "a positive request rate"),
-    "service.scaleOutCooldown": (0, 3600, 1, "an hour at most"),
+    "service.scaleOutCooldown": (0, 120, 1, "limits.SCALE_OUT_COOLDOWN_CEILING_SECONDS"),
     "service.scaleInCooldown": (0, 3600, 1, "an hour at most"),
     "service.healthCheckGracePeriod": (30, 7200, 1, "guardrail minimum; two hours at most"),
     "service.deregistrationDelay": (0, 3600, 1, "ELB deregistration_delay 0..3600"),
@@ -57,8 +62,18 @@ LIMITS: dict[str, tuple[float, float, float, str]] = {
         1,
         "limits.FAST_SCALE_OUT_MIN_DATAPOINTS: no one-off",
     ),
-    "service.fastScaleOut.stepTasks": (1, 10, 1, "limits.FAST_SCALE_OUT_MAX_STEP"),
-    "service.fastScaleOut.cooldown": (30, 600, 1, "limits.FAST_SCALE_OUT_MIN_COOLDOWN"),
+    "service.fastScaleOut.stepTasks": (
+        1,
+        5,
+        1,
+        "limits.FAST_SCALE_OUT_MAX_STEP: the larger step, twice stepTasks, at most 10",
+    ),
+    "service.fastScaleOut.cooldown": (
+        30,
+        120,
+        1,
+        "limits.FAST_SCALE_OUT_MIN_COOLDOWN..SCALE_OUT_COOLDOWN_CEILING_SECONDS",
+    ),
     "loadBalancer.accessLogRetentionDays": (1, 3650, 1, "ten years at most"),
     "loadBalancer.idleTimeout": (1, 4000, 1, "ALB idle_timeout.timeout_seconds 1..4000"),
     "loadBalancer.wafLogRetentionDays": (

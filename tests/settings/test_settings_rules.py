@@ -13,14 +13,22 @@ from settings import Settings, SettingsError, load_settings
 from settings.loader import consistency_problems
 
 ARN = "arn:aws:acm:us-east-2:123456789012:certificate/abc"
-#: Prod over the default two zones that rides out a zone's loss (settings/loader.py
-#: zone_loss_group): two hosts, managed scaling and the CPU target at most half.
+# A prod stack the settings accept over the default two zones: it rides out a zone's loss
+# (settings/loader.py zone_loss_group: two hosts, managed scaling and the CPU target at most half)
+# and has what prod's mandatory policies need beside the defaults (dev's).
+PROD_LB = {"deletionProtection": True, "certificateDomain": "api.example.com"}
 PROD = {
     "stage": "prod",
     "service": {"minTasks": 2, "cpuTarget": 50},
-    "cluster": {"minInstances": 2, "targetCapacityPercent": 50},
     "connectivity": {"alarmEmails": ["o@x.io"]},
+    "cluster": {
+        "minInstances": 2,
+        "targetCapacityPercent": 50,
+        "managedTerminationProtection": True,
+    },
+    "loadBalancer": PROD_LB,
 }
+PROD_DB = {"enabled": True, "deletionProtection": True, "multiAz": True}
 
 
 def raw(groups: dict[str, object]) -> dict[str, str]:
@@ -64,12 +72,6 @@ CROSS_KEY_RULES: dict[str, tuple[dict[str, object], str, dict[str, object]]] = {
         "steadystate:dns.enabled = true: needs exactly two environments, got ['blue']",
         {"environments": ["blue", "green"], "dns": {"enabled": True}},
     ),
-    "database in one zone": (
-        {"network": {"availabilityZones": 1}, "database": {"enabled": True}},
-        "steadystate:network.availabilityZones = 1: must be at least 2 when database.enabled: "
-        "an RDS subnet group spans two zones",
-        {"network": {"availabilityZones": 2}, "database": {"enabled": True}},
-    ),
     "storage ceiling below storage": (
         {"database": {"allocatedStorage": 50, "maxAllocatedStorage": 40}},
         "steadystate:database.maxAllocatedStorage = 40: must be at least database.allocatedStorage (50)",
@@ -83,11 +85,11 @@ CROSS_KEY_RULES: dict[str, tuple[dict[str, object], str, dict[str, object]]] = {
         {**PROD, "chaos": {"enabled": False, "schedulesEnabled": False}},
     ),
     "prod database without scheduled rotation": (
-        {**PROD, "database": {"enabled": True, "rotationDays": None}},
+        {**PROD, "database": {**PROD_DB, "rotationDays": None}},
         "steadystate:database.rotationDays = null: must be set in prod (1–30): the app's "
         "database credentials rotate at least every 30 days (the gate refuses a prod app secret "
         "without it, db-app-secret-rotation)",
-        {**PROD, "database": {"enabled": True, "rotationDays": 30}},
+        {**PROD, "database": {**PROD_DB, "rotationDays": 30}},
     ),
     "prod load balancers without zonal shift": (
         {**PROD, "zonalShift": {"enabled": False}},
@@ -115,7 +117,7 @@ CROSS_KEY_RULES: dict[str, tuple[dict[str, object], str, dict[str, object]]] = {
         {"zonalShift": {"practiceStartHour": 11, "practiceEndHour": 12}},
     ),
     "prod load balancers without WAF": (
-        {**PROD, "loadBalancer": {"waf": False}},
+        {**PROD, "loadBalancer": {**PROD_LB, "waf": False}},
         "steadystate:loadBalancer.waf = false: must be true in prod: the internet-facing load "
         "balancers stay behind AWS WAF (the gate refuses a prod ALB without a web ACL, "
         "lb-internet-facing-waf); set it false in dev stacks only",

@@ -25,6 +25,14 @@ def raw(**groups: object) -> dict[str, str]:
     }
 
 
+# What prod's mandatory policies need beside the settings' defaults (dev's): the settings refuse a
+# prod stack without them (tests/settings/test_settings_policy_agreement.py).
+PROD_NEEDS = {
+    "cluster": {**ZONE_SAFE_CLUSTER, "managedTerminationProtection": True},
+    "loadBalancer": {"deletionProtection": True, "certificateDomain": "api.example.com"},
+}
+
+
 def problems(**groups: object) -> list[str]:
     with pytest.raises(SettingsError) as caught:
         load_settings(raw(**groups))
@@ -168,8 +176,8 @@ def test_min_above_max_is_one_message(stage: str) -> None:
     found = problems(
         stage=stage,
         service={"minTasks": 5, "maxTasks": 3, "cpuTarget": 50},
-        cluster=ZONE_SAFE_CLUSTER,
         connectivity={"alarmEmails": ["o@x.io"]},
+        **PROD_NEEDS,
     )
     assert found == ["steadystate:service.minTasks = 5: must not exceed service.maxTasks (3)"]
 
@@ -180,8 +188,8 @@ def test_max_above_the_cap_is_filed_under_max_tasks(stage: str) -> None:
     found = problems(
         stage=stage,
         service={"minTasks": 2, "maxTasks": 50, "cpuTarget": 50},
-        cluster=ZONE_SAFE_CLUSTER,
         connectivity={"alarmEmails": ["o@x.io"]},
+        **PROD_NEEDS,
     )
     assert found == ["steadystate:service.maxTasks = 50: max capacity must be at most 20 (got 50)"]
 
@@ -190,8 +198,8 @@ def test_each_bound_names_its_own_key_when_both_are_wrong() -> None:
     found = problems(
         stage="prod",
         service={"minTasks": 1, "maxTasks": 50, "cpuTarget": 50},
-        cluster=ZONE_SAFE_CLUSTER,
         connectivity={"alarmEmails": ["o@x.io"]},
+        **PROD_NEEDS,
     )
     assert found == [
         "steadystate:service.minTasks = 1: min capacity must be at least 2 in prod (got 1)",
@@ -213,6 +221,7 @@ def test_unrelated_namespaces_are_ignored() -> None:
             "steadystate:service": json.dumps({"minTasks": 2, "cpuTarget": 50}),
             "steadystate:cluster": json.dumps(ZONE_SAFE_CLUSTER),
             "steadystate:connectivity": json.dumps({"alarmEmails": ["oncall@example.com"]}),
+            **raw(**PROD_NEEDS),
         }
     )
     assert settings.is_prod and settings.service.min_tasks == 2
@@ -230,8 +239,8 @@ def test_prod_with_a_subscriber_loads(connectivity: dict) -> None:
         raw(
             stage="prod",
             service={"minTasks": 2, "cpuTarget": 50},
-            cluster=ZONE_SAFE_CLUSTER,
             connectivity=connectivity,
+            **PROD_NEEDS,
         )
     )
     assert settings.connectivity.alarm_emails or settings.connectivity.alarm_webhooks
@@ -379,7 +388,7 @@ def test_teardown_is_off_by_default_and_keeps_the_final_snapshot() -> None:
                 stage="prod",
                 connectivity={"alarmEmails": ["a@b.co"]},
                 service={"minTasks": 2, "cpuTarget": 50},
-                cluster=ZONE_SAFE_CLUSTER,
+                **PROD_NEEDS,
             )
         ).teardown.allow_data_loss
         is False
