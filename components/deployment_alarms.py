@@ -72,6 +72,23 @@ def error_rate_expression(min_requests: int) -> str:
     return f"IF(requests >= {max(min_requests, 1)}, 100 * FILL(errors, 0) / requests, 0)"
 
 
+def alb_count_query(
+    query_id: str, metric_name: str, dimensions: pulumi.Input[dict], period_seconds: int
+) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
+    """A metric-math input: the ``Sum`` of an ALB count over ``period_seconds``, not returned."""
+    return aws.cloudwatch.MetricAlarmMetricQueryArgs(
+        id=query_id,
+        return_data=False,
+        metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+            namespace=ALB_NAMESPACE,
+            metric_name=metric_name,
+            dimensions=dimensions,
+            period=period_seconds,
+            stat="Sum",
+        ),
+    )
+
+
 def _dimensions(tg_suffix: pulumi.Input[str], lb_suffix: pulumi.Input[str]) -> dict:
     return {"TargetGroup": tg_suffix, "LoadBalancer": lb_suffix}
 
@@ -116,17 +133,7 @@ def deployment_alarms(
     )
 
     def metric(query_id: str, metric_name: str) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
-        return aws.cloudwatch.MetricAlarmMetricQueryArgs(
-            id=query_id,
-            return_data=False,
-            metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
-                namespace=ALB_NAMESPACE,
-                metric_name=metric_name,
-                dimensions=dims,
-                period=spec.period_seconds,
-                stat="Sum",
-            ),
-        )
+        return alb_count_query(query_id, metric_name, dims, spec.period_seconds)
 
     errors = aws.cloudwatch.MetricAlarm(
         f"{name}-5xx-rate",

@@ -50,7 +50,7 @@ import pulumi_aws as aws
 
 from policy.guardrails import limits
 
-from .deployment_alarms import ALB_NAMESPACE, error_rate_expression
+from .deployment_alarms import ALB_NAMESPACE, alb_count_query, error_rate_expression
 
 ARC_WINDOW = re.compile(
     r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun):[0-9]{2}:[0-9]{2}-(Mon|Tue|Wed|Thu|Fri|Sat|Sun):[0-9]{2}:[0-9]{2}"
@@ -179,17 +179,7 @@ class ZonalAutoshift(pulumi.ComponentResource):
         lb_dims = {"LoadBalancer": args.load_balancer_arn_suffix}
 
         def count(query_id: str, metric_name: str) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
-            return aws.cloudwatch.MetricAlarmMetricQueryArgs(
-                id=query_id,
-                return_data=False,
-                metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
-                    namespace=ALB_NAMESPACE,
-                    metric_name=metric_name,
-                    dimensions=lb_dims,
-                    period=args.period_seconds,
-                    stat="Sum",
-                ),
-            )
+            return alb_count_query(query_id, metric_name, lb_dims, args.period_seconds)
 
         outcomes = []
         for kind, metric_name, who in (
