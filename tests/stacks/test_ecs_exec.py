@@ -7,25 +7,18 @@ What the ECS agent mounts itself, and what the SSM agent writes, come from their
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 
 from components.ecs_exec_paths import SSM_DATA_DIR, agent_bind_conflict
-from ops.synth.runner import Synthesis, synthesize
+from ops.synth.runner import Synthesis
+from tests.support.stacks import synthesize_shipped_stacks
 
 
 @pytest.fixture(scope="module")
 def stacks() -> dict[str, Synthesis]:
-    out = {}
-    for name in ("dev", "prod"):
-        loop = asyncio.new_event_loop()  # the Pulumi runtime keeps state on the current loop
-        asyncio.set_event_loop(loop)
-        out[name] = synthesize(name)
-        loop.close()
-    asyncio.set_event_loop(None)
-    return out
+    return synthesize_shipped_stacks()
 
 
 def _exec_tasks(synthesis: Synthesis) -> list[tuple[str, dict]]:

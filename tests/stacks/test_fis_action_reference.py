@@ -5,13 +5,13 @@ are known, required ones present, durations ISO 8601 within PT1M-PT12H, booleans
 
 from __future__ import annotations
 
-import asyncio
 import copy
 
 import pytest
 
-from ops.synth.runner import Synthesis, synthesize
+from ops.synth.runner import Synthesis
 from tests.support.fis_actions import ACTIONS, duration_seconds, template_problems
+from tests.support.stacks import synthesize_shipped_stacks
 
 TEMPLATE = "aws:fis/experimentTemplate:ExperimentTemplate"
 
@@ -25,14 +25,7 @@ def az_template(synthesis: Synthesis) -> dict:
 
 @pytest.fixture(scope="module")
 def stacks() -> dict[str, Synthesis]:
-    out = {}
-    for name in ("dev", "prod"):
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        out[name] = synthesize(name)
-        loop.close()
-    asyncio.set_event_loop(None)
-    return out
+    return synthesize_shipped_stacks()
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

@@ -10,26 +10,19 @@ repositories, secrets, VPC endpoints and log resource policies (ops/iam_referenc
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 
 import pytest
 
 from ops.iam_reference.documents import check_recording, inventory
-from ops.synth.runner import Synthesis, synthesize
+from ops.synth.runner import Synthesis
+from tests.support.stacks import synthesize_shipped_stacks
 
 
 @pytest.fixture(scope="module")
 def stacks() -> dict[str, Synthesis]:
-    out = {}
-    for name in ("dev", "prod"):
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        out[name] = synthesize(name)
-        loop.close()
-    asyncio.set_event_loop(None)
-    return out
+    return synthesize_shipped_stacks()
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from ops.synth.runner import Synthesis, synthesize
+from ops.synth.runner import Synthesis
 from policy.guardrails import schedule_expressions
 from tests.support.aws_api import (
     api_problems,
@@ -16,6 +16,7 @@ from tests.support.aws_api import (
 )
 from tests.support.sar_resource_level import ineffective_grants
 from tests.support.sdk_properties import declared_inputs
+from tests.support.stacks import synthesize_shipped_stacks
 
 # Every kind of resource the foundation issue names, by type token.
 FOUNDATION = {
@@ -56,16 +57,7 @@ RESILIENCE = {
 
 @pytest.fixture(scope="module")
 def stacks() -> dict[str, Synthesis]:
-    import asyncio
-
-    out = {}
-    for name in ("dev", "prod"):
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        out[name] = synthesize(name)
-        loop.close()
-    asyncio.set_event_loop(None)
-    return out
+    return synthesize_shipped_stacks()
 
 
 def types(s: Synthesis) -> Counter:

@@ -3,7 +3,6 @@ replay exists to catch (each planted on a real synthesized alarm)."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 
 import pytest
@@ -11,19 +10,12 @@ import pytest
 from ops.alarm_replay.definition import AlarmDefinition, MetricStat, Query, from_describe_alarms
 from ops.alarm_replay.scenarios import SCENARIOS
 from ops.alarm_replay.stack import UnclassifiedAlarm, outcome, replay_all, stack_alarms
-from ops.synth.runner import synthesize
+from tests.support.stacks import synthesize_shipped_stacks
 
 
 @pytest.fixture(scope="module")
 def alarms() -> dict[str, list[AlarmDefinition]]:
-    out = {}
-    for name in ("dev", "prod"):
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        out[name] = stack_alarms(synthesize(name).records)
-        loop.close()
-    asyncio.set_event_loop(None)
-    return out
+    return {name: stack_alarms(s.records) for name, s in synthesize_shipped_stacks().items()}
 
 
 def named(alarms: list[AlarmDefinition], part: str) -> AlarmDefinition:
