@@ -206,6 +206,10 @@ def _environment_names(values: list[str]) -> str | None:
 
 
 def _dependencies(values: list[dict]) -> str | None:
+    if not values:
+        # The connectivity alarms (and DNS failover's alarm-backed check) follow the prober's
+        # dependencies: with none, the program would have nothing to build them from.
+        return "must name at least one dependency: the connectivity alarms follow them"
     for index, dep in enumerate(values):
         if not isinstance(dep, dict) or set(dep) - {"name", "target"} or "name" not in dep:
             return f"item {index} must be an object with 'name' and optional 'target' (tcp://host:port or https://url)"

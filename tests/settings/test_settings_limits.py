@@ -232,10 +232,14 @@ def test_an_empty_rollout_moves_no_pin() -> None:
         assert build.release_pin_args(settings, key, "img@sha256:" + "a" * 64, "v1").follow is False
 
 
-def test_no_dependencies_means_no_prober_targets() -> None:
-    settings = load_settings(config_for("connectivity.dependencies", []))
-    assert settings.probed_dependencies() == []
-    assert build.probed_dependencies(settings) == []
+def test_no_dependencies_is_refused_naming_the_key_not_read_as_unset() -> None:
+    """An empty list is an empty list (the defaults would put db and cdn back), and the program
+    cannot build its connectivity alarms from none: refused, before any resource registers."""
+    with pytest.raises(SettingsError) as caught:
+        load_settings(config_for("connectivity.dependencies", []))
+    [problem] = caught.value.problems
+    assert problem.key == "steadystate:connectivity.dependencies" and problem.value == []
+    assert "at least one dependency" in problem.message
 
 
 def test_empty_alarm_subscribers_in_prod_are_refused_as_no_subscriber() -> None:
