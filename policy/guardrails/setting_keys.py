@@ -51,6 +51,21 @@ SETTING_KEYS: dict[str, tuple[Source, ...]] = {
     "lb-access-logs-enabled": _any("loadBalancer.accessLogs"),
     "lb-deletion-protection": _any("loadBalancer.deletionProtection", "teardown.allowDataLoss"),
     "lb-multi-az": _any("network.availabilityZones"),
+    # issue 21: failure domains and zones
+    "lb-zonal-shift-enabled": _any("zonalShift.enabled"),
+    "lb-zonal-autoshift-practised": _any(
+        "zonalShift.autoshift",
+        "zonalShift.practiceDays",
+        "zonalShift.practiceStartHour",
+        "zonalShift.practiceEndHour",
+    ),
+    "ecs-environments-own-capacity": _any("cluster.capacityPerEnvironment"),
+    "zone-loss-static-stability": _any(
+        "service.minTasks",
+        "service.cpuTarget",
+        "cluster.minInstances",
+        "cluster.targetCapacityPercent",
+    ),
     "lb-subnets-distinct-azs": _any("network.availabilityZones", "network.zones"),
     "lb-http-redirects-to-https": _any(
         "loadBalancer.certificateArn", "loadBalancer.certificateDomain"

@@ -55,13 +55,24 @@ def test_single_nat_in_prod_saves_two_gateways_and_their_addresses(
     assert prod.monthly_max - cheaper.monthly_max == pytest.approx(saved)
 
 
-def test_a_single_az_database_halves_its_instance_and_storage(
-    prod: Estimate, tmp_path: Path
-) -> None:
-    def single_az(config: dict[str, Any]) -> None:
-        config["steadystate:database"]["multiAz"] = False
+def test_a_single_az_database_halves_its_instance_and_storage(prod: Estimate) -> None:
+    """Prod's settings refuse a single-AZ database now (rds-multi-az's own rule), so the pricer is
+    given prod's resources with the database instance flipped to single-AZ."""
+    import asyncio
 
-    cheaper = estimate_stack("prod", _project(tmp_path, "prod", single_az))
+    from ops.cost.estimate import estimate_records
+    from ops.synth.runner import synthesize
+
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    try:
+        records = synthesize("prod").records
+    finally:
+        asyncio.get_event_loop().close()
+        asyncio.set_event_loop(None)
+    for record in records:
+        if record.type == "aws:rds/instance:Instance":
+            record.inputs["multiAz"] = False
+    cheaper = estimate_records(records, region_prices("us-east-2"), "prod")
     db = next(r for r in prod.charges if r.category == "database" and "storage" not in r.item)
     storage = next(r for r in prod.charges if r.category == "database" and "storage" in r.item)
     assert prod.monthly_min - cheaper.monthly_min == pytest.approx(
