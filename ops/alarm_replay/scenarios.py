@@ -130,57 +130,59 @@ class Purpose:
     """scenario name -> need; every scenario of ``SCENARIOS`` is listed."""
 
 
-def _quiet_except(**alarming: int) -> dict[str, Need]:
-    """OK from the onset in every scenario (0 s: already OK before it), ALARM in the named ones."""
-    names = {key.replace("_", " "): value for key, value in alarming.items()}
-    return {name: Need(ALARM, names[name]) if name in names else Need(OK, 0) for name in SCENARIOS}
+def _quiet_except(alarming: Mapping[str, int] | None = None) -> dict[str, Need]:
+    """OK from the onset in every scenario (0 s: already OK before it); ALARM within the given
+    seconds in the named ones (0: already in ALARM before the onset). A name that is not a
+    scenario raises, so a misspelt one cannot quietly drop its need."""
+    alarming = dict(alarming or {})
+    if unknown := sorted(set(alarming) - set(SCENARIOS)):
+        raise KeyError(f"not scenarios: {unknown}; scenarios: {list(SCENARIOS)}")
+    return {
+        name: Need(ALARM, alarming[name]) if name in alarming else Need(OK, 0) for name in SCENARIOS
+    }
 
 
 DEPLOYMENT_ERRORS = Purpose(
     "deployment alarm, 5xx share (ECS rolls back; the bake fails)",
-    _quiet_except(a_failing_release=BAKE_SECONDS),
+    _quiet_except({"a failing release": BAKE_SECONDS}),
 )
 DEPLOYMENT_LATENCY = Purpose(
     "deployment alarm, response time (ECS rolls back; the bake fails)",
-    _quiet_except(a_failing_release=BAKE_SECONDS),
+    _quiet_except({"a failing release": BAKE_SECONDS}),
 )
 STOP_ON_TARGET_5XX = Purpose(
     "FIS stop condition, target 5xx of the primary load balancer",
-    _quiet_except(a_failing_release=180),
+    _quiet_except({"a failing release": 180}),
 )
 STOP_ON_ELB_5XX = Purpose(
     "FIS stop condition, the load balancer's own 5xx (no healthy target)",
-    _quiet_except(an_environment_lost=180),
+    _quiet_except({"an environment lost": 180}),
 )
 CONNECTIVITY = Purpose(
     "connectivity (pages; Route 53 fails the environment over); missing data is a failure",
-    _quiet_except(a_dependency_lost=180, an_environment_lost=420),
+    _quiet_except({"a dependency lost": 180, "an environment lost": 420}),
 )
 DEAD_LETTERS = Purpose(
     "dead-letter queue (pages until someone reads and deletes the failure)",
-    {
-        **_quiet_except(),
-        "a failure dead-lettered": Need(ALARM, 600),
-        # already paging before the onset, and still paging after SQS stops reporting
-        "an unread failure gone quiet": Need(ALARM, 0),
-    },
+    # already paging before the onset, and still paging after SQS stops reporting
+    _quiet_except({"a failure dead-lettered": 600, "an unread failure gone quiet": 0}),
 )
 PRACTICE_OUTCOME_TARGETS = Purpose(
     "ARC practice-run outcome, the load balancer's target 5xx share (ends a practice run as FAILED)",
     # within a practice run's 30 minutes; a zone lost with capacity to spare is no failure
-    _quiet_except(a_failing_release=PRACTICE_OUTCOME_SECONDS),
+    _quiet_except({"a failing release": PRACTICE_OUTCOME_SECONDS}),
 )
 PRACTICE_OUTCOME_ELB = Purpose(
     "ARC practice-run outcome, the load balancer's own 5xx share (ends a practice run as FAILED)",
-    _quiet_except(an_environment_lost=PRACTICE_OUTCOME_SECONDS),
+    _quiet_except({"an environment lost": PRACTICE_OUTCOME_SECONDS}),
 )
 ZONE_LOST = Purpose(
     "one zone alone without healthy hosts (pages: shift traffic away from the zone)",
-    _quiet_except(a_zone_lost=ZONE_LOST_SECONDS),
+    _quiet_except({"a zone lost": ZONE_LOST_SECONDS}),
 )
 FAST_SCALE_OUT = Purpose(
     "fast scale-out (a step policy adds tasks)",
-    _quiet_except(a_load_step=90),
+    _quiet_except({"a load step": 90}),
 )
 
 WHOLE_LOAD_BALANCER = "(whole load balancer)"
