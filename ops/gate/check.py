@@ -41,7 +41,6 @@ if not __package__:  # run by its path: the project's imports below would fail w
 import argparse
 import json
 import os
-import queue
 import re
 import signal
 import threading
@@ -62,6 +61,7 @@ from ops.gate.analyzer_client import (
     secret,
     to_struct,
 )
+from ops.gate.config_worker import ConfigWorker, run_checks
 from ops.gate.policy_choice import choose_policy_config, stack_stage
 from ops.gate.policy_config import (
     PolicyConfigEntry,
@@ -69,7 +69,6 @@ from ops.gate.policy_config import (
     PolicySchema,
     load_policy_config_file,
     pack_config_check,
-    reconcile_policy_config,
 )
 from ops.gate.policy_report import PolicyReport, Violation, violation_from
 from ops.gate.resource_tree import STACK_TYPE, render_tree, stack_urn, type_counts
@@ -334,16 +333,24 @@ class ConfiguredPack:
 
 
 def configure_pack(
-    pack: PolicyPackProcess, *, config_path: Path | None, policy_project: dict[str, Any]
+    pack: PolicyPackProcess,
+    *,
+    config_path: Path | None,
+    policy_project: dict[str, Any],
+    worker: ConfigWorker | None = None,
 ) -> ConfiguredPack:
     """Handshake and configure the pack; raises PolicyConfigError for a bad policy config.
 
     The gate does this before it prints anything, so a config error is the first thing shown.
+    With `worker` (started here once the pack is up), the config is checked in that subprocess
+    instead of this process (see ``ops.gate.config_worker``); the outcome is the same.
     """
     timings: dict[str, float] = {}
     t = time.perf_counter()
     pack.wait_ready()
     timings["wait_for_pack"] = time.perf_counter() - t
+    if worker is not None:
+        worker.spawn()
 
     t = time.perf_counter()
     pack.handshake()
@@ -359,12 +366,19 @@ def configure_pack(
         k: PolicyConfigEntry(level, props) for k, (level, props) in info.initial_config.items()
     }
     source = str(config_path) if config_path is not None else "(no policy config file)"
+    outcome = worker.check(schemas, entries, initial, source) if worker is not None else None
+    if outcome is None:
+        pack_problems = None
+        if config_path is not None:
+            pack_problems = pack_config_check(pack.pack_dir, config_path)
+        outcome = run_checks(pack_problems, schemas, entries, initial, source)
     if config_path is not None:
-        problems = pack_config_check(pack.pack_dir, config_path)
         timings["pack_config_check"] = time.perf_counter() - t
-        if problems:
-            raise PolicyConfigError(f"{source} (the pack's own check)", problems)
-    resolved = reconcile_policy_config(schemas, entries, initial_config=initial, source=source)
+    if outcome.pack_problems:
+        raise PolicyConfigError(f"{source} (the pack's own check)", outcome.pack_problems)
+    if outcome.resolved is None:
+        raise PolicyConfigError(source, outcome.problems or [])
+    resolved = outcome.resolved
     if info.supports_config:
         pack.configure({name: entry.as_wire() for name, entry in resolved.items()})
     timings["configure"] = time.perf_counter() - t
@@ -383,8 +397,8 @@ def judge(
 ) -> PolicyRun:
     """Analyze every registration and the stack; configures the pack first unless `configured`.
 
-    With `early` (the Analyze calls sent while the program ran), a request already sent exactly
-    as built here is collected instead of sent again; anything else is sent now.
+    With `early` (the Analyze calls sent while the program ran), a registration already sent
+    exactly as built here is collected instead of sent again; anything else is sent now.
     """
     if configured is None:
         configured = configure_pack(
@@ -416,9 +430,16 @@ def judge(
     timings["remediate"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    requests = [analyze_request(reg, inputs.get(reg.urn)) for reg in regs]
-    sent = early.sent_for(requests) if early is not None and not inputs else {}
-    results, errors = pack.analyze_many(requests, in_flight=in_flight, sent=sent)
+    sent = early.sent_for(regs) if early is not None and not inputs else {}
+    requests = [
+        sent[i][0] if i in sent else analyze_request(reg, inputs.get(reg.urn))
+        for i, reg in enumerate(regs)
+    ]
+    futures = {i: future for i, (_, future) in sent.items()}
+    # AnalyzeStack's resources are built while the pack still works through the Analyze calls
+    # sent early (it is sent only after they are all answered, as the engine does).
+    stack_resources = [stack_resource(reg) for reg in regs] if futures else None
+    results, errors = pack.analyze_many(requests, in_flight=in_flight, sent=futures)
     for reg, diagnostics in zip(regs, results, strict=True):
         # The engine always attributes Analyze diagnostics to the resource analyzed.
         report.add(violation_from(d, urn=reg.urn, stage="resource") for d in diagnostics)
@@ -427,8 +448,10 @@ def judge(
 
     t = time.perf_counter()
     known = {reg.urn for reg in regs}
+    if stack_resources is None:
+        stack_resources = [stack_resource(reg) for reg in regs]
     try:
-        stack_diagnostics = pack.analyze_stack(stack_resource(reg) for reg in regs)
+        stack_diagnostics = pack.analyze_stack(stack_resources)
     except PolicyPackError as err:
         report.errors.append(str(err))
         stack_diagnostics = []
@@ -441,13 +464,30 @@ def judge(
     return PolicyRun(info, version, resolved, report, timings)
 
 
+def _request_key(reg: Registration) -> tuple[Any, ...]:
+    """Everything `analyze_request(reg)` is built from. Records are never changed once kept, so
+    the same objects compare equal at once; a changed registration compares unequal."""
+    provider = reg.provider
+    return (
+        reg.type,
+        reg.urn,
+        reg.name,
+        reg.inputs,
+        reg.options,
+        reg.parent,
+        None if provider is None else (provider.type, provider.urn, provider.name, provider.inputs),
+    )
+
+
 class EarlyAnalysis:
     """Configure the pack and send `Analyze` for each resource while the program still runs.
 
-    The engine analyzes each resource as it is registered; so does this, on a thread fed by
-    `record` (the synthesis's `on_record`), once `configure_pack` is done. `finish` waits for
-    the configuration and raises its error (a bad policy config, a pack that did not start)
-    only then, so a failing program is still reported first. Nothing is sent early when a policy
+    The engine analyzes each resource as it is registered; so does this. A thread configures the
+    pack (`configure_pack`) while the program imports and builds its resources; from then on each
+    record (`record`, the synthesis's `on_record`, called on the SDK's executor threads) is sent
+    as it arrives, and the records that came before are sent first. `finish` waits for the
+    configuration and raises its error (a bad policy config, a pack that did not start) only
+    then, so a failing program is still reported first. Nothing is sent early when a policy
     remediates: the engine remediates before it analyzes.
     """
 
@@ -458,72 +498,96 @@ class EarlyAnalysis:
         *,
         config_path: Path | None,
         policy_project: dict[str, Any],
+        worker: ConfigWorker | None = None,
     ) -> None:
         self._pack = pack
         self._config = config
         self._config_path = config_path
         self._policy_project = policy_project
-        self._records: queue.Queue[Any] = queue.Queue()
-        self._thread = threading.Thread(target=self._work, name="early-analysis", daemon=True)
+        self._worker = worker
+        self._thread = threading.Thread(target=self._configure, name="early-analysis", daemon=True)
         self._configured: ConfiguredPack | None = None
         self._error: BaseException | None = None
-        self._sent: dict[str, tuple[Any, Any]] = {}
+        self._lock = threading.Lock()
+        self._backlog: list[Any] = []  # records that came before the pack was configured
+        self._builder: RegistrationBuilder | None = None  # set once records are sent as they come
+        self._closed = False  # nothing (more) is sent: stopped, finished, failed or remediating
+        self._sent: dict[str, tuple[tuple[Any, ...], Any, Any]] = {}
 
     def start(self) -> EarlyAnalysis:
         self._thread.start()
         return self
 
     def record(self, record: Any) -> None:
-        self._records.put(record)
+        with self._lock:
+            if self._closed:
+                return
+            if self._builder is None:
+                self._backlog.append(record)
+                return
+            self._send(self._builder.add(record))
 
     def stop(self) -> None:
         """The program failed: send nothing more (the pack is killed right after)."""
-        self._records.put(None)
+        with self._lock:
+            self._closed = True
 
     def finish(self) -> ConfiguredPack:
         """After the program: the configured pack, or the configuration's error."""
-        self._records.put(None)
         self._thread.join()
+        with self._lock:
+            self._closed = True
         if self._error is not None:
             raise self._error
         assert self._configured is not None
         return self._configured
 
-    def sent_for(self, requests: Sequence[Any]) -> dict[int, Any]:
-        """Index -> future of each request that was sent early exactly as given."""
-        sent: dict[int, Any] = {}
-        for i, request in enumerate(requests):
-            early = self._sent.get(request.urn)
-            if early is not None and early[0] == request:
-                sent[i] = early[1]
+    def sent_for(self, regs: Sequence[Registration]) -> dict[int, tuple[Any, Any]]:
+        """Index -> (request, future) of each registration that was sent early exactly as given."""
+        sent: dict[int, tuple[Any, Any]] = {}
+        for i, reg in enumerate(regs):
+            early = self._sent.get(reg.urn)
+            if early is not None and early[0] == _request_key(reg):
+                sent[i] = (early[1], early[2])
         return sent
 
-    def _work(self) -> None:
+    def _configure(self) -> None:
         try:
-            self._configured = configure_pack(
-                self._pack, config_path=self._config_path, policy_project=self._policy_project
+            configured = configure_pack(
+                self._pack,
+                config_path=self._config_path,
+                policy_project=self._policy_project,
+                worker=self._worker,
             )
         except BaseException as err:  # re-raised by finish(), in the main thread
             self._error = err
             return
-        resolved = self._configured.resolved
-        if any(entry.enforcement_level == "remediate" for entry in resolved.values()):
+        self._configured = configured
+        if any(entry.enforcement_level == "remediate" for entry in configured.resolved.values()):
             return
-        builder = RegistrationBuilder(self._config)
-        pending = list(builder.registrations)
+        with self._lock:
+            if self._closed:
+                return
+            builder = RegistrationBuilder(self._config)
+            self._builder = builder
+            self._send(builder.registrations)
+            for record in self._backlog:
+                self._send(builder.add(record))
+            self._backlog.clear()
+
+    def _send(self, regs: Sequence[Registration]) -> None:
+        """Send each registration's Analyze (the lock is held)."""
+        if self._closed:
+            return
         try:
-            while True:
-                for reg in pending:
-                    request = analyze_request(reg)
-                    self._sent[reg.urn] = (request, self._pack.analyze_async(request))
-                record = self._records.get()
-                if record is None:
-                    return
-                pending = builder.add(record)
+            for reg in regs:
+                request = analyze_request(reg)
+                future = self._pack.analyze_async(request)
+                self._sent[reg.urn] = (_request_key(reg), request, future)
         except Exception:
             # Only a head start (e.g. the pack was closed because the program failed): judge()
             # sends whatever was not sent and reports any failure itself.
-            return
+            self._closed = True
 
 
 def remediate_all(
@@ -710,6 +774,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         tags=_stack_tags(project_dir, stack_config.project),
     )
     pack = PolicyPackProcess(pack_dir, environment)
+    worker = ConfigWorker(pack_dir, config_path)  # checks the policy config on the other core
     try:
         try:
             pack.spawn()  # boots while the program runs
@@ -717,7 +782,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return fail(EXIT_PACK, "policy-error", f"policy pack failed to start: {err}")
 
         early = EarlyAnalysis(
-            pack, stack_config, config_path=config_path, policy_project=policy_project
+            pack,
+            stack_config,
+            config_path=config_path,
+            policy_project=policy_project,
+            worker=worker,
         ).start()
         t = time.perf_counter()
         try:
@@ -770,6 +839,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         timings.update(run.timings)
         timings["pack_boot"] = pack.port_printed_at - pack.spawned_at
     finally:
+        worker.close()
         pack.close()
 
     report = run.report

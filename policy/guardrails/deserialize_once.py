@@ -11,7 +11,8 @@ thirds of the pack's time.
 :func:`install` makes the three steps (``MessageToDict``, ``deserialize_properties``,
 ``unknown_checking_proxy``) remember their result for the duration of one ``Analyze`` or
 ``AnalyzeStack`` call (per thread: the SDK serves calls on a thread pool), so the policies of one
-call share one read-only view of each resource. That is safe because the steps are pure and
+call share one read-only view of each resource; so do the servicer's ``_get_resource_options``
+and ``_get_provider_resource`` (a resource's options and provider, also built once per policy). That is safe because the steps are pure and
 nothing writes to that view: the SDK only reads it, and every guardrail reads it through
 ``framework`` (``plain()`` makes each check its own deep copy). Outside those two calls
 (``Configure``, ``Remediate``, tests calling the SDK's functions directly) nothing changes.
@@ -33,6 +34,9 @@ from typing import Any
 
 _LOCAL = threading.local()
 _MEMOIZED_CALLS = ("Analyze", "AnalyzeStack")
+# The servicer's per-resource helpers, also run once per policy: a resource's options and its
+# provider (whose properties it converts). They read only the request message.
+_MEMOIZED_HELPERS = ("_get_resource_options", "_get_provider_resource")
 _INSTALLED_MARK = "_steadystate_deserialize_once"
 
 
@@ -54,6 +58,25 @@ def _remembered(function: Callable[..., Any]) -> Callable[..., Any]:
             return hit[1]
         result = function(value, *flags)
         cache[key] = (value, result)
+        return result
+
+    return wrapper
+
+
+def _remembered_per_request(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    """The servicer helper `name`, `method(self, request)`, remembered by the request's identity."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, request: Any) -> Any:
+        cache = _cache()
+        if cache is None:
+            return method(self, request)
+        key = (id(request), name)
+        hit = cache.get(key)
+        if hit is not None and hit[0] is request:
+            return hit[1]
+        result = method(self, request)
+        cache[key] = (request, result)
         return result
 
     return wrapper
@@ -85,7 +108,9 @@ def install() -> bool:
     if (
         deserialize is None
         or proxy is None
-        or not all(callable(getattr(servicer, m, None)) for m in _MEMOIZED_CALLS)
+        or not all(
+            callable(getattr(servicer, m, None)) for m in _MEMOIZED_CALLS + _MEMOIZED_HELPERS
+        )
     ):
         return False
     shim = types.ModuleType(json_format.__name__, json_format.__doc__)
@@ -94,6 +119,8 @@ def install() -> bool:
     sdk.json_format = shim  # type: ignore[attr-defined]
     sdk.deserialize_properties = _remembered(deserialize)  # type: ignore[attr-defined]
     sdk.unknown_checking_proxy = _remembered(proxy)  # type: ignore[attr-defined]
+    for name in _MEMOIZED_HELPERS:
+        setattr(servicer, name, _remembered_per_request(name, getattr(servicer, name)))
     for name in _MEMOIZED_CALLS:
         setattr(servicer, name, _one_cache_per_call(getattr(servicer, name)))
     setattr(servicer, _INSTALLED_MARK, True)

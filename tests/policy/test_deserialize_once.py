@@ -34,7 +34,13 @@ def conversions(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], int]]:
     """Count MessageToDict calls; the SDK's own state is restored after the test."""
     for name in ("json_format", "deserialize_properties", "unknown_checking_proxy"):
         monkeypatch.setattr(sdk, name, getattr(sdk, name))
-    for name in ("Analyze", "AnalyzeStack", "_steadystate_deserialize_once"):
+    for name in (
+        "Analyze",
+        "AnalyzeStack",
+        "_get_resource_options",
+        "_get_provider_resource",
+        "_steadystate_deserialize_once",
+    ):
         if name in vars(sdk._PolicyAnalyzerServicer):
             monkeypatch.setattr(
                 sdk._PolicyAnalyzerServicer, name, getattr(sdk._PolicyAnalyzerServicer, name)
@@ -131,6 +137,31 @@ def test_analyze_stack_converts_each_resource_once_and_answers_the_same(
 
     assert per_policy == 2 * 2 * stack_policies
     assert once == 2 * 2
+    assert after == before
+
+
+def test_options_and_provider_are_built_once_per_resource_and_call(
+    conversions: Callable[[], int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[str] = []
+    for name in ("_get_resource_options", "_get_provider_resource"):
+        original = getattr(sdk._PolicyAnalyzerServicer, name)
+
+        def counting(self: Any, request: Any, _name: str = name, _f: Any = original) -> Any:
+            built.append(_name)
+            return _f(self, request)
+
+        monkeypatch.setattr(sdk._PolicyAnalyzerServicer, name, counting)
+    analyzer = servicer("prod")
+    before = _answer(analyzer.AnalyzeStack(_stack_request(), None))
+    per_policy = len(built)
+
+    assert deserialize_once.install()
+    built.clear()
+    after = _answer(analyzer.AnalyzeStack(_stack_request(), None))
+
+    assert per_policy > 2 * 2  # without it: both helpers for each resource and stack policy
+    assert sorted(built) == ["_get_provider_resource"] * 2 + ["_get_resource_options"] * 2
     assert after == before
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,8 +49,10 @@ def test_every_request_is_sent_while_the_program_runs_and_the_report_is_the_same
     synthesis = _synthesize_while(early)
     configured = early.finish()
 
-    requests = [analyze_request(r) for r in registrations(synthesis)]
-    assert sorted(early.sent_for(requests)) == list(range(len(requests)))
+    regs = registrations(synthesis)
+    sent = early.sent_for(regs)
+    assert sorted(sent) == list(range(len(regs)))
+    assert [sent[i][0] for i in range(len(regs))] == [analyze_request(r) for r in regs]
 
     with_early = judge(fixture_pack, synthesis, configured=configured, early=early).report
     afterwards = judge(
@@ -60,16 +63,40 @@ def test_every_request_is_sent_while_the_program_runs_and_the_report_is_the_same
     assert with_early.violations  # the fixture program does draw violations
 
 
-def test_a_request_that_differs_from_the_one_sent_early_is_sent_again(
-    fixture_pack: PolicyPackProcess, basic_synthesis: Synthesis
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda reg: setattr(reg, "inputs", {**reg.inputs, "changed": True}),
+        lambda reg: setattr(reg, "options", {**reg.options, "protect": True}),
+        lambda reg: setattr(reg, "parent", ""),
+    ],
+    ids=["inputs", "options", "parent"],
+)
+def test_a_registration_that_differs_from_the_one_sent_early_is_sent_again(
+    fixture_pack: PolicyPackProcess, basic_synthesis: Synthesis, change: Any
 ) -> None:
     early = _early(fixture_pack, basic_synthesis, PACK / "config" / "dev.json").start()
     synthesis = _synthesize_while(early)
     early.finish()
-    requests = [analyze_request(r) for r in registrations(synthesis)]
-    requests[-1].properties.update({"changed": True})
+    regs = registrations(synthesis)
+    change(regs[-1])
 
-    assert sorted(early.sent_for(requests)) == list(range(len(requests) - 1))
+    assert sorted(early.sent_for(regs)) == list(range(len(regs) - 1))
+
+
+def test_records_that_come_before_the_pack_is_configured_are_sent_first_in_order(
+    fixture_pack: PolicyPackProcess, basic_synthesis: Synthesis
+) -> None:
+    early = _early(fixture_pack, basic_synthesis, PACK / "config" / "dev.json")
+    for record in basic_synthesis.records:  # all of them before the configuring thread starts
+        early.record(record)
+    configured = early.start().finish()
+
+    regs = registrations(basic_synthesis)
+    assert sorted(early.sent_for(regs)) == list(range(len(regs)))
+    with_early = judge(fixture_pack, basic_synthesis, configured=configured, early=early).report
+    afterwards = judge(fixture_pack, basic_synthesis, configured=configured).report
+    assert with_early.violations == afterwards.violations
 
 
 def test_nothing_is_sent_early_when_a_policy_remediates(
@@ -81,8 +108,7 @@ def test_nothing_is_sent_early_when_a_policy_remediates(
     synthesis = _synthesize_while(early)
     configured = early.finish()
 
-    requests = [analyze_request(r) for r in registrations(synthesis)]
-    assert early.sent_for(requests) == {}
+    assert early.sent_for(registrations(synthesis)) == {}
     report = judge(fixture_pack, synthesis, configured=configured, early=early).report
     assert report.of_level("remediated")
 
