@@ -585,4 +585,7 @@ def _finish(record: RunLog, journal: dict[str, Any], region: str | None) -> int:
 
 
 if __name__ == "__main__":
+    from ops.cli.gc_tuning import tune_gc
+
+    tune_gc()  # a run of the tool: its synthesis collects less often
     sys.exit(main())

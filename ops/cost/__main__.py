@@ -57,4 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    from ops.cli.gc_tuning import tune_gc
+
+    tune_gc()  # a run of the tool: its synthesis collects less often
     sys.exit(main())

@@ -38,6 +38,11 @@ if not __package__:  # run by its path: the project's imports below would fail w
     )
     raise SystemExit(2)
 
+if __name__ == "__main__":  # a run of the gate, not an import: before the heavy imports below
+    from ops.cli.gc_tuning import tune_gc
+
+    tune_gc()
+
 import argparse
 import json
 import os

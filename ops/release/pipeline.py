@@ -1262,4 +1262,7 @@ def main(
 
 
 if __name__ == "__main__":
+    from ops.cli.gc_tuning import tune_gc
+
+    tune_gc()  # a run of the tool: its synthesis collects less often
     sys.exit(main())

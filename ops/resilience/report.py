@@ -520,4 +520,7 @@ def main(
 
 
 if __name__ == "__main__":
+    from ops.cli.gc_tuning import tune_gc
+
+    tune_gc()  # a run of the tool: its synthesis collects less often
     raise SystemExit(main())
