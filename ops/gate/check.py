@@ -12,8 +12,9 @@ What it does, in the engine's order (see ``ops.gate.analyzer_client`` for how th
 3. ``Handshake``, ``ConfigureStack``, ``GetAnalyzerInfo``, then ``Configure`` with the stack's policy
    config (default ``<pack>/config/<stack>.json``, else its stage's: ``ops.gate.policy_choice``) reconciled like the engine does
    (``ops.gate.policy_config``), after the pack's own stricter check of that file when it ships one
-   (``guardrails/config_file.py``); only then print the resource tree, so a bad policy config
-   is the first thing shown;
+   (``guardrails/config_file.py``); both checks run in a worker process of their own
+   (``ops.gate.config_worker``), off the program's core; only then print the resource tree, so a
+   bad policy config is the first thing shown;
 4. ``Remediate`` (only when a policy is at ``remediate`` level) and ``Analyze`` for every resource
    registration, in registration order: the root stack, each component, each explicit provider,
    each default provider (just before the first resource that uses it) and each custom resource,
