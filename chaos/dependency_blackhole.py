@@ -24,7 +24,11 @@ chaostoolkit passes no output from the method to the rollbacks, so the id
 order) — ``stop_experiments_by_tags`` would do without it, but it also calls ``StopExperiment`` on
 experiments that already completed. And the alarm takes minutes to move, so it is polled until
 its window, computed from the alarm's own ``Period`` and ``DatapointsToAlarm``
-(``components.alarm_math.alarm_detection_seconds``), ends.
+(``components.alarm_math.alarm_detection_seconds``), ends. That arithmetic is checked against the
+alarm replay (``ops.alarm_replay``, CloudWatch's evaluation over the prober's stream as published)
+for every connectivity alarm of both stacks, to ALARM and back to OK, in
+``tests/chaos/test_blackhole_alarm_windows.py`` (prod's 2-of-2 alarms: the replay's worst is
+180 s to ALARM and 170 s back to OK; the experiments wait 190 s for each).
 """
 
 from __future__ import annotations

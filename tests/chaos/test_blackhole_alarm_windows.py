@@ -1,0 +1,87 @@
+"""The dependency-blackhole experiments wait for the primary's ``<dep>-connectivity`` alarm within a
+window they compute from the alarm's own configuration (``alarm_window_seconds``: one prober
+sample, the periods, the experiment's ``alarm_lag``). That arithmetic is checked here against the
+alarm replay (``ops.alarm_replay``: CloudWatch's evaluation of the synthesized alarm over the
+prober's stream as it publishes it): for every connectivity alarm of both stacks, the window the
+experiment waits for ALARM covers the replay's worst time through "a dependency lost", and the
+window it waits for OK in the rollback covers the replay's worst time back to OK once the
+dependency is back. A shorter window would call a healthy run a failure."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chaos.dependency_blackhole import alarm_window_seconds
+from ops.alarm_replay.definition import AlarmDefinition
+from ops.alarm_replay.scenarios import HEALTHY_BUSY, SCENARIOS, Scenario
+from ops.alarm_replay.stack import ONSET_OFFSETS_S, run, stack_alarms
+from tests.support.stacks import synthesize_shipped_stacks
+
+EXPERIMENTS = Path(__file__).resolve().parents[2] / "chaos" / "experiments"
+DEPENDENCY_BACK = Scenario(
+    "a dependency back",
+    "the bake's load; the prober reached no dependency until the onset, every one after it",
+    replace(HEALTHY_BUSY, dependencies_up=False),
+    HEALTHY_BUSY,
+)
+
+
+def _worst_seconds(alarm: AlarmDefinition, scenario: Scenario, state: str) -> int | None:
+    worst: int | None = 0
+    for onset in ONSET_OFFSETS_S:
+        settled = run(alarm, scenario, onset).settles_in(state, onset)
+        worst = None if settled is None or worst is None else max(worst, settled)
+    return worst
+
+
+def _as_described(alarm: AlarmDefinition) -> dict[str, Any]:
+    """The fields DescribeAlarms returns that the experiment reads."""
+    return {
+        "Period": alarm.period,
+        "EvaluationPeriods": alarm.evaluation_periods,
+        "DatapointsToAlarm": alarm.datapoints_to_alarm,
+    }
+
+
+def _cases() -> list[Any]:
+    stacks = synthesize_shipped_stacks()
+    cases = []
+    for path in sorted(EXPERIMENTS.glob("dependency-blackhole-*.json")):
+        dependency = path.stem.removeprefix("dependency-blackhole-")
+        configuration = json.loads(path.read_text())["configuration"]
+        for stack, synthesis in stacks.items():
+            for alarm in stack_alarms(synthesis.records):
+                if alarm.name.startswith("connectivity-") and f"-{dependency}-" in alarm.name:
+                    cases.append(
+                        pytest.param(configuration, alarm, id=f"{path.stem}-{stack}-{alarm.name}")
+                    )
+    return cases
+
+
+CASES = _cases()
+
+
+def test_every_experiment_has_connectivity_alarms_to_wait_for() -> None:
+    dependencies = {case.id.split("-")[2] for case in CASES}
+    assert dependencies == {"cdn", "db"}
+
+
+@pytest.mark.parametrize(("configuration", "alarm"), CASES)
+def test_the_alarm_window_covers_the_replay(
+    configuration: dict[str, Any], alarm: AlarmDefinition
+) -> None:
+    timing = {
+        "sample_interval": int(configuration["prober_sample_interval"]),
+        "lag": int(configuration["alarm_lag"]),
+    }
+    to_alarm = _worst_seconds(alarm, SCENARIOS["a dependency lost"], "ALARM")
+    back_to_ok = _worst_seconds(alarm, DEPENDENCY_BACK, "OK")
+
+    assert to_alarm is not None and back_to_ok is not None
+    assert alarm_window_seconds(_as_described(alarm), "ALARM", **timing) >= to_alarm
+    assert alarm_window_seconds(_as_described(alarm), "OK", **timing) >= back_to_ok
