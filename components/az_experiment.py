@@ -48,8 +48,9 @@ keys are ``ec2:FisActionId`` and ``ec2:FisTargetArns``), reboot this database.
 Why one zone, fixed: a template names its zone, and the chaos schedules run each template at
 most 35 days apart (``chaos-schedule-cadence``). A rotation would need one template per zone,
 each run only every ``len(zones)`` months (a breach of that rule), or a redeploy each month. So
-``steadystate:chaos.azExperimentZone`` picks the zone (default: the stack's first zone); move it
-to exercise another.
+``steadystate:chaos.azExperimentZone`` picks the zone (default: the stack's first zone, or its
+last with a single NAT gateway, which sits in the first: ``settings.zones.az_experiment_zone``);
+move it to exercise another.
 """
 
 from __future__ import annotations

@@ -736,7 +736,8 @@ class ChaosSettings:
     az_experiment_zone: str | None = setting(
         None,
         "the zone the AZ experiment takes down: one of the stack's zones, by ID (use2-az1) or "
-        "name; null = the stack's first zone",
+        "name; null = the stack's first zone, or its last with one NAT gateway (natStrategy single, "
+        "whose gateway sits in the first)",
         kind=str,
         nullable=True,
         check=lambda v: _zone_refs([v]),

@@ -118,11 +118,15 @@ def az_experiment_zone(
     project: str = "steadystate",
 ) -> str:
     """The NAME of the zone the AZ experiment takes down: `chaos.azExperimentZone` (a name or
-    ID) resolved in this region, which must be one of the stack's `zones`; else the first zone.
-    SettingsError names the key and the stack's zones otherwise."""
+    ID) resolved in this region, which must be one of the stack's `zones`; else the first zone,
+    or the last when the stack has one NAT gateway (`network.natStrategy: single`): that gateway
+    sits in the first zone, and cutting its zone cuts every zone's egress, the trade-off a single
+    gateway is chosen with, not the zone loss the experiment is there to try (set the key to the
+    first zone to see it). SettingsError names the key and the stack's zones otherwise."""
     wanted = settings.chaos.az_experiment_zone
     if wanted is None:
-        return zones[0]
+        single_nat = settings.network.nat_strategy == "single" and len(zones) > 1
+        return zones[-1] if single_nat else zones[0]
     name = wanted if wanted in names else dict(zip(zone_ids, names, strict=True)).get(wanted)
     if name is None or name not in zones:
         by_name = dict(zip(names, zone_ids, strict=True))

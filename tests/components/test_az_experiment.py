@@ -162,19 +162,37 @@ def test_bad_arguments_name_the_argument(change, message) -> None:
 NAMES, IDS = ["us-east-2a", "us-east-2b", "us-east-2c"], ["use2-az1", "use2-az2", "use2-az3"]
 
 
-def settings_with(zone: str | None) -> Settings:
+def settings_with(zone: str | None, nat: str = "perAz") -> Settings:
     chaos = {"enabled": True, "azExperiment": True}
     if zone is not None:
         chaos["azExperimentZone"] = zone
-    return load_settings({"steadystate:chaos": json.dumps(chaos)})
+    return load_settings(
+        {
+            "steadystate:chaos": json.dumps(chaos),
+            "steadystate:network": json.dumps({"natStrategy": nat}),
+        }
+    )
 
 
 @pytest.mark.parametrize(
-    ("zone", "expected"),
-    [(None, "us-east-2a"), ("us-east-2b", "us-east-2b"), ("use2-az2", "us-east-2b")],
+    ("zone", "nat", "expected"),
+    [
+        (None, "perAz", "us-east-2a"),
+        (None, "none", "us-east-2a"),
+        (None, "single", "us-east-2b"),  # not the zone of the one NAT gateway (the first)
+        ("us-east-2a", "single", "us-east-2a"),  # asked for: the NAT's zone it is
+        ("us-east-2b", "perAz", "us-east-2b"),
+        ("use2-az2", "perAz", "us-east-2b"),
+    ],
 )
-def test_the_zone_is_the_setting_by_name_or_id_else_the_first(zone, expected) -> None:
-    assert az_experiment_zone(settings_with(zone), NAMES[:2], NAMES, IDS) == expected
+def test_the_zone_is_the_setting_by_name_or_id_else_the_first_without_the_single_nat(
+    zone, nat, expected
+) -> None:
+    assert az_experiment_zone(settings_with(zone, nat), NAMES[:2], NAMES, IDS) == expected
+
+
+def test_one_zone_with_a_single_nat_is_still_that_zone() -> None:
+    assert az_experiment_zone(settings_with(None, "single"), NAMES[:1], NAMES, IDS) == NAMES[0]
 
 
 def test_a_zone_outside_the_stack_names_the_key_and_the_stacks_zones() -> None:
