@@ -12,10 +12,11 @@ thirds of the pack's time.
 ``unknown_checking_proxy``) remember their result for the duration of one ``Analyze`` or
 ``AnalyzeStack`` call (per thread: the SDK serves calls on a thread pool), so the policies of one
 call share one read-only view of each resource; so do the servicer's ``_get_resource_options``
-and ``_get_provider_resource`` (a resource's options and provider, also built once per policy). That is safe because the steps are pure and
-nothing writes to that view: the SDK only reads it, and every guardrail reads it through
-``framework`` (``plain()`` makes each check its own deep copy). Outside those two calls
-(``Configure``, ``Remediate``, tests calling the SDK's functions directly) nothing changes.
+and ``_get_provider_resource`` (a resource's options and provider, also built once per policy).
+That is safe because the steps are pure and nothing writes to that view: the SDK only reads it,
+and every guardrail reads it through ``framework`` (``plain()`` makes each check its own deep
+copy, on first read). Outside those two calls (``Configure``, ``Remediate``, tests calling the
+SDK's functions directly) nothing changes.
 
 A cache entry keeps a reference to the message or dict it was computed from, so its ``id`` cannot
 be reused by another object while the entry exists.
@@ -44,21 +45,28 @@ def _cache() -> dict[tuple[int, Any], tuple[object, Any]] | None:
     return getattr(_LOCAL, "cache", None)
 
 
+def _recall(anchor: object, key: Any, compute: Callable[[], Any]) -> Any:
+    """`compute()` once per open cache for `anchor` (kept in the entry, so its id stays its own)."""
+    cache = _cache()
+    if cache is None:
+        return compute()
+    entry = (id(anchor), key)
+    hit = cache.get(entry)
+    if hit is not None and hit[0] is anchor:
+        return hit[1]
+    result = compute()
+    cache[entry] = (anchor, result)
+    return result
+
+
 def _remembered(function: Callable[..., Any]) -> Callable[..., Any]:
     """`function(value, *flags)` remembered by the identity of `value` while a cache is open."""
 
     @functools.wraps(function)
     def wrapper(value: Any, *flags: Any, **options: Any) -> Any:
-        cache = _cache()
-        if cache is None or options:
+        if options:
             return function(value, *flags, **options)
-        key = (id(value), flags)
-        hit = cache.get(key)
-        if hit is not None and hit[0] is value:
-            return hit[1]
-        result = function(value, *flags)
-        cache[key] = (value, result)
-        return result
+        return _recall(value, flags, lambda: function(value, *flags))
 
     return wrapper
 
@@ -68,16 +76,7 @@ def _remembered_per_request(name: str, method: Callable[..., Any]) -> Callable[.
 
     @functools.wraps(method)
     def wrapper(self: Any, request: Any) -> Any:
-        cache = _cache()
-        if cache is None:
-            return method(self, request)
-        key = (id(request), name)
-        hit = cache.get(key)
-        if hit is not None and hit[0] is request:
-            return hit[1]
-        result = method(self, request)
-        cache[key] = (request, result)
-        return result
+        return _recall(request, name, lambda: method(self, request))
 
     return wrapper
 
