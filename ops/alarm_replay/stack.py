@@ -161,15 +161,21 @@ def replay_all(alarms: Iterable[AlarmDefinition]) -> list[Outcome]:
     return [outcome(a, s) for a in alarms for s in SCENARIOS.values()]
 
 
+def settle_seconds(alarm: AlarmDefinition, scenario: Scenario, state: str) -> int | None:
+    """Worst seconds, over the onsets, from ``scenario``'s onset until ``alarm`` is in ``state``
+    for good (None: never)."""
+    worst: int | None = 0
+    for onset in ONSET_OFFSETS_S:
+        settled = run(alarm, scenario, onset).settles_in(state, onset)
+        worst = None if settled is None or worst is None else max(worst, settled)
+    return worst
+
+
 def detection_seconds(alarm: AlarmDefinition, scenario: str) -> int | None:
     """Worst seconds from ``scenario``'s onset until ``alarm`` is in ALARM for good (None: never);
     raises :class:`UnclassifiedAlarm` for an alarm the replay does not know."""
     purpose_of(alarm)
-    worst: int | None = 0
-    for onset in ONSET_OFFSETS_S:
-        settled = run(alarm, SCENARIOS[scenario], onset).settles_in(ALARM, onset)
-        worst = None if settled is None or worst is None else max(worst, settled)
-    return worst
+    return settle_seconds(alarm, SCENARIOS[scenario], ALARM)
 
 
 def shapes_in_use() -> Mapping[str, str]:

@@ -18,8 +18,8 @@ import pytest
 
 from chaos.dependency_blackhole import alarm_window_seconds
 from ops.alarm_replay.definition import AlarmDefinition
-from ops.alarm_replay.scenarios import HEALTHY_BUSY, SCENARIOS, Scenario
-from ops.alarm_replay.stack import ONSET_OFFSETS_S, run, stack_alarms
+from ops.alarm_replay.scenarios import HEALTHY_BUSY, Scenario
+from ops.alarm_replay.stack import detection_seconds, settle_seconds, stack_alarms
 from tests.support.stacks import synthesize_shipped_stacks
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "chaos" / "experiments"
@@ -29,14 +29,6 @@ DEPENDENCY_BACK = Scenario(
     replace(HEALTHY_BUSY, dependencies_up=False),
     HEALTHY_BUSY,
 )
-
-
-def _worst_seconds(alarm: AlarmDefinition, scenario: Scenario, state: str) -> int | None:
-    worst: int | None = 0
-    for onset in ONSET_OFFSETS_S:
-        settled = run(alarm, scenario, onset).settles_in(state, onset)
-        worst = None if settled is None or worst is None else max(worst, settled)
-    return worst
 
 
 def _as_described(alarm: AlarmDefinition) -> dict[str, Any]:
@@ -79,8 +71,8 @@ def test_the_alarm_window_covers_the_replay(
         "sample_interval": int(configuration["prober_sample_interval"]),
         "lag": int(configuration["alarm_lag"]),
     }
-    to_alarm = _worst_seconds(alarm, SCENARIOS["a dependency lost"], "ALARM")
-    back_to_ok = _worst_seconds(alarm, DEPENDENCY_BACK, "OK")
+    to_alarm = detection_seconds(alarm, "a dependency lost")
+    back_to_ok = settle_seconds(alarm, DEPENDENCY_BACK, "OK")
 
     assert to_alarm is not None and back_to_ok is not None
     assert alarm_window_seconds(_as_described(alarm), "ALARM", **timing) >= to_alarm
