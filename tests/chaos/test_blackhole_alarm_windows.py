@@ -10,6 +10,7 @@ dependency is back. A shorter window would call a healthy run a failure."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from chaos.dependency_blackhole import alarm_window_seconds
 from ops.alarm_replay.definition import AlarmDefinition
 from ops.alarm_replay.scenarios import HEALTHY_BUSY, Scenario
 from ops.alarm_replay.stack import detection_seconds, settle_seconds, stack_alarms
+from ops.synth.runner import Synthesis
 from tests.support.stacks import synthesize_shipped_stacks
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "chaos" / "experiments"
@@ -40,14 +42,16 @@ def _as_described(alarm: AlarmDefinition) -> dict[str, Any]:
     }
 
 
-def _cases() -> list[Any]:
-    stacks = synthesize_shipped_stacks()
+def _cases(stacks: Mapping[str, Synthesis]) -> list[Any]:
     cases = []
     for path in sorted(EXPERIMENTS.glob("dependency-blackhole-*.json")):
         dependency = path.stem.removeprefix("dependency-blackhole-")
         configuration = json.loads(path.read_text())["configuration"]
         for stack, synthesis in stacks.items():
-            for alarm in stack_alarms(synthesis.records):
+            # Sorted: records arrive in the order the Pulumi runtime registers them, which follows
+            # asyncio's scheduling and varies from run to run, and pytest-xdist refuses to run
+            # when its workers collected the cases in different orders.
+            for alarm in sorted(stack_alarms(synthesis.records), key=lambda alarm: alarm.name):
                 if alarm.name.startswith("connectivity-") and f"-{dependency}-" in alarm.name:
                     cases.append(
                         pytest.param(configuration, alarm, id=f"{path.stem}-{stack}-{alarm.name}")
@@ -55,7 +59,16 @@ def _cases() -> list[Any]:
     return cases
 
 
-CASES = _cases()
+STACKS = synthesize_shipped_stacks()
+CASES = _cases(STACKS)
+
+
+def test_the_cases_do_not_depend_on_the_order_resources_registered_in() -> None:
+    reversed_stacks = {
+        name: replace(synthesis, records=synthesis.records[::-1])
+        for name, synthesis in STACKS.items()
+    }
+    assert [case.id for case in _cases(reversed_stacks)] == [case.id for case in CASES]
 
 
 def test_every_experiment_has_connectivity_alarms_to_wait_for() -> None:
